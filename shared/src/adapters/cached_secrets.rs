@@ -1,0 +1,142 @@
+//! A time-limited in-process cache in front of any [`SecretStore`]: a warm Lambda reads each
+//! bot's secret once per TTL instead of once per request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use crate::ports::{BotSecrets, SecretStore, SecretsError};
+
+pub struct CachedSecrets<S> {
+    inner: S,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, Option<Arc<BotSecrets>>)>>,
+}
+
+impl<S: SecretStore> CachedSecrets<S> {
+    pub fn new(inner: S, ttl: Duration) -> Self {
+        Self { inner, ttl, entries: Mutex::new(HashMap::new()) }
+    }
+
+    fn cached(&self, bot_id: &str) -> Option<Option<Arc<BotSecrets>>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(bot_id)
+            .filter(|(fetched, _)| fetched.elapsed() < self.ttl)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn remember(&self, bot_id: &str, value: Option<Arc<BotSecrets>>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.insert(bot_id.to_owned(), (Instant::now(), value));
+    }
+
+    fn forget(&self, bot_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.remove(bot_id);
+    }
+}
+
+#[async_trait]
+impl<S: SecretStore> SecretStore for CachedSecrets<S> {
+    async fn bot_secrets(&self, bot_id: &str) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
+        if let Some(hit) = self.cached(bot_id) {
+            return Ok(hit);
+        }
+        self.refresh_bot_secrets(bot_id).await
+    }
+
+    async fn refresh_bot_secrets(
+        &self,
+        bot_id: &str,
+    ) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
+        let fresh = self.inner.refresh_bot_secrets(bot_id).await?;
+        self.remember(bot_id, fresh.clone());
+        Ok(fresh)
+    }
+
+    async fn put_bot_secrets(
+        &self,
+        bot_id: &str,
+        secrets: &BotSecrets,
+    ) -> Result<(), SecretsError> {
+        self.inner.put_bot_secrets(bot_id, secrets).await?;
+        self.forget(bot_id);
+        Ok(())
+    }
+
+    async fn delete_bot_secrets(&self, bot_id: &str) -> Result<(), SecretsError> {
+        self.inner.delete_bot_secrets(bot_id).await?;
+        self.forget(bot_id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::adapters::MemorySecrets;
+    use crate::ports::Secret;
+
+    struct CountingReads {
+        inner: MemorySecrets,
+        reads: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl SecretStore for CountingReads {
+        async fn bot_secrets(&self, b: &str) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
+            self.refresh_bot_secrets(b).await
+        }
+        async fn refresh_bot_secrets(
+            &self,
+            b: &str,
+        ) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            self.inner.bot_secrets(b).await
+        }
+        async fn put_bot_secrets(&self, b: &str, s: &BotSecrets) -> Result<(), SecretsError> {
+            self.inner.put_bot_secrets(b, s).await
+        }
+        async fn delete_bot_secrets(&self, b: &str) -> Result<(), SecretsError> {
+            self.inner.delete_bot_secrets(b).await
+        }
+    }
+
+    fn secrets(token: &str) -> BotSecrets {
+        BotSecrets {
+            access_token: Secret::new(token),
+            app_secret: Secret::new("app"),
+            verify_token: Secret::new("verify"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_once_per_ttl_and_refresh_bypasses_the_cache() {
+        let cache = CachedSecrets::new(
+            CountingReads { inner: MemorySecrets::new(), reads: AtomicUsize::new(0) },
+            Duration::from_secs(300),
+        );
+        cache.put_bot_secrets("demo", &secrets("t1")).await.unwrap();
+        for _ in 0..3 {
+            let got = cache.bot_secrets("demo").await.unwrap().unwrap();
+            assert_eq!(got.access_token.expose(), "t1");
+        }
+        assert_eq!(cache.inner.reads.load(Ordering::SeqCst), 1);
+
+        // Rotated behind the cache's back: the cache serves the old value until refresh or TTL.
+        cache.inner.inner.put_bot_secrets("demo", &secrets("t2")).await.unwrap();
+        assert_eq!(cache.bot_secrets("demo").await.unwrap().unwrap().access_token.expose(), "t1");
+        let fresh = cache.refresh_bot_secrets("demo").await.unwrap().unwrap();
+        assert_eq!(fresh.access_token.expose(), "t2");
+
+        cache.inner.inner.put_bot_secrets("demo", &secrets("t3")).await.unwrap();
+        tokio::time::advance(Duration::from_secs(301)).await;
+        assert_eq!(cache.bot_secrets("demo").await.unwrap().unwrap().access_token.expose(), "t3");
+    }
+}

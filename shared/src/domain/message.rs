@@ -1,0 +1,66 @@
+use serde::{Deserialize, Serialize};
+
+use super::{CustomerIds, MessageStatus, StatusEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// A customer's message as received, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundMessage {
+    pub message_id: String,
+    pub customer: CustomerIds,
+    /// The business number it was sent to.
+    pub phone_number_id: String,
+    /// Meta's `type`, or `unsupported` for a type this code does not know.
+    pub kind: String,
+    /// Unix seconds, from Meta.
+    pub timestamp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_name: Option<String>,
+    /// The message object exactly as Meta sent it (JSON text), so no field is ever lost.
+    pub content: String,
+}
+
+/// A message and its whole status history, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageRecord {
+    pub message_id: String,
+    /// `None` when only statuses are known (a message sent from elsewhere).
+    pub direction: Option<Direction>,
+    pub customer: CustomerIds,
+    pub kind: Option<String>,
+    pub status: Option<MessageStatus>,
+    /// Oldest first.
+    pub statuses: Vec<StatusEvent>,
+    pub created_at: Option<i64>,
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawEventKind {
+    /// A change for a phone number that no connection with this app secret owns.
+    Unrouted,
+    /// A top-level `errors` array Meta sent in a change.
+    WebhookError,
+}
+
+/// Webhook content kept verbatim because no richer record fits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawEvent {
+    pub kind: RawEventKind,
+    /// Content hash: the same content delivered twice is kept once.
+    pub key: String,
+    pub phone_number_id: Option<String>,
+    /// Unix seconds at receipt.
+    pub received_at: i64,
+    pub body: String,
+}

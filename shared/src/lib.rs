@@ -1,0 +1,14 @@
+//! Everything the intaj-whatsapp functions share.
+//!
+//! - [`whatsapp`]: Meta's wire formats (webhook payloads) and the webhook's security checks.
+//! - [`domain`]: what the product stores and reasons about, free of any AWS type.
+//! - [`ports`]: the traits the functions depend on (store, secrets).
+//! - [`adapters`]: implementations of the ports (DynamoDB, Secrets Manager, in-memory).
+//! - [`api`]: the JSON error shape every HTTP route answers with.
+
+pub mod adapters;
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod ports;
+pub mod whatsapp;

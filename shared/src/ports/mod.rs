@@ -1,0 +1,8 @@
+//! The capabilities the functions depend on. One small trait per capability, so that a handler
+//! asks only for what it uses and tests can stand in for any of them.
+
+mod secrets;
+mod store;
+
+pub use secrets::{BotSecrets, Secret, SecretStore, SecretsError};
+pub use store::{ConnectionStore, MessageStore, Store, StoreError, WindowStore};

@@ -1,0 +1,74 @@
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// A secret value. Its `Debug` never shows it, so it cannot reach a log line by accident.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// One bot's credentials, stored as one JSON secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotSecrets {
+    pub access_token: Secret,
+    pub app_secret: Secret,
+    pub verify_token: Secret,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("secret store unavailable: {0}")]
+    Unavailable(String),
+    #[error("secret {0} is not the expected JSON object")]
+    Malformed(String),
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// The bot's secrets, possibly from a short-lived cache. `None` when the bot has none.
+    async fn bot_secrets(&self, bot_id: &str) -> Result<Option<Arc<BotSecrets>>, SecretsError>;
+    /// Same, bypassing any cache (e.g. after Meta rejected the access token).
+    async fn refresh_bot_secrets(
+        &self,
+        bot_id: &str,
+    ) -> Result<Option<Arc<BotSecrets>>, SecretsError>;
+    async fn put_bot_secrets(&self, bot_id: &str, secrets: &BotSecrets)
+    -> Result<(), SecretsError>;
+    async fn delete_bot_secrets(&self, bot_id: &str) -> Result<(), SecretsError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = BotSecrets {
+            access_token: Secret::new("EAAtoken"),
+            app_secret: Secret::new("appsecret"),
+            verify_token: Secret::new("verify"),
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("EAAtoken") && !shown.contains("appsecret"));
+        assert!(!shown.contains("verify\""));
+    }
+}

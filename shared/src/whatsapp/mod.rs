@@ -1,0 +1,5 @@
+//! Meta's WhatsApp Cloud API wire formats and the webhook's security checks.
+
+pub mod signature;
+pub mod verification;
+pub mod webhook;
