@@ -8,6 +8,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod bootstrap;
 pub mod config;
 pub mod domain;
 pub mod ports;

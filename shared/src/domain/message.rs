@@ -50,6 +50,28 @@ pub enum RawEventKind {
     Unrouted,
     /// A top-level `errors` array Meta sent in a change.
     WebhookError,
+    /// A `message_template_status_update` change, kept until templates are synced.
+    TemplateStatusUpdate,
+    /// A part of a change that could not be read (e.g. a message without an id).
+    Unreadable,
+}
+
+impl RawEventKind {
+    pub const ALL: [Self; 4] =
+        [Self::Unrouted, Self::WebhookError, Self::TemplateStatusUpdate, Self::Unreadable];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unrouted => "unrouted",
+            Self::WebhookError => "webhook_error",
+            Self::TemplateStatusUpdate => "template_status_update",
+            Self::Unreadable => "unreadable",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
 }
 
 /// Webhook content kept verbatim because no richer record fits it.

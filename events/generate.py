@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Regenerate the sample API Gateway HTTP API (payload v2.0) events in this folder.
+
+    python3 events/generate.py [--fixture PATH] [--app-secret SECRET]
+
+The events feed `cargo lambda invoke BIN --data-file events/<name>.json`, `sam local invoke -e`
+and `lambda_http::request::from_str` in tests. They match the local stack's defaults (bot `demo`,
+verify token `dev-verify-token`, app secret `dev-app-secret`).
+
+webhook-receive.json carries Meta's text-message fixture as its raw body, signed the way Meta
+signs it: X-Hub-Signature-256 = "sha256=" + hex(HMAC-SHA256(app secret, raw body bytes)). The
+body is the fixture's bytes unchanged (never re-serialised), so the signature holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+EVENTS = Path(__file__).resolve().parent
+ROOT = EVENTS.parent
+# The contract's fixtures: copied into the repo's tests, or the shared folder beside the repo.
+FIXTURE_CANDIDATES = [
+    ROOT / "tests" / "fixtures" / "webhooks" / "text.json",
+    ROOT.parent / "shared" / "fixtures" / "webhooks" / "text.json",
+]
+
+BOT_ID = "demo"
+ROUTE = "/webhook/whatsapp/{botId}"
+PATH = f"/webhook/whatsapp/{BOT_ID}"
+API_ID = "abcdef1234"
+DOMAIN = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
+# Fixed so that regenerating gives the same files.
+TIME_EPOCH_S = 1795514400
+TIME = datetime.fromtimestamp(TIME_EPOCH_S, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+META_USER_AGENT = "facebookexternalua"
+META_SOURCE_IP = "173.252.88.1"
+
+
+def http_api_event(
+    method: str,
+    *,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    request_id: str,
+) -> dict:
+    """An API Gateway HTTP API payload v2.0 event for the webhook route."""
+    route_key = f"{method} {ROUTE}"
+    event: dict = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": PATH,
+        "rawQueryString": urlencode(query or {}),
+        "headers": {
+            "accept": "*/*",
+            "host": DOMAIN,
+            "user-agent": META_USER_AGENT,
+            "x-amzn-trace-id": f"Root=1-{TIME_EPOCH_S:08x}-{hashlib.sha1(request_id.encode()).hexdigest()[:24]}",
+            "x-forwarded-for": META_SOURCE_IP,
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+            **(headers or {}),
+        },
+    }
+    if query:
+        event["queryStringParameters"] = dict(query)
+    event["requestContext"] = {
+        "accountId": "123456789012",
+        "apiId": API_ID,
+        "domainName": DOMAIN,
+        "domainPrefix": API_ID,
+        "http": {
+            "method": method,
+            "path": PATH,
+            "protocol": "HTTP/1.1",
+            "sourceIp": META_SOURCE_IP,
+            "userAgent": META_USER_AGENT,
+        },
+        "requestId": request_id,
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": TIME,
+        "timeEpoch": TIME_EPOCH_S * 1000,
+    }
+    event["pathParameters"] = {"botId": BOT_ID}
+    if body is not None:
+        event["body"] = body
+    event["isBase64Encoded"] = False
+    return event
+
+
+def sign(app_secret: str, raw_body: bytes) -> str:
+    digest = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def write(name: str, event: dict) -> None:
+    path = EVENTS / name
+    path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fixture", type=Path, help="webhook body to sign (default: text.json)")
+    parser.add_argument("--app-secret", default="dev-app-secret")
+    parser.add_argument("--verify-token", default="dev-verify-token")
+    args = parser.parse_args()
+
+    fixture = args.fixture or next((p for p in FIXTURE_CANDIDATES if p.is_file()), None)
+    if fixture is None:
+        parser.error("text.json fixture not found; pass --fixture PATH")
+
+    write(
+        "webhook-verify.json",
+        http_api_event(
+            "GET",
+            query={
+                "hub.mode": "subscribe",
+                "hub.verify_token": args.verify_token,
+                "hub.challenge": "1158201444",
+            },
+            request_id="Uq3kXgUeIAMEbXw=",
+        ),
+    )
+
+    raw_body = fixture.read_bytes()
+    body = raw_body.decode("utf-8")
+    signature = sign(args.app_secret, raw_body)
+    receive = http_api_event(
+        "POST",
+        headers={
+            "content-length": str(len(raw_body)),
+            "content-type": "application/json",
+            "x-hub-signature-256": signature,
+        },
+        body=body,
+        request_id="Uq3kYjRiIAMEbZw=",
+    )
+    write("webhook-receive.json", receive)
+
+    # The body read back from the written file must be the signed bytes, byte for byte.
+    written = json.loads((EVENTS / "webhook-receive.json").read_text(encoding="utf-8"))
+    assert written["body"].encode("utf-8") == raw_body, "body changed on the way to the file"
+    assert written["headers"]["x-hub-signature-256"] == sign(args.app_secret, raw_body)
+
+
+if __name__ == "__main__":
+    main()

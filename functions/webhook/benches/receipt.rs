@@ -1,0 +1,106 @@
+//! Webhook receipt cost: the full path (signature check, parse, record every item in the
+//! in-memory store, answer) beside its two floors on the same bytes (HMAC alone, typed parse
+//! alone). Run: `cargo bench -p intaj-webhook --bench receipt`.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use intaj_shared::adapters::{MemorySecrets, MemoryStore};
+use intaj_shared::domain::Connection;
+use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
+use intaj_shared::whatsapp::signature::{sign, verify};
+use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesValue, WebhookPayload};
+use intaj_webhook::{WebhookDeps, handle};
+use lambda_http::Body;
+
+const APP_SECRET: &[u8] = b"dev-app-secret";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/tests/fixtures/webhooks")
+        .join(name);
+    std::fs::read(path).expect("fixture exists")
+}
+
+fn fresh_deps(runtime: &tokio::runtime::Runtime) -> WebhookDeps {
+    let store = Arc::new(MemoryStore::new());
+    let secrets = Arc::new(MemorySecrets::new());
+    runtime.block_on(async {
+        let connection = Connection {
+            bot_id: "demo".into(),
+            business_account_id: "200000000000001".into(),
+            phone_number_id: "100000000000001".into(),
+            created_at: 0,
+        };
+        store.put_connection(&connection).await.unwrap();
+        let bot = BotSecrets {
+            access_token: Secret::new("dev-access-token"),
+            app_secret: Secret::new("dev-app-secret"),
+            verify_token: Secret::new("dev-verify-token"),
+        };
+        secrets.put_bot_secrets("demo", &bot).await.unwrap();
+    });
+    WebhookDeps { store, secrets }
+}
+
+/// The typed parse the receipt path needs: envelope, each change's value, each message's envelope.
+fn typed_parse(body: &[u8]) -> usize {
+    let payload: WebhookPayload = serde_json::from_slice(body).unwrap();
+    let mut items = 0;
+    for change in payload.entry.iter().flat_map(|e| &e.changes) {
+        let value: MessagesValue = serde_json::from_str(change.value.get()).unwrap();
+        for message in &value.messages {
+            let envelope: MessageEnvelope = serde_json::from_str(message.get()).unwrap();
+            items += envelope.id.len();
+        }
+        items += value.statuses.len();
+    }
+    items
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for (label, name) in [
+        ("one_message", "text.json"),
+        ("typical_mixed", "mixed_batch.json"),
+        ("statuses_100", "batch_100_statuses.json"),
+    ] {
+        let body = fixture(name);
+        let signature = sign(APP_SECRET, &body);
+        let mut group = c.benchmark_group(label);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function("floor_hmac", |b| {
+            b.iter(|| verify(APP_SECRET, black_box(&body), Some(&signature)).unwrap())
+        });
+        group.bench_function("floor_typed_parse", |b| {
+            b.iter(|| typed_parse(black_box(&body)))
+        });
+        group.bench_function("full_receipt", |b| {
+            b.iter_batched(
+                || {
+                    let request = http::Request::builder()
+                        .method("POST")
+                        .uri("/webhook/whatsapp/demo")
+                        .header("x-hub-signature-256", &signature)
+                        .body(Body::from(body.clone()))
+                        .unwrap();
+                    (fresh_deps(&runtime), request)
+                },
+                |(deps, request)| {
+                    let response = runtime.block_on(handle(request, &deps));
+                    assert_eq!(response.status(), 200);
+                    deps
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

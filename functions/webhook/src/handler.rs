@@ -1,0 +1,226 @@
+//! HTTP in and out for `/webhook/whatsapp/{botId}`.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderValue, Method, StatusCode, header};
+use intaj_shared::api::{ApiError, json};
+use intaj_shared::ports::{BotSecrets, SecretStore, Store};
+use intaj_shared::whatsapp::signature::{self, SIGNATURE_HEADER};
+use intaj_shared::whatsapp::verification::{self, Handshake, VerificationError};
+use intaj_shared::whatsapp::webhook::{WHATSAPP_OBJECT, WebhookPayload};
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::receipt;
+
+/// Meta's largest webhook payload.
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+const PATH_PREFIX: &str = "/webhook/whatsapp/";
+
+/// What the webhook function needs; built once per process.
+#[derive(Clone)]
+pub struct WebhookDeps {
+    pub store: Arc<dyn Store>,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+pub async fn handle(request: Request, deps: &WebhookDeps) -> Response<Body> {
+    let response = match route(&request, deps).await {
+        Ok(response) => response,
+        Err(error) => error.to_response(),
+    };
+    response.map(Body::from)
+}
+
+async fn route(request: &Request, deps: &WebhookDeps) -> Result<http::Response<String>, ApiError> {
+    let bot_id = bot_id(request).ok_or_else(|| {
+        ApiError::not_found(
+            "not_found",
+            "use /webhook/whatsapp/{botId} with your connection's bot id",
+        )
+    })?;
+    match *request.method() {
+        Method::GET => verify(request, &bot_id, deps).await,
+        Method::POST => receive(request, &bot_id, deps).await,
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this URL accepts GET (verification) and POST (webhooks) only",
+        )),
+    }
+}
+
+async fn verify(
+    request: &Request,
+    bot_id: &str,
+    deps: &WebhookDeps,
+) -> Result<http::Response<String>, ApiError> {
+    let secrets = bot_secrets(bot_id, deps).await?;
+    let mode = query_param(request, "hub.mode");
+    let token = query_param(request, "hub.verify_token");
+    let challenge = query_param(request, "hub.challenge");
+    let handshake = Handshake {
+        mode: mode.as_deref(),
+        verify_token: token.as_deref(),
+        challenge: challenge.as_deref(),
+    };
+    match verification::answer(handshake, secrets.verify_token.expose()) {
+        Ok(challenge) => {
+            tracing::info!(bot_id, "webhook verification accepted");
+            let mut response = http::Response::new(challenge.to_owned());
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            Ok(response)
+        }
+        Err(error @ (VerificationError::MissingParameter | VerificationError::WrongMode)) => Err(
+            ApiError::bad_request("invalid_verification_request", error.to_string()),
+        ),
+        Err(VerificationError::WrongToken) => {
+            tracing::warn!(bot_id, "webhook verification refused: wrong verify token");
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_verify_token",
+                "hub.verify_token does not match; enter the connection's verify token in Meta's \
+                 webhook settings",
+            ))
+        }
+    }
+}
+
+async fn receive(
+    request: &Request,
+    bot_id: &str,
+    deps: &WebhookDeps,
+) -> Result<http::Response<String>, ApiError> {
+    let body = request.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        tracing::warn!(
+            bot_id,
+            bytes = body.len(),
+            "webhook body too large; refused"
+        );
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("webhook bodies are at most {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    let secrets = bot_secrets(bot_id, deps).await?;
+    let header = request
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if let Err(error) = signature::verify(secrets.app_secret.expose().as_bytes(), body, header) {
+        tracing::warn!(bot_id, reason = %error, "webhook refused: bad signature");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            error.to_string(),
+        ));
+    }
+    let payload: WebhookPayload = serde_json::from_slice(body).map_err(|error| {
+        tracing::warn!(bot_id, %error, "signed webhook body is not a webhook payload");
+        ApiError::bad_request(
+            "invalid_payload",
+            format!("the body is not a webhook payload: {error}"),
+        )
+    })?;
+    if payload.object != WHATSAPP_OBJECT {
+        return Err(ApiError::bad_request(
+            "unsupported_object",
+            format!(
+                "object must be \"{WHATSAPP_OBJECT}\", got \"{}\"",
+                payload.object
+            ),
+        ));
+    }
+
+    let summary = receipt::record(
+        bot_id,
+        &secrets.app_secret,
+        &payload,
+        deps.store.as_ref(),
+        deps.secrets.as_ref(),
+        unix_now(),
+    )
+    .await
+    .map_err(|error| {
+        // Not acknowledged, so Meta delivers it again.
+        tracing::error!(bot_id, %error, "webhook not stored; answering 503 so Meta retries");
+        ApiError::unavailable(
+            "storage_unavailable",
+            "the webhook could not be stored; retry later",
+        )
+    })?;
+    tracing::info!(
+        bot_id,
+        messages_new = summary.messages_new,
+        messages_duplicate = summary.messages_duplicate,
+        statuses_new = summary.statuses_new,
+        statuses_duplicate = summary.statuses_duplicate,
+        raw_events = summary.raw_events,
+        ignored_changes = summary.ignored_changes,
+        "webhook recorded"
+    );
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "received": true }),
+    ))
+}
+
+async fn bot_secrets(bot_id: &str, deps: &WebhookDeps) -> Result<Arc<BotSecrets>, ApiError> {
+    match deps.secrets.bot_secrets(bot_id).await {
+        Ok(Some(secrets)) => Ok(secrets),
+        Ok(None) => Err(ApiError::not_found(
+            "unknown_bot",
+            format!("no WhatsApp connection exists for bot \"{bot_id}\"; check the webhook URL"),
+        )),
+        Err(error) => {
+            tracing::error!(bot_id, %error, "bot secrets unavailable");
+            Err(ApiError::unavailable(
+                "secrets_unavailable",
+                "credentials could not be read; retry later",
+            ))
+        }
+    }
+}
+
+/// The `{botId}` path parameter: from API Gateway's route match, or from the path itself when
+/// the request comes from the local stack.
+fn bot_id(request: &Request) -> Option<String> {
+    let from_route = request
+        .path_parameters_ref()
+        .and_then(|p| p.first("botId"))
+        .map(str::to_owned);
+    let id = from_route.or_else(|| {
+        let rest = request.uri().path().strip_prefix(PATH_PREFIX)?;
+        Some(rest.trim_end_matches('/').to_owned())
+    })?;
+    let valid = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    valid.then_some(id)
+}
+
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    if let Some(value) = request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+    {
+        return Some(value.to_owned());
+    }
+    let query = request.uri().query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,383 @@
+//! Turns one verified webhook body into store writes: every message, status, error and template
+//! update it carries, each exactly once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use intaj_shared::domain::{
+    Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
+};
+use intaj_shared::ports::{Secret, SecretStore, SecretsError, Store, StoreError};
+use intaj_shared::whatsapp::webhook::{
+    Change, ContactProfile, MessageEnvelope, MessagesValue, MetaError, Status, WebhookPayload,
+};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+/// How many store writes of one body run at once (DynamoDB round trips overlap).
+const WRITE_CONCURRENCY: usize = 16;
+
+/// What a body contained, for the log line an operator reads.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReceiptSummary {
+    pub messages_new: usize,
+    pub messages_duplicate: usize,
+    pub statuses_new: usize,
+    pub statuses_duplicate: usize,
+    /// Raw events kept (unrouted changes, top-level errors, template updates, unreadable parts).
+    pub raw_events: usize,
+    pub ignored_changes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+}
+
+/// One write the body asks for. Built first, then run concurrently.
+enum Write {
+    Inbound {
+        bot: Arc<str>,
+        message: InboundMessage,
+    },
+    Status {
+        bot: Arc<str>,
+        event: StatusEvent,
+    },
+    Raw {
+        bot: Arc<str>,
+        event: RawEvent,
+    },
+}
+
+enum Outcome {
+    Inbound(Claim),
+    Status(Claim),
+    Raw,
+}
+
+/// Records everything in `payload` for the bot whose URL received it. `app_secret` is the one
+/// the signature was checked with: a change is routed to another bot only if that bot shares it.
+pub async fn record(
+    url_bot: &str,
+    app_secret: &Secret,
+    payload: &WebhookPayload<'_>,
+    store: &dyn Store,
+    secrets: &dyn SecretStore,
+    now: i64,
+) -> Result<ReceiptSummary, ReceiptError> {
+    let mut summary = ReceiptSummary::default();
+    let mut writes = Vec::new();
+    let mut routes = Router::new(url_bot, app_secret);
+    for change in payload.entry.iter().flat_map(|entry| &entry.changes) {
+        collect_change(
+            change,
+            &mut routes,
+            store,
+            secrets,
+            now,
+            &mut writes,
+            &mut summary,
+        )
+        .await?;
+    }
+
+    let outcomes: Vec<Outcome> = stream::iter(writes)
+        .map(|write| apply(write, store))
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .try_collect()
+        .await?;
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Inbound(Claim::New) => summary.messages_new += 1,
+            Outcome::Inbound(Claim::Duplicate) => summary.messages_duplicate += 1,
+            Outcome::Status(Claim::New) => summary.statuses_new += 1,
+            Outcome::Status(Claim::Duplicate) => summary.statuses_duplicate += 1,
+            Outcome::Raw => summary.raw_events += 1,
+        }
+    }
+    Ok(summary)
+}
+
+async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
+    match write {
+        Write::Inbound { bot, message } => {
+            let claim = store.record_inbound(&bot, &message).await?;
+            // Re-applied on duplicates too: it is idempotent, and heals a crash that happened
+            // between the two writes of the first delivery.
+            if !message.customer.is_empty() {
+                store
+                    .extend_window(&bot, &message.customer, message.timestamp)
+                    .await?;
+            }
+            match claim {
+                Claim::New => tracing::info!(
+                    bot_id = %bot, message_id = %message.message_id, kind = %message.kind,
+                    "inbound message recorded"
+                ),
+                Claim::Duplicate => tracing::info!(
+                    bot_id = %bot, message_id = %message.message_id,
+                    "inbound message redelivered; already recorded"
+                ),
+            }
+            Ok(Outcome::Inbound(claim))
+        }
+        Write::Status { bot, event } => {
+            let claim = store.record_status(&bot, &event).await?;
+            if claim == Claim::New && event.status == MessageStatus::Failed {
+                tracing::warn!(
+                    bot_id = %bot, message_id = %event.message_id,
+                    errors = event.errors.as_deref().unwrap_or("[]"),
+                    "message delivery failed"
+                );
+            }
+            Ok(Outcome::Status(claim))
+        }
+        Write::Raw { bot, event } => {
+            store.record_raw_event(&bot, &event).await?;
+            Ok(Outcome::Raw)
+        }
+    }
+}
+
+async fn collect_change(
+    change: &Change<'_>,
+    routes: &mut Router<'_>,
+    store: &dyn Store,
+    secrets: &dyn SecretStore,
+    now: i64,
+    writes: &mut Vec<Write>,
+    summary: &mut ReceiptSummary,
+) -> Result<(), ReceiptError> {
+    let raw = change.value.get();
+    match change.field.as_ref() {
+        "messages" => {}
+        "message_template_status_update" => {
+            // Kept verbatim until the template store applies it (template sync issue).
+            tracing::info!(bot_id = routes.url_bot, "template status update received");
+            writes.push(raw_write(
+                routes.url_bot,
+                RawEventKind::TemplateStatusUpdate,
+                None,
+                raw,
+                now,
+            ));
+            return Ok(());
+        }
+        other => {
+            tracing::debug!(field = other, "webhook change of an unhandled kind ignored");
+            summary.ignored_changes += 1;
+            return Ok(());
+        }
+    }
+
+    let value: MessagesValue = match serde_json::from_str(raw) {
+        Ok(value) => value,
+        Err(error) => {
+            tracing::warn!(bot_id = routes.url_bot, %error, "unreadable messages change kept verbatim");
+            writes.push(raw_write(
+                routes.url_bot,
+                RawEventKind::Unreadable,
+                None,
+                raw,
+                now,
+            ));
+            return Ok(());
+        }
+    };
+    let phone_number_id = value.metadata.phone_number_id.as_ref();
+    let Some(bot) = routes.owner_of(phone_number_id, store, secrets).await? else {
+        tracing::warn!(
+            bot_id = routes.url_bot,
+            phone_number_id,
+            "change for a phone number no connection with this app secret owns; kept as unrouted"
+        );
+        writes.push(raw_write(
+            routes.url_bot,
+            RawEventKind::Unrouted,
+            Some(phone_number_id),
+            raw,
+            now,
+        ));
+        return Ok(());
+    };
+
+    for message in &value.messages {
+        writes.push(inbound_write(&bot, message, &value, now));
+    }
+    for status in &value.statuses {
+        writes.push(Write::Status {
+            bot: bot.clone(),
+            event: status_event(status, now),
+        });
+    }
+    if !value.errors.is_empty() {
+        log_webhook_errors(&bot, &value.errors);
+        writes.push(raw_write(
+            &bot,
+            RawEventKind::WebhookError,
+            Some(phone_number_id),
+            raw,
+            now,
+        ));
+    }
+    Ok(())
+}
+
+fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now: i64) -> Write {
+    let envelope: MessageEnvelope = match serde_json::from_str(message.get()) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            tracing::warn!(bot_id = %bot, %error, "unreadable inbound message kept verbatim");
+            let phone = Some(value.metadata.phone_number_id.as_ref());
+            return raw_write(bot, RawEventKind::Unreadable, phone, message.get(), now);
+        }
+    };
+    let customer = customer_of(&envelope, &value.contacts);
+    let profile_name = value
+        .contacts
+        .iter()
+        .find(|c| same_customer(c, &customer))
+        .and_then(|c| c.profile.as_ref()?.name.as_deref())
+        .map(str::to_owned);
+    Write::Inbound {
+        bot: bot.clone(),
+        message: InboundMessage {
+            message_id: envelope.id.to_string(),
+            customer,
+            phone_number_id: value.metadata.phone_number_id.to_string(),
+            kind: envelope.stored_kind().to_owned(),
+            timestamp: unix_seconds(envelope.timestamp.as_deref(), now),
+            profile_name,
+            content: message.get().to_owned(),
+        },
+    }
+}
+
+/// The customer's ids from the message, completed by the matching `contacts[]` entry (Meta puts
+/// the BSUID or the wa_id there when the message itself lacks it).
+fn customer_of(envelope: &MessageEnvelope, contacts: &[ContactProfile]) -> CustomerIds {
+    let mut ids = CustomerIds::new(envelope.from.as_deref(), envelope.from_user_id.as_deref());
+    let contact = contacts
+        .iter()
+        .find(|c| same_customer(c, &ids))
+        .or_else(|| {
+            if contacts.len() == 1 {
+                contacts.first()
+            } else {
+                None
+            }
+        });
+    if let Some(contact) = contact {
+        let from_contact = CustomerIds::new(contact.wa_id.as_deref(), contact.user_id.as_deref());
+        ids.wa_id = ids.wa_id.or(from_contact.wa_id);
+        ids.bsuid = ids.bsuid.or(from_contact.bsuid);
+    }
+    ids
+}
+
+fn same_customer(contact: &ContactProfile, ids: &CustomerIds) -> bool {
+    (contact.wa_id.is_some() && contact.wa_id.as_deref() == ids.wa_id.as_deref())
+        || (contact.user_id.is_some() && contact.user_id.as_deref() == ids.bsuid.as_deref())
+}
+
+fn status_event(status: &Status, now: i64) -> StatusEvent {
+    StatusEvent {
+        message_id: status.id.to_string(),
+        status: MessageStatus::parse(&status.status),
+        timestamp: unix_seconds(status.timestamp.as_deref(), now),
+        recipient: CustomerIds::new(
+            status.recipient_id.as_deref(),
+            status.recipient_user_id.as_deref(),
+        ),
+        errors: status.errors.map(|raw| raw.get().to_owned()),
+        conversation: status.conversation.map(|raw| raw.get().to_owned()),
+        pricing: status.pricing.map(|raw| raw.get().to_owned()),
+        biz_opaque_callback_data: status
+            .biz_opaque_callback_data
+            .as_deref()
+            .map(str::to_owned),
+    }
+}
+
+fn log_webhook_errors(bot: &str, errors: &[MetaError]) {
+    for error in errors {
+        tracing::warn!(
+            bot_id = bot,
+            code = error.code,
+            title = error.title.as_deref().unwrap_or(""),
+            details = error
+                .error_data
+                .as_ref()
+                .and_then(|d| d.details.as_deref())
+                .unwrap_or(""),
+            "WhatsApp reported an error in a webhook"
+        );
+    }
+}
+
+fn raw_write(bot: &str, kind: RawEventKind, phone: Option<&str>, body: &str, now: i64) -> Write {
+    Write::Raw {
+        bot: Arc::from(bot),
+        event: RawEvent {
+            kind,
+            // The same content redelivered gets the same key, so it is kept once.
+            key: hex::encode(Sha256::digest(body.as_bytes())),
+            phone_number_id: phone.map(str::to_owned),
+            received_at: now,
+            body: body.to_owned(),
+        },
+    }
+}
+
+/// Meta sends unix seconds as strings; a missing or unreadable one falls back to receipt time.
+fn unix_seconds(value: Option<&str>, now: i64) -> i64 {
+    value.and_then(|v| v.trim().parse().ok()).unwrap_or(now)
+}
+
+/// Decides which bot each phone number's changes belong to, once per number per body.
+struct Router<'s> {
+    url_bot: &'s str,
+    app_secret: &'s Secret,
+    decided: HashMap<String, Option<Arc<str>>>,
+}
+
+impl<'s> Router<'s> {
+    fn new(url_bot: &'s str, app_secret: &'s Secret) -> Self {
+        Self {
+            url_bot,
+            app_secret,
+            decided: HashMap::new(),
+        }
+    }
+
+    async fn owner_of(
+        &mut self,
+        phone_number_id: &str,
+        store: &dyn Store,
+        secrets: &dyn SecretStore,
+    ) -> Result<Option<Arc<str>>, ReceiptError> {
+        if let Some(decided) = self.decided.get(phone_number_id) {
+            return Ok(decided.clone());
+        }
+        let owner = match store.connection_by_phone_number(phone_number_id).await? {
+            None => None,
+            Some(connection) if connection.bot_id == self.url_bot => Some(Arc::from(self.url_bot)),
+            // Another bot's number: only if it is the same Meta app, i.e. shares the app secret
+            // the body was signed with. Otherwise the sender could write into any bot.
+            Some(connection) => match secrets.bot_secrets(&connection.bot_id).await? {
+                Some(theirs) if theirs.app_secret.matches(self.app_secret.expose()) => {
+                    Some(Arc::from(connection.bot_id.as_str()))
+                }
+                _ => None,
+            },
+        };
+        self.decided
+            .insert(phone_number_id.to_owned(), owner.clone());
+        Ok(owner)
+    }
+}

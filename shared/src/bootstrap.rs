@@ -1,0 +1,49 @@
+//! The composition root of every Lambda `main`: configuration, logging and the AWS-backed
+//! adapters, each built once per process. Nothing else reads the environment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::adapters::{CachedSecrets, DynamoDbStore, SecretsManager};
+use crate::config::Config;
+use crate::ports::{SecretStore, Store};
+
+/// How long a warm function reuses a bot's secrets before reading them again.
+pub const SECRETS_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// Reads [`Config`], or exits with a message naming what is missing.
+pub fn config_or_exit() -> Config {
+    Config::from_env().unwrap_or_else(|problem| {
+        eprintln!("configuration error: {problem}");
+        std::process::exit(2)
+    })
+}
+
+/// JSON logs, one event per line, at `LOG_LEVEL` (a `tracing` filter such as `info` or
+/// `info,intaj_webhook=debug`).
+pub fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time() // CloudWatch stamps every line
+        .init();
+}
+
+/// One shared AWS configuration. `AWS_ENDPOINT_URL*` variables point it at local services.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+pub fn dynamodb_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn Store> {
+    Arc::new(DynamoDbStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone()))
+}
+
+pub fn secret_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn SecretStore> {
+    let manager =
+        SecretsManager::new(aws_sdk_secretsmanager::Client::new(aws), config.secret_prefix.clone());
+    Arc::new(CachedSecrets::new(manager, SECRETS_CACHE_TTL))
+}
