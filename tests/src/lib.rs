@@ -1,0 +1,123 @@
+//! Support for the end-to-end tests: the local AWS services the test command started, unique
+//! names, and child processes that are stopped however a test ends.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Endpoints of DynamoDB Local and moto, as exported by `scripts/test.sh`.
+pub struct LocalServices {
+    pub dynamodb: String,
+    pub secrets_manager: String,
+}
+
+impl LocalServices {
+    /// `None` (with a notice) when the services are not running, unless the test command
+    /// requires them, in which case their absence is a failure.
+    pub fn from_env(test: &str) -> Option<Self> {
+        let dynamodb = std::env::var("INTAJ_TEST_DYNAMODB_ENDPOINT").ok();
+        let secrets_manager = std::env::var("INTAJ_TEST_SECRETS_ENDPOINT").ok();
+        match (dynamodb, secrets_manager) {
+            (Some(dynamodb), Some(secrets_manager)) => Some(Self {
+                dynamodb,
+                secrets_manager,
+            }),
+            _ if std::env::var("INTAJ_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") => {
+                panic!("{test}: INTAJ_TEST_DYNAMODB_ENDPOINT / INTAJ_TEST_SECRETS_ENDPOINT unset")
+            }
+            _ => {
+                eprintln!(
+                    "{test}: skipped; run ./scripts/test.sh to start DynamoDB Local and moto"
+                );
+                None
+            }
+        }
+    }
+
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "intaj-tests",
+            ))
+            .load()
+            .await
+    }
+
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config().await)
+            .endpoint_url(&self.dynamodb)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    pub async fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
+        let config = aws_sdk_secretsmanager::config::Builder::from(&self.sdk_config().await)
+            .endpoint_url(&self.secrets_manager)
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
+    }
+}
+
+/// A name no other run has used, for tables and secret prefixes.
+pub fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process (and its process group) killed when dropped, so a failing test leaves
+/// nothing running.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            // The child leads its own process group: take its children (the function) too.
+            let pgid = self.0.id() as i32;
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &format!("-{pgid}")])
+                .status();
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `attempt` until it returns `Some`, or panics after `deadline`.
+pub fn poll_until<T>(what: &str, deadline: Duration, mut attempt: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = attempt() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "{what}: not ready after {deadline:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,143 @@
+//! The real `webhook` binary under `cargo lambda watch`, backed by DynamoDB Local and moto
+//! through the AWS SDK's endpoint variables, invoked with the `events/` files.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
+use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
+use intaj_shared::domain::{Connection, MessageStatus};
+use intaj_shared::ports::{
+    BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, WindowStore,
+};
+use intaj_tests::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_root};
+use serde_json::Value;
+
+fn invoke(port: u16, event: &str) -> Output {
+    Command::new("cargo")
+        .args([
+            "lambda",
+            "invoke",
+            "webhook",
+            "--invoke-port",
+            &port.to_string(),
+            "--output-format",
+            "json",
+        ])
+        .arg("--data-file")
+        .arg(workspace_root().join("events").join(event))
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo lambda is installed (scripts/test.sh installs it)")
+}
+
+/// The function's answer, an API Gateway v2 response.
+fn answer(output: &Output) -> Option<Value> {
+    output
+        .status
+        .success()
+        .then(|| serde_json::from_slice(&output.stdout).ok())
+        .flatten()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
+    let Some(services) = LocalServices::from_env("webhook_lambda") else {
+        return;
+    };
+    let table = unique("webhook-e2e");
+    let prefix = format!("{}/", unique("intaj-e2e"));
+    let dynamodb = services.dynamodb().await;
+    create_table_if_missing(&dynamodb, &table).await.unwrap();
+    let store = Arc::new(DynamoDbStore::new(dynamodb, table.clone()));
+    let secrets = SecretsManager::new(services.secrets_manager().await, prefix.clone());
+
+    // The dev connection the sample events are made for (SPEC §9).
+    store
+        .put_connection(&Connection {
+            bot_id: "demo".into(),
+            business_account_id: "200000000000001".into(),
+            phone_number_id: "100000000000001".into(),
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+    let bot = BotSecrets {
+        access_token: Secret::new("dev-access-token"),
+        app_secret: Secret::new("dev-app-secret"),
+        verify_token: Secret::new("dev-verify-token"),
+    };
+    secrets.put_bot_secrets("demo", &bot).await.unwrap();
+
+    let port = free_port();
+    let env = [
+        format!("TABLE_NAME={table}"),
+        format!("SECRET_PREFIX={prefix}"),
+        format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
+        format!(
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER={}",
+            services.secrets_manager
+        ),
+        "AWS_ACCESS_KEY_ID=test".into(),
+        "AWS_SECRET_ACCESS_KEY=test".into(),
+        "AWS_REGION=us-east-1".into(),
+        "LOG_LEVEL=info".into(),
+    ];
+    let mut watch = Command::new("cargo");
+    watch
+        .args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "--invoke-port",
+            &port.to_string(),
+        ])
+        .args(["--package", "intaj-webhook", "--bin", "webhook"])
+        .current_dir(workspace_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .process_group(0);
+    for pair in &env {
+        watch.args(["--env-var", pair]);
+    }
+    let _watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
+
+    // The first invoke compiles the function: poll until it answers.
+    let verified = poll_until(
+        "webhook under cargo lambda",
+        Duration::from_secs(600),
+        || answer(&invoke(port, "webhook-verify.json")),
+    );
+    assert_eq!(verified["statusCode"], 200, "{verified}");
+    assert_eq!(verified["body"], "1158201444");
+
+    let received = answer(&invoke(port, "webhook-receive.json")).expect("POST answered");
+    assert_eq!(received["statusCode"], 200, "{received}");
+    assert_eq!(
+        serde_json::from_str::<Value>(received["body"].as_str().unwrap()).unwrap(),
+        serde_json::json!({"received": true})
+    );
+
+    // What the function stored, read straight from DynamoDB.
+    let id = "wamid.HBgMOTcxNTAxMjM0NTY3FQIAEhggQTFCMkMzRDRFNUY2MDcwODA5MEExQjJDM0Q0RTVGNgA=";
+    let record = store
+        .message("demo", id)
+        .await
+        .unwrap()
+        .expect("message stored in DynamoDB");
+    assert_eq!(record.kind.as_deref(), Some("text"));
+    assert!(record.status.is_none() || record.status == Some(MessageStatus::Accepted));
+    let window = store
+        .window("demo", "971501234567")
+        .await
+        .unwrap()
+        .expect("window opened");
+    assert_eq!(window.expires_at, 1764000000 + 24 * 3600);
+
+    // Meta's redelivery of the same event changes nothing.
+    let again = answer(&invoke(port, "webhook-receive.json")).expect("redelivery answered");
+    assert_eq!(again["statusCode"], 200);
+    assert_eq!(store.message("demo", id).await.unwrap(), Some(record));
+}
