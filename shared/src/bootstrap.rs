@@ -39,11 +39,16 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 }
 
 pub fn dynamodb_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn Store> {
-    Arc::new(DynamoDbStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone()))
+    Arc::new(DynamoDbStore::new(
+        aws_sdk_dynamodb::Client::new(aws),
+        config.table_name.clone(),
+    ))
 }
 
 pub fn secret_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn SecretStore> {
-    let manager =
-        SecretsManager::new(aws_sdk_secretsmanager::Client::new(aws), config.secret_prefix.clone());
+    let manager = SecretsManager::new(
+        aws_sdk_secretsmanager::Client::new(aws),
+        config.secret_prefix.clone(),
+    );
     Arc::new(CachedSecrets::new(manager, SECRETS_CACHE_TTL))
 }

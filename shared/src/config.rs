@@ -27,7 +27,8 @@ impl Config {
         Ok(Self {
             table_name: non_empty("TABLE_NAME")
                 .ok_or("TABLE_NAME must name the DynamoDB table (template.yaml sets it)")?,
-            secret_prefix: non_empty("SECRET_PREFIX").unwrap_or_else(|| DEFAULT_SECRET_PREFIX.into()),
+            secret_prefix: non_empty("SECRET_PREFIX")
+                .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.into()),
             admin_secret_id: non_empty("ADMIN_SECRET_ID"),
             whatsapp_api_base: non_empty("WHATSAPP_API_BASE")
                 .map(|base| base.trim_end_matches('/').to_owned())
@@ -49,6 +50,10 @@ mod tests {
         assert_eq!(config.secret_prefix, "intaj/whatsapp/");
         assert_eq!(config.whatsapp_api_base, "https://graph.facebook.com");
         assert_eq!(config.whatsapp_api_version, "v25.0");
-        assert!(Config::from_lookup(|_| None).unwrap_err().contains("TABLE_NAME"));
+        assert!(
+            Config::from_lookup(|_| None)
+                .unwrap_err()
+                .contains("TABLE_NAME")
+        );
     }
 }

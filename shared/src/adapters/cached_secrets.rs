@@ -10,15 +10,22 @@ use tokio::time::Instant;
 
 use crate::ports::{BotSecrets, SecretStore, SecretsError};
 
+/// A bot's secrets (or their absence) and when they were read.
+type CacheEntry = (Instant, Option<Arc<BotSecrets>>);
+
 pub struct CachedSecrets<S> {
     inner: S,
     ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, Option<Arc<BotSecrets>>)>>,
+    entries: Mutex<HashMap<String, CacheEntry>>,
 }
 
 impl<S: SecretStore> CachedSecrets<S> {
     pub fn new(inner: S, ttl: Duration) -> Self {
-        Self { inner, ttl, entries: Mutex::new(HashMap::new()) }
+        Self {
+            inner,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn cached(&self, bot_id: &str) -> Option<Option<Arc<BotSecrets>>> {
@@ -119,7 +126,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn reads_once_per_ttl_and_refresh_bypasses_the_cache() {
         let cache = CachedSecrets::new(
-            CountingReads { inner: MemorySecrets::new(), reads: AtomicUsize::new(0) },
+            CountingReads {
+                inner: MemorySecrets::new(),
+                reads: AtomicUsize::new(0),
+            },
             Duration::from_secs(300),
         );
         cache.put_bot_secrets("demo", &secrets("t1")).await.unwrap();
@@ -130,13 +140,41 @@ mod tests {
         assert_eq!(cache.inner.reads.load(Ordering::SeqCst), 1);
 
         // Rotated behind the cache's back: the cache serves the old value until refresh or TTL.
-        cache.inner.inner.put_bot_secrets("demo", &secrets("t2")).await.unwrap();
-        assert_eq!(cache.bot_secrets("demo").await.unwrap().unwrap().access_token.expose(), "t1");
+        cache
+            .inner
+            .inner
+            .put_bot_secrets("demo", &secrets("t2"))
+            .await
+            .unwrap();
+        assert_eq!(
+            cache
+                .bot_secrets("demo")
+                .await
+                .unwrap()
+                .unwrap()
+                .access_token
+                .expose(),
+            "t1"
+        );
         let fresh = cache.refresh_bot_secrets("demo").await.unwrap().unwrap();
         assert_eq!(fresh.access_token.expose(), "t2");
 
-        cache.inner.inner.put_bot_secrets("demo", &secrets("t3")).await.unwrap();
+        cache
+            .inner
+            .inner
+            .put_bot_secrets("demo", &secrets("t3"))
+            .await
+            .unwrap();
         tokio::time::advance(Duration::from_secs(301)).await;
-        assert_eq!(cache.bot_secrets("demo").await.unwrap().unwrap().access_token.expose(), "t3");
+        assert_eq!(
+            cache
+                .bot_secrets("demo")
+                .await
+                .unwrap()
+                .unwrap()
+                .access_token
+                .expose(),
+            "t3"
+        );
     }
 }

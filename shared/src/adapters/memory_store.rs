@@ -46,7 +46,9 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-written entry behind (every write
         // is a single map operation), so a poisoned lock is still safe to use.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -93,10 +95,13 @@ impl ConnectionStore for MemoryStore {
         {
             state.phone_owners.remove(&previous.phone_number_id);
         }
+        state.phone_owners.insert(
+            connection.phone_number_id.clone(),
+            connection.bot_id.clone(),
+        );
         state
-            .phone_owners
-            .insert(connection.phone_number_id.clone(), connection.bot_id.clone());
-        state.connections.insert(connection.bot_id.clone(), connection.clone());
+            .connections
+            .insert(connection.bot_id.clone(), connection.clone());
         Ok(())
     }
 
@@ -123,7 +128,10 @@ impl WindowStore for MemoryStore {
         let opened = ConversationWindow::opened_by(inbound_at);
         let mut state = self.lock();
         for id in customer.all() {
-            let window = state.windows.entry(key(bot_id, id)).or_insert_with(|| opened.clone());
+            let window = state
+                .windows
+                .entry(key(bot_id, id))
+                .or_insert_with(|| opened.clone());
             *window = window.clone().merge(opened.clone());
         }
         if let (Some(bsuid), Some(wa_id)) = (&customer.bsuid, &customer.wa_id) {
@@ -160,7 +168,10 @@ impl MessageStore for MemoryStore {
         message: &InboundMessage,
     ) -> Result<Claim, StoreError> {
         let mut state = self.lock();
-        let stored = state.messages.entry(key(bot_id, &message.message_id)).or_default();
+        let stored = state
+            .messages
+            .entry(key(bot_id, &message.message_id))
+            .or_default();
         if stored.inbound.is_some() {
             return Ok(Claim::Duplicate);
         }
@@ -170,11 +181,20 @@ impl MessageStore for MemoryStore {
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
         let mut state = self.lock();
-        let stored = state.messages.entry(key(bot_id, &event.message_id)).or_default();
-        let claim = if stored.statuses.iter().any(|seen| seen.status == event.status) {
+        let stored = state
+            .messages
+            .entry(key(bot_id, &event.message_id))
+            .or_default();
+        let claim = if stored
+            .statuses
+            .iter()
+            .any(|seen| seen.status == event.status)
+        {
             Claim::Duplicate
         } else {
-            let at = stored.statuses.partition_point(|seen| seen.timestamp <= event.timestamp);
+            let at = stored
+                .statuses
+                .partition_point(|seen| seen.timestamp <= event.timestamp);
             stored.statuses.insert(at, event.clone());
             Claim::New
         };

@@ -2,9 +2,13 @@
 //! and fast tests. Both kinds pass the same conformance tests (`shared/tests/`).
 
 pub mod cached_secrets;
+pub mod dynamodb;
 pub mod memory_secrets;
 pub mod memory_store;
+pub mod secrets_manager;
 
 pub use cached_secrets::CachedSecrets;
+pub use dynamodb::DynamoDbStore;
 pub use memory_secrets::MemorySecrets;
 pub use memory_store::MemoryStore;
+pub use secrets_manager::SecretsManager;

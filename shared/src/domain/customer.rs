@@ -12,8 +12,15 @@ pub struct CustomerIds {
 
 impl CustomerIds {
     pub fn new(wa_id: Option<&str>, bsuid: Option<&str>) -> Self {
-        let clean = |id: Option<&str>| id.map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-        Self { wa_id: clean(wa_id), bsuid: clean(bsuid) }
+        let clean = |id: Option<&str>| {
+            id.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        Self {
+            wa_id: clean(wa_id),
+            bsuid: clean(bsuid),
+        }
     }
 
     /// The id a customer is keyed by: the BSUID when Meta gives one (it survives number changes),
@@ -24,7 +31,10 @@ impl CustomerIds {
 
     /// Every id known, stable one first.
     pub fn all(&self) -> impl Iterator<Item = &str> {
-        self.bsuid.as_deref().into_iter().chain(self.wa_id.as_deref())
+        self.bsuid
+            .as_deref()
+            .into_iter()
+            .chain(self.wa_id.as_deref())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -57,8 +57,12 @@ pub enum RawEventKind {
 }
 
 impl RawEventKind {
-    pub const ALL: [Self; 4] =
-        [Self::Unrouted, Self::WebhookError, Self::TemplateStatusUpdate, Self::Unreadable];
+    pub const ALL: [Self; 4] = [
+        Self::Unrouted,
+        Self::WebhookError,
+        Self::TemplateStatusUpdate,
+        Self::Unreadable,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -126,7 +126,15 @@ mod tests {
 
     #[test]
     fn parses_and_prints_meta_names() {
-        for name in ["accepted", "sent", "delivered", "read", "played", "failed", "warning"] {
+        for name in [
+            "accepted",
+            "sent",
+            "delivered",
+            "read",
+            "played",
+            "failed",
+            "warning",
+        ] {
             assert_eq!(MessageStatus::parse(name).as_str(), name);
         }
     }

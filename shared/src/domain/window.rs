@@ -15,7 +15,10 @@ pub struct ConversationWindow {
 
 impl ConversationWindow {
     pub fn opened_by(inbound_at: i64) -> Self {
-        Self { expires_at: inbound_at + WINDOW_SECONDS, last_inbound_at: inbound_at }
+        Self {
+            expires_at: inbound_at + WINDOW_SECONDS,
+            last_inbound_at: inbound_at,
+        }
     }
 
     pub fn is_open_at(&self, now: i64) -> bool {

@@ -73,10 +73,22 @@ mod tests {
         let body = b"{}";
         let good = sign(b"s", body);
         assert_eq!(verify(b"s", body, None), Err(SignatureError::Missing));
-        assert_eq!(verify(b"s", body, Some("md5=abc")), Err(SignatureError::Malformed));
-        assert_eq!(verify(b"s", body, Some("sha256=zz")), Err(SignatureError::Malformed));
-        assert_eq!(verify(b"other", body, Some(&good)), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"s", b"{ }", Some(&good)), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(b"s", body, Some("md5=abc")),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(b"s", body, Some("sha256=zz")),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(b"other", body, Some(&good)),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"s", b"{ }", Some(&good)),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -86,6 +98,9 @@ mod tests {
         let raw = r#"{"body":"café"}"#.as_bytes();
         let header = sign(b"s", escaped);
         assert_eq!(verify(b"s", escaped, Some(&header)), Ok(()));
-        assert_eq!(verify(b"s", raw, Some(&header)), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(b"s", raw, Some(&header)),
+            Err(SignatureError::Mismatch)
+        );
     }
 }

@@ -22,7 +22,10 @@ pub struct Handshake<'a> {
 }
 
 /// Returns the challenge to echo when the handshake is valid for `expected_token`.
-pub fn answer<'a>(handshake: Handshake<'a>, expected_token: &str) -> Result<&'a str, VerificationError> {
+pub fn answer<'a>(
+    handshake: Handshake<'a>,
+    expected_token: &str,
+) -> Result<&'a str, VerificationError> {
     let (Some(mode), Some(token), Some(challenge)) =
         (handshake.mode, handshake.verify_token, handshake.challenge)
     else {
@@ -43,22 +46,47 @@ mod tests {
     use super::*;
 
     fn hs<'a>(mode: Option<&'a str>, token: Option<&'a str>, ch: Option<&'a str>) -> Handshake<'a> {
-        Handshake { mode, verify_token: token, challenge: ch }
+        Handshake {
+            mode,
+            verify_token: token,
+            challenge: ch,
+        }
     }
 
     #[test]
     fn echoes_the_challenge_for_the_right_token() {
-        assert_eq!(answer(hs(Some("subscribe"), Some("tok"), Some("123")), "tok"), Ok("123"));
+        assert_eq!(
+            answer(hs(Some("subscribe"), Some("tok"), Some("123")), "tok"),
+            Ok("123")
+        );
     }
 
     #[test]
     fn refuses_everything_else() {
         use VerificationError::*;
-        assert_eq!(answer(hs(Some("subscribe"), Some("bad"), Some("1")), "tok"), Err(WrongToken));
-        assert_eq!(answer(hs(Some("subscribe"), Some("to"), Some("1")), "tok"), Err(WrongToken));
-        assert_eq!(answer(hs(Some("unsubscribe"), Some("tok"), Some("1")), "tok"), Err(WrongMode));
-        assert_eq!(answer(hs(None, Some("tok"), Some("1")), "tok"), Err(MissingParameter));
-        assert_eq!(answer(hs(Some("subscribe"), None, Some("1")), "tok"), Err(MissingParameter));
-        assert_eq!(answer(hs(Some("subscribe"), Some("tok"), None), "tok"), Err(MissingParameter));
+        assert_eq!(
+            answer(hs(Some("subscribe"), Some("bad"), Some("1")), "tok"),
+            Err(WrongToken)
+        );
+        assert_eq!(
+            answer(hs(Some("subscribe"), Some("to"), Some("1")), "tok"),
+            Err(WrongToken)
+        );
+        assert_eq!(
+            answer(hs(Some("unsubscribe"), Some("tok"), Some("1")), "tok"),
+            Err(WrongMode)
+        );
+        assert_eq!(
+            answer(hs(None, Some("tok"), Some("1")), "tok"),
+            Err(MissingParameter)
+        );
+        assert_eq!(
+            answer(hs(Some("subscribe"), None, Some("1")), "tok"),
+            Err(MissingParameter)
+        );
+        assert_eq!(
+            answer(hs(Some("subscribe"), Some("tok"), None), "tok"),
+            Err(MissingParameter)
+        );
     }
 }

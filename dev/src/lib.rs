@@ -1,0 +1,2 @@
+pub mod simulator;
+pub mod stack;

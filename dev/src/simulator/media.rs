@@ -1,0 +1,267 @@
+//! Media: `POST /{version}/{phoneNumberId}/media` (multipart upload), `GET /{version}/{mediaId}`
+//! (its URL and metadata), `DELETE /{version}/{mediaId}`, and the download behind the URL,
+//! `GET /_sim/media/{mediaId}` (Bearer, like Meta's lookaside URLs).
+
+use axum::Json;
+use axum::extract::{
+    FromRequest, Multipart, OriginalUri, Path, Query, Request, State as StateExtractor,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::errors::GraphError;
+use super::graph_api::{
+    AppState, TokenQuery, authenticate, base_url, check_version, inject_faults, phone_number_info,
+};
+use super::ids;
+use super::state::{StoredMedia, lock};
+
+const MIB: usize = 1024 * 1024;
+
+/// The largest upload accepted (documents); the router's body limit is set from it.
+pub(crate) const MAX_UPLOAD_BYTES: usize = 100 * MIB;
+
+/// The MIME types WhatsApp accepts and their size limits.
+const SUPPORTED: &[(&str, usize)] = &[
+    ("audio/aac", 16 * MIB),
+    ("audio/amr", 16 * MIB),
+    ("audio/mpeg", 16 * MIB),
+    ("audio/mp4", 16 * MIB),
+    ("audio/ogg", 16 * MIB),
+    ("image/jpeg", 5 * MIB),
+    ("image/png", 5 * MIB),
+    ("image/webp", 500 * 1024),
+    ("video/3gpp", 16 * MIB),
+    ("video/mp4", 16 * MIB),
+    ("text/plain", 100 * MIB),
+    ("application/pdf", 100 * MIB),
+    ("application/msword", 100 * MIB),
+    ("application/vnd.ms-excel", 100 * MIB),
+    ("application/vnd.ms-powerpoint", 100 * MIB),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        100 * MIB,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        100 * MIB,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        100 * MIB,
+    ),
+];
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UploadResponse {
+    id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct MediaInfo {
+    messaging_product: &'static str,
+    url: String,
+    mime_type: String,
+    sha256: String,
+    file_size: usize,
+    id: String,
+}
+
+/// The base MIME type (`audio/ogg; codecs=opus` → `audio/ogg`), lowercase.
+fn essence(mime_type: &str) -> String {
+    mime_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `POST /{version}/{phoneNumberId}/media` with multipart fields `messaging_product`, `type`, `file`.
+pub(crate) async fn upload(
+    StateExtractor(state): AppState,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    Query(token): Query<TokenQuery>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Json<UploadResponse>, GraphError> {
+    check_version(&state, &version, uri.path())?;
+    let numbers = authenticate(&state, &headers, token.access_token.as_deref())?;
+    if !numbers
+        .iter()
+        .any(|number| number.phone_number_id == phone_number_id)
+    {
+        return Err(GraphError::unknown_object("post", &phone_number_id));
+    }
+    inject_faults(&state).await?;
+
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|_| GraphError::invalid_parameter("The request must be multipart/form-data"))?;
+    let (mut product, mut declared_type, mut file) = (None, None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|error| {
+        GraphError::code_with_details(131053, format!("Unable to read the upload: {error}"))
+    })? {
+        match field.name().unwrap_or_default() {
+            "messaging_product" => product = field.text().await.ok(),
+            "type" => declared_type = field.text().await.ok(),
+            "file" => {
+                let part_type = field.content_type().map(str::to_owned);
+                let bytes = field.bytes().await.map_err(|error| {
+                    GraphError::code_with_details(
+                        131053,
+                        format!("Unable to read the file: {error}"),
+                    )
+                })?;
+                file = Some((part_type, bytes));
+            }
+            _ => {}
+        }
+    }
+    match product.as_deref().map(str::trim) {
+        None | Some("") => return Err(GraphError::required("messaging_product")),
+        Some("whatsapp") => {}
+        Some(other) => {
+            return Err(GraphError::invalid_parameter(format!(
+                "Param messaging_product must be \"whatsapp\", got \"{other}\""
+            )));
+        }
+    }
+    let (part_type, bytes) = file.ok_or_else(|| GraphError::required("file"))?;
+    let mime_type = declared_type
+        .filter(|value| !value.trim().is_empty())
+        .or(part_type);
+    let mime_type = essence(&mime_type.ok_or_else(|| GraphError::required("type"))?);
+    let Some(&(_, max_bytes)) = SUPPORTED
+        .iter()
+        .find(|(supported, _)| *supported == mime_type)
+    else {
+        return Err(GraphError::code_with_details(
+            131053,
+            format!(
+                "Param file must be a file with one of the following types: {}. Received file of type '{mime_type}'.",
+                SUPPORTED
+                    .iter()
+                    .map(|(supported, _)| *supported)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    if bytes.is_empty() || bytes.len() > max_bytes {
+        return Err(GraphError::code_with_details(
+            131053,
+            format!(
+                "Media file size must be between 1 and {max_bytes} bytes for {mime_type}, got {}",
+                bytes.len()
+            ),
+        ));
+    }
+    let id = ids::numeric_id();
+    let media = StoredMedia {
+        phone_number_id,
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        mime_type,
+        bytes: bytes.to_vec(),
+    };
+    tracing::info!(%id, mime_type = %media.mime_type, size = media.bytes.len(), "media uploaded");
+    lock(&state.media).insert(id.clone(), media);
+    Ok(Json(UploadResponse { id }))
+}
+
+/// `GET /{version}/{id}`: a media object (with its download URL) or a phone number.
+pub(crate) async fn get_object(
+    StateExtractor(state): AppState,
+    Path((version, id)): Path<(String, String)>,
+    Query(token): Query<TokenQuery>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    check_version(&state, &version, uri.path())?;
+    let numbers = authenticate(&state, &headers, token.access_token.as_deref())?;
+    if let Some(number) = numbers.iter().find(|number| number.phone_number_id == id) {
+        inject_faults(&state).await?;
+        return Ok(Json(phone_number_info(number)).into_response());
+    }
+    let media = lock(&state.media).get(&id).cloned();
+    let media = media
+        .filter(|media| {
+            numbers
+                .iter()
+                .any(|number| number.phone_number_id == media.phone_number_id)
+        })
+        .ok_or_else(|| GraphError::unknown_object("get", &id))?;
+    inject_faults(&state).await?;
+    Ok(Json(MediaInfo {
+        messaging_product: "whatsapp",
+        url: format!("{}/_sim/media/{id}", base_url(&state, &headers)),
+        mime_type: media.mime_type,
+        sha256: media.sha256,
+        file_size: media.bytes.len(),
+        id,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DeleteResponse {
+    success: bool,
+}
+
+/// `DELETE /{version}/{mediaId}`.
+pub(crate) async fn delete(
+    StateExtractor(state): AppState,
+    Path((version, id)): Path<(String, String)>,
+    Query(token): Query<TokenQuery>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Result<Json<DeleteResponse>, GraphError> {
+    check_version(&state, &version, uri.path())?;
+    let numbers = authenticate(&state, &headers, token.access_token.as_deref())?;
+    let owned = lock(&state.media).get(&id).is_some_and(|media| {
+        numbers
+            .iter()
+            .any(|number| number.phone_number_id == media.phone_number_id)
+    });
+    if !owned {
+        return Err(GraphError::unknown_object("delete", &id));
+    }
+    inject_faults(&state).await?;
+    lock(&state.media).remove(&id);
+    Ok(Json(DeleteResponse { success: true }))
+}
+
+/// `GET /_sim/media/{mediaId}`: the file itself, for a token of the number that uploaded it.
+pub(crate) async fn download(
+    StateExtractor(state): AppState,
+    Path(id): Path<String>,
+    Query(token): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let numbers = authenticate(&state, &headers, token.access_token.as_deref())?;
+    let media = lock(&state.media).get(&id).cloned();
+    let Some(media) = media.filter(|media| {
+        numbers
+            .iter()
+            .any(|number| number.phone_number_id == media.phone_number_id)
+    }) else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    let content_type = HeaderValue::from_str(&media.mime_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Ok(([(header::CONTENT_TYPE, content_type)], media.bytes).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mime_essence_drops_parameters() {
+        assert_eq!(essence("audio/ogg; codecs=opus"), "audio/ogg");
+        assert_eq!(essence("Image/JPEG"), "image/jpeg");
+    }
+}

@@ -1,0 +1,290 @@
+//! A WhatsApp Cloud API simulator (SPEC §10): the Graph API paths the project calls, with Meta's
+//! validation, answers and error shapes, a Bearer token check, a throughput limit, fault
+//! injection, signed status webhooks, inbound messages on request, and an outbox.
+//!
+//! # Use
+//! ```no_run
+//! # async fn demo() -> Result<(), intaj_dev::simulator::SimulatorError> {
+//! use intaj_dev::simulator::{SimulatedNumber, SimulatorConfig, start};
+//! let number = SimulatedNumber::new("100000000000001", "200000000000001", "dev-access-token", "dev-app-secret")
+//!     .with_webhook_url("http://127.0.0.1:3000/webhook/whatsapp/demo");
+//! let simulator = start(SimulatorConfig::with_numbers([number]), "127.0.0.1:3001".parse().unwrap()).await?;
+//! println!("WHATSAPP_API_BASE={}", simulator.base_url());
+//! simulator.handle().fail_next(2, 131000); // the next two Graph calls fail with 500 code 131000
+//! simulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//! Tests that serve it themselves use [`Simulator::new`], [`Simulator::router`] and
+//! [`SimulatorHandle::set_base_url`].
+//!
+//! # Graph API routes
+//! | route | answer |
+//! |---|---|
+//! | `POST /{version}/{phoneNumberId}/messages` | `{"messaging_product","contacts":[{"input","wa_id"\|"user_id"}],"messages":[{"id","message_status"?}]}` |
+//! | `GET /{version}/{wabaId}/message_templates?limit=&after=&before=&fields=&status=&name=` | `{"data":[…],"paging":{"cursors":{"before","after"},"next"?,"previous"?}}`, 25 a page |
+//! | `POST /{version}/{phoneNumberId}/media` (multipart `messaging_product`, `type`, `file`) | `{"id"}` |
+//! | `GET /{version}/{mediaId}` | `{"messaging_product","url","mime_type","sha256","file_size","id"}` |
+//! | `DELETE /{version}/{mediaId}` | `{"success":true}` |
+//! | `GET /{version}/{phoneNumberId}` | the phone number object |
+//!
+//! Every Graph route wants `Authorization: Bearer <token>` (or `?access_token=`): missing or
+//! unknown → 401 code 190 "Invalid OAuth access token - Cannot parse access token". A token is
+//! valid for the numbers it is configured for and their WABAs; any other id → 400 code 100,
+//! subcode 33, type GraphMethodException ("Unsupported post request. Object with ID '…' does not
+//! exist…"). The version must look like `v25.0` (and equal [`SimulatorConfig::api_version`] when
+//! that is set), else 400 code 2500 "Unknown path components". Paging links never carry the
+//! access token.
+//!
+//! # Message rules and their codes
+//! Missing required parameters answer Meta's `(#100) The parameter <path> is required.`; values of
+//! the wrong kind answer `(#100) Invalid parameter`; values outside WhatsApp's documented limits
+//! answer `(#131009) Parameter value is not valid`. All are HTTP 400 with
+//! `error_data.details` naming the field.
+//!
+//! | rule | code |
+//! |---|---|
+//! | `messaging_product` present and `"whatsapp"` | 100 |
+//! | `recipient_type`, when present, `"individual"` | 100 |
+//! | exactly one of `to` (7–15 digits, optional `+`) and `recipient` (BSUID such as `US.1349…`) | 100 |
+//! | `type` one of text, image, audio, video, document, sticker, location, contacts, interactive, template, reaction (absent = text, as Meta) | 100 |
+//! | the object named by `type` present | 100 |
+//! | `text.body` present | 100; over 4096 characters → 131009 |
+//! | media: exactly one of `id` and `link`; `link` http(s) | 100; bad link → 131009 |
+//! | `caption` only on image, video, document, at most 1024 characters; `filename` only on document | 100; too long → 131009 |
+//! | `location.latitude` / `longitude` present, within ±90 / ±180 | 100; out of range → 131009 |
+//! | `contacts` non-empty, each with `name.formatted_name` | 100 |
+//! | `interactive.type` known; `body.text` for button, list, cta_url (≤ 1024, list ≤ 4096); header and footer text ≤ 60 | 100; too long → 131009 |
+//! | button: 1–3 reply buttons, title 1–20, id ≤ 256 and unique | 131009 (missing fields 100) |
+//! | list: `action.button` ≤ 20, 1–10 sections, 1–10 rows in total, row title ≤ 24, row id ≤ 200 and unique, description ≤ 72, section title ≤ 24 (required with several sections) | 131009 (missing fields 100) |
+//! | cta_url: `action.name` = cta_url, `display_text` ≤ 20, http(s) `url` | 100 / 131009 |
+//! | `template.name`, `template.language.code`; text parameters carry `text` | 100 |
+//! | template exists in that language for the WABA and is APPROVED | 132001 (HTTP 404); PAUSED 132015; DISABLED 132016 |
+//! | body parameters = distinct placeholders of the template's BODY | 132000 |
+//! | `reaction.message_id` present, `reaction.emoji` present (empty removes a reaction) | 100 |
+//! | `context.message_id` present when `context` is | 100 |
+//! | recipient is not the business number itself | 131021 |
+//!
+//! Media ids in messages are not checked against uploads (Meta reports bad ids asynchronously).
+//!
+//! # Limits and faults
+//! Checked in this order after the token: injected faults (added delay, then "fail the next N
+//! calls with code X", then the 5xx rate answering 500 code 1 "An unknown error occurred" or 503
+//! code 2 "Service temporarily unavailable"), validation, throughput (token bucket per phone
+//! number, `throughput_per_second`, default 80 → 400 code 130429 "Rate limit hit"), the optional
+//! pair rate limit (→ 400 code 131056), then per-recipient failures: answered with Meta's
+//! documented HTTP status for the code ([`errors::catalogue`]), or accepted and followed by a
+//! `failed` status webhook when set to [`FailureDelivery::StatusWebhook`].
+//!
+//! # Webhooks
+//! For each accepted message a background task posts `sent`, `delivered`, `read` (or `failed`
+//! with `errors`) status webhooks to the number's `webhook_url`, `status_delay` apart, in Meta's
+//! format (`conversation` and `pricing` on sent and delivered, `recipient_user_id` for a BSUID,
+//! `biz_opaque_callback_data` echoed), retried on non-2xx. Bodies are encoded as Meta encodes them
+//! (`\uXXXX` for non-ASCII, `\/`) and signed over those exact bytes.
+//!
+//! # `/_sim` routes
+//! `GET /_sim/health`; `GET /_sim/messages?to=&phoneNumberId=` (outbox), `DELETE /_sim/messages`;
+//! `GET`/`POST /_sim/config` (settings; see [`SimulatorSettings`]); `POST /_sim/inbound` (see
+//! [`InboundMessage`]); `GET`/`POST /_sim/numbers`; `GET`/`PUT /_sim/templates/{wabaId}`;
+//! `GET /_sim/media/{mediaId}` (the download behind media URLs, Bearer required).
+
+mod config;
+mod control;
+pub mod errors;
+mod graph_api;
+mod ids;
+mod inbound;
+mod media;
+mod state;
+mod templates;
+mod validation;
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{
+    FailNext, FailureDelivery, FaultConfig, PairRateLimit, RecipientFailure, SimulatedNumber,
+    SimulatorConfig, SimulatorSettings,
+};
+pub use errors::{GraphError, MetaError};
+pub use inbound::{InboundMessage, InboundOutcome};
+pub use state::{OutboxMessage, SimulatorHandle};
+pub use templates::default_templates;
+
+/// Why the simulator could not start or could not post an inbound message.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatorError {
+    #[error("cannot listen on the simulator's address: {0}")]
+    Bind(#[source] std::io::Error),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("no simulated number has the phone number id {0}")]
+    UnknownNumber(String),
+    #[error("the simulator has no phone number configured")]
+    NoNumbers,
+    #[error("the simulated number {0} has no webhook URL")]
+    NoWebhookUrl(String),
+    #[error("invalid inbound message: {0}")]
+    InvalidInbound(String),
+}
+
+/// A simulator not yet served: its router and its handle.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    handle: SimulatorHandle,
+}
+
+impl Simulator {
+    pub fn new(config: SimulatorConfig) -> Result<Self, SimulatorError> {
+        let state = state::State::new(config)?;
+        Ok(Self {
+            handle: SimulatorHandle {
+                state: Arc::new(state),
+            },
+        })
+    }
+
+    pub fn handle(&self) -> SimulatorHandle {
+        self.handle.clone()
+    }
+
+    /// Every route of the simulator, ready to serve.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/_sim/health", get(control::health))
+            .route(
+                "/_sim/messages",
+                get(control::outbox).delete(control::clear_outbox),
+            )
+            .route(
+                "/_sim/config",
+                get(control::get_config).post(control::post_config),
+            )
+            .route("/_sim/inbound", post(control::inbound))
+            .route(
+                "/_sim/numbers",
+                get(control::numbers).post(control::upsert_number),
+            )
+            .route(
+                "/_sim/templates/{waba_id}",
+                get(control::templates).put(control::put_templates),
+            )
+            .route("/_sim/media/{media_id}", get(media::download))
+            .route(
+                "/{version}/{phone_number_id}/messages",
+                post(graph_api::send_message),
+            )
+            .route("/{version}/{phone_number_id}/media", post(media::upload))
+            .route(
+                "/{version}/{waba_id}/message_templates",
+                get(graph_api::list_templates),
+            )
+            .route(
+                "/{version}/{object_id}",
+                get(media::get_object).delete(media::delete),
+            )
+            .fallback(graph_api::unknown_path)
+            .method_not_allowed_fallback(graph_api::unknown_path)
+            .layer(DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES + 64 * 1024))
+            .with_state(Arc::clone(&self.handle.state))
+    }
+}
+
+/// A simulator serving in the background.
+#[derive(Debug)]
+pub struct RunningSimulator {
+    base_url: String,
+    local_addr: SocketAddr,
+    handle: SimulatorHandle,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl RunningSimulator {
+    /// `http://127.0.0.1:<port>`: what `WHATSAPP_API_BASE` points at.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn handle(&self) -> &SimulatorHandle {
+        &self.handle
+    }
+
+    /// Stops serving and stops the webhook tasks; waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        self.stop_signals();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    fn stop_signals(&mut self) {
+        self.handle.state.shutdown.send_replace(true);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        self.stop_signals();
+    }
+}
+
+/// Binds `bind` (port 0 picks a free port) and serves the simulator in the background.
+pub async fn start(
+    config: SimulatorConfig,
+    bind: SocketAddr,
+) -> Result<RunningSimulator, SimulatorError> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(SimulatorError::Bind)?;
+    serve(Simulator::new(config)?, listener)
+}
+
+/// Serves `simulator` on an already bound `listener` in the background.
+pub fn serve(
+    simulator: Simulator,
+    listener: TcpListener,
+) -> Result<RunningSimulator, SimulatorError> {
+    let local_addr = listener.local_addr().map_err(SimulatorError::Bind)?;
+    let base_url = format!("http://{local_addr}");
+    let handle = simulator.handle();
+    if handle.base_url().is_none() {
+        handle.set_base_url(base_url.clone());
+    }
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = simulator.router();
+    let server = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "the Cloud API simulator stopped");
+        }
+    });
+    tracing::info!(%base_url, "Cloud API simulator listening");
+    Ok(RunningSimulator {
+        base_url,
+        local_addr,
+        handle,
+        stop: Some(stop),
+        server: Some(server),
+    })
+}

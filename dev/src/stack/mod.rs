@@ -1,0 +1,281 @@
+//! The local stack: every route of the product in one process, on the same handlers as the
+//! Lambda functions, with an in-memory (or DynamoDB Local) store, in-memory secrets, and the
+//! WhatsApp Cloud API simulator.
+
+mod lambda_bridge;
+mod settings;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http::StatusCode;
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
+use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
+use intaj_shared::api::ApiError;
+use intaj_shared::domain::Connection;
+use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store, StoreError};
+use intaj_webhook::WebhookDeps;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::simulator::{self, RunningSimulator, SimulatedNumber, SimulatorConfig, SimulatorError};
+pub use settings::StackSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("cannot listen on 127.0.0.1:{port}: {source} (set PORT to use another port)")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("the simulator could not start: {0} (set SIM_PORT to use another port)")]
+    Simulator(#[from] SimulatorError),
+    #[error("the store could not be prepared: {0}")]
+    Store(#[from] StoreError),
+    #[error("the demo connection's secrets could not be stored: {0}")]
+    Secrets(String),
+}
+
+/// Everything the routes need, shared by all requests.
+#[derive(Clone)]
+struct Services {
+    webhook: WebhookDeps,
+}
+
+/// A running local stack.
+pub struct RunningStack {
+    pub settings: StackSettings,
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:<port>`
+    pub base_url: String,
+    /// Where Graph API calls go: the simulator's URL, or `WHATSAPP_API_BASE`.
+    pub whatsapp_api_base: String,
+    pub simulator: Option<RunningSimulator>,
+    pub store: Arc<dyn Store>,
+    pub secrets: Arc<dyn SecretStore>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl RunningStack {
+    pub fn webhook_url(&self) -> String {
+        format!(
+            "{}/webhook/whatsapp/{}",
+            self.base_url, self.settings.bot_id
+        )
+    }
+
+    /// Stops accepting requests, finishes the ones under way, stops the simulator.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(simulator) = self.simulator.take() {
+            simulator.shutdown().await;
+        }
+    }
+}
+
+/// Starts the stack: store, the demo connection, the simulator (unless `WHATSAPP_API_BASE` is
+/// set), and every route.
+pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, settings.port))
+        .await
+        .map_err(|source| StackError::Bind {
+            port: settings.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StackError::Bind {
+        port: settings.port,
+        source,
+    })?;
+    let base_url = format!("http://{addr}");
+
+    let store = build_store(&settings).await?;
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::new());
+    create_demo_connection(&settings, store.as_ref(), secrets.as_ref()).await?;
+
+    let webhook_url = format!("{base_url}/webhook/whatsapp/{}", settings.bot_id);
+    let (simulator, whatsapp_api_base) = match &settings.whatsapp_api_base {
+        Some(base) => (None, base.trim_end_matches('/').to_owned()),
+        None => {
+            let number = SimulatedNumber::new(
+                &settings.phone_number_id,
+                &settings.waba_id,
+                &settings.access_token,
+                &settings.app_secret,
+            )
+            .with_webhook_url(webhook_url);
+            let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, settings.sim_port));
+            let running = simulator::start(SimulatorConfig::with_numbers([number]), bind).await?;
+            let base = running.base_url().to_owned();
+            (Some(running), base)
+        }
+    };
+
+    let services = Services {
+        webhook: WebhookDeps {
+            store: store.clone(),
+            secrets: secrets.clone(),
+        },
+    };
+    let router = router(services);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "local stack server stopped");
+        }
+    });
+    tracing::info!(%base_url, whatsapp_api_base, "local stack serving");
+    Ok(RunningStack {
+        settings,
+        addr,
+        base_url,
+        whatsapp_api_base,
+        simulator,
+        store,
+        secrets,
+        stop: Some(stop),
+        server: Some(server),
+    })
+}
+
+fn router(services: Services) -> Router {
+    Router::new()
+        .route("/webhook/whatsapp/{bot_id}", any(webhook))
+        .fallback(not_found)
+        .with_state(services)
+}
+
+async fn webhook(State(services): State<Services>, request: Request) -> Response {
+    match lambda_bridge::to_lambda(request).await {
+        Ok(request) => {
+            lambda_bridge::from_lambda(intaj_webhook::handle(request, &services.webhook).await)
+        }
+        Err(response) => response,
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    let message = format!(
+        "no route for {} {}; see the README's API reference",
+        request.method(),
+        request.uri().path()
+    );
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        .to_response()
+        .into_response()
+}
+
+async fn build_store(settings: &StackSettings) -> Result<Arc<dyn Store>, StackError> {
+    let Some(endpoint) = &settings.dynamodb_endpoint else {
+        return Ok(Arc::new(MemoryStore::new()));
+    };
+    // DynamoDB Local accepts any credentials; use the environment's when it has some.
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if std::env::var_os("AWS_REGION").is_none() {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "intaj-dev",
+        ));
+    }
+    let sdk = loader.load().await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .endpoint_url(endpoint)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    create_table_if_missing(&client, &settings.table_name).await?;
+    tracing::info!(endpoint, table = settings.table_name, "using DynamoDB");
+    Ok(Arc::new(DynamoDbStore::new(
+        client,
+        settings.table_name.clone(),
+    )))
+}
+
+async fn create_demo_connection(
+    settings: &StackSettings,
+    store: &dyn Store,
+    secrets: &dyn SecretStore,
+) -> Result<(), StackError> {
+    let created_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    store
+        .put_connection(&Connection {
+            bot_id: settings.bot_id.clone(),
+            business_account_id: settings.waba_id.clone(),
+            phone_number_id: settings.phone_number_id.clone(),
+            created_at,
+        })
+        .await?;
+    let bot = BotSecrets {
+        access_token: Secret::new(&settings.access_token),
+        app_secret: Secret::new(&settings.app_secret),
+        verify_token: Secret::new(&settings.verify_token),
+    };
+    secrets
+        .put_bot_secrets(&settings.bot_id, &bot)
+        .await
+        .map_err(|e| StackError::Secrets(e.to_string()))
+}
+
+/// What a user needs to try the stack, printed once it is up.
+pub fn banner(stack: &RunningStack) -> String {
+    let s = &stack.settings;
+    let base = &stack.base_url;
+    let sim = stack
+        .simulator
+        .as_ref()
+        .map(|sim| sim.base_url().to_owned());
+    let mut out = String::new();
+    out.push_str("\nintaj-whatsapp local stack is up\n\n");
+    out.push_str(&format!("  API            {base}\n"));
+    out.push_str(&format!("  webhook URL    {}\n", stack.webhook_url()));
+    match &sim {
+        Some(sim) => out.push_str(&format!(
+            "  simulator      {sim}  (WhatsApp Cloud API; outbox: {sim}/_sim/messages)\n"
+        )),
+        None => out.push_str(&format!("  WhatsApp API   {}\n", stack.whatsapp_api_base)),
+    }
+    let storage = match &s.dynamodb_endpoint {
+        Some(endpoint) => format!("DynamoDB at {endpoint}, table {}", s.table_name),
+        None => "in memory (gone when the stack stops)".to_owned(),
+    };
+    out.push_str(&format!("  storage        {storage}\n\n"));
+    out.push_str(&format!("  bot id         {}\n", s.bot_id));
+    out.push_str(&format!("  API key        {}\n", s.api_key));
+    out.push_str(&format!("  admin token    {}\n", s.admin_token));
+    out.push_str(&format!("  verify token   {}\n", s.verify_token));
+    out.push_str(&format!("  phone number   {}\n\n", s.phone_number_id));
+    out.push_str("Try it:\n\n");
+    out.push_str(&format!(
+        "  curl -s '{}?hub.mode=subscribe&hub.verify_token={}&hub.challenge=42'\n",
+        stack.webhook_url(),
+        s.verify_token
+    ));
+    if let Some(sim) = &sim {
+        out.push_str(&format!(
+            "  curl -s -X POST {sim}/_sim/inbound -H 'content-type: application/json' \\\n    -d '{{\"from\":\"15551234567\",\"name\":\"Sam\",\"type\":\"text\",\"text\":\"Hello!\"}}'\n"
+        ));
+    }
+    out.push_str("\nCtrl-C stops it.\n");
+    out
+}

@@ -1,0 +1,462 @@
+//! Mapping between domain types and DynamoDB attribute maps. Nothing outside this module (and
+//! the store code beside it) sees an SDK type; an item that does not read back as its domain
+//! type is [`StoreError::Corrupt`].
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::keys::{self, Key};
+use crate::domain::{
+    Connection, ConversationWindow, CustomerIds, Direction, InboundMessage, MessageRecord,
+    MessageStatus, RawEvent, RawEventKind, StatusEvent,
+};
+use crate::ports::StoreError;
+
+pub(super) type Attrs = HashMap<String, AttributeValue>;
+
+/// What an item is, kept on every item so operators and stream consumers need not parse keys.
+pub(super) const ENTITY: &str = "entity";
+pub(super) const BOT_ID: &str = "botId";
+pub(super) const MESSAGE_ID: &str = "messageId";
+pub(super) const PHONE_NUMBER_ID: &str = "phoneNumberId";
+pub(super) const WINDOW_EXPIRES_AT: &str = "windowExpiresAt";
+pub(super) const LAST_INBOUND_AT: &str = "lastInboundAt";
+pub(super) const CUSTOMER_ID: &str = "customerId";
+pub(super) const OTHER_ID: &str = "otherId";
+pub(super) const DIRECTION: &str = "direction";
+pub(super) const CURRENT_STATUS: &str = "currentStatus";
+pub(super) const STATUS_RANK: &str = "statusRank";
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// An item under construction: its key plus attributes; optional values are left out rather
+/// than stored as NULL.
+struct ItemBuilder(Attrs);
+
+impl ItemBuilder {
+    fn new(key: Key, entity: &str) -> Self {
+        let mut attrs = key.into_attrs();
+        attrs.insert(ENTITY.to_owned(), s(entity));
+        Self(attrs)
+    }
+
+    fn s(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.0.insert(name.to_owned(), s(value));
+        self
+    }
+
+    fn opt_s(self, name: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.s(name, value),
+            None => self,
+        }
+    }
+
+    fn n(mut self, name: &str, value: i64) -> Self {
+        self.0.insert(name.to_owned(), n(value));
+        self
+    }
+
+    fn build(self) -> Attrs {
+        self.0
+    }
+}
+
+/// Typed reads from one item; errors name the item's key and the attribute.
+pub(super) struct ItemReader<'a> {
+    item: &'a Attrs,
+}
+
+impl<'a> ItemReader<'a> {
+    pub fn new(item: &'a Attrs) -> Self {
+        Self { item }
+    }
+
+    fn corrupt(&self, name: &str, problem: &str) -> StoreError {
+        let key = |k| match self.item.get(k) {
+            Some(AttributeValue::S(v)) => v.as_str(),
+            _ => "?",
+        };
+        StoreError::Corrupt(format!(
+            "item {}/{}: attribute {name} {problem}",
+            key(keys::PK),
+            key(keys::SK)
+        ))
+    }
+
+    pub fn opt_s(&self, name: &str) -> Result<Option<&'a str>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(true)) => Ok(None),
+            Some(AttributeValue::S(value)) => Ok(Some(value)),
+            Some(_) => Err(self.corrupt(name, "is not a string")),
+        }
+    }
+
+    pub fn s(&self, name: &str) -> Result<&'a str, StoreError> {
+        self.opt_s(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
+    }
+
+    pub fn opt_n(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(true)) => Ok(None),
+            Some(AttributeValue::N(value)) => value
+                .parse()
+                .map(Some)
+                .map_err(|_| self.corrupt(name, "is not an integer")),
+            Some(_) => Err(self.corrupt(name, "is not a number")),
+        }
+    }
+
+    pub fn n(&self, name: &str) -> Result<i64, StoreError> {
+        self.opt_n(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
+    }
+}
+
+// --- connections -------------------------------------------------------------------------------
+
+impl From<&Connection> for Attrs {
+    fn from(c: &Connection) -> Self {
+        ItemBuilder::new(Key::connection(&c.bot_id), "connection")
+            .s(keys::GSI1_PK, keys::CONNECTIONS_GSI1_PK)
+            .s(keys::GSI1_SK, keys::bot_partition(&c.bot_id))
+            .s(BOT_ID, &c.bot_id)
+            .s("businessAccountId", &c.business_account_id)
+            .s(PHONE_NUMBER_ID, &c.phone_number_id)
+            .n("createdAt", c.created_at)
+            .build()
+    }
+}
+
+impl TryFrom<&Attrs> for Connection {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        Ok(Self {
+            bot_id: r.s(BOT_ID)?.to_owned(),
+            business_account_id: r.s("businessAccountId")?.to_owned(),
+            phone_number_id: r.s(PHONE_NUMBER_ID)?.to_owned(),
+            created_at: r.n("createdAt")?,
+        })
+    }
+}
+
+/// The item that makes a phone number id belong to one bot.
+pub(super) fn phone_owner_item(connection: &Connection) -> Attrs {
+    ItemBuilder::new(Key::phone_owner(&connection.phone_number_id), "phoneOwner")
+        .s(PHONE_NUMBER_ID, &connection.phone_number_id)
+        .s(BOT_ID, &connection.bot_id)
+        .build()
+}
+
+// --- windows -----------------------------------------------------------------------------------
+
+impl TryFrom<&Attrs> for ConversationWindow {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        Ok(Self {
+            expires_at: r.n(WINDOW_EXPIRES_AT)?,
+            last_inbound_at: r.n(LAST_INBOUND_AT)?,
+        })
+    }
+}
+
+/// Lets `customer_id` find the window kept under `other_id`.
+pub(super) fn link_item(bot_id: &str, customer_id: &str, other_id: &str) -> Attrs {
+    ItemBuilder::new(Key::link(bot_id, customer_id), "customerLink")
+        .s(BOT_ID, bot_id)
+        .s(CUSTOMER_ID, customer_id)
+        .s(OTHER_ID, other_id)
+        .build()
+}
+
+// --- messages ----------------------------------------------------------------------------------
+
+/// An inbound message under its bot: the head item's attributes.
+pub(super) struct InboundItem<'a> {
+    pub bot_id: &'a str,
+    pub message: &'a InboundMessage,
+}
+
+impl From<InboundItem<'_>> for Attrs {
+    fn from(InboundItem { bot_id, message: m }: InboundItem<'_>) -> Self {
+        ItemBuilder::new(Key::message(bot_id, &m.message_id), "message")
+            .s(BOT_ID, bot_id)
+            .s(MESSAGE_ID, &m.message_id)
+            .s(DIRECTION, direction_name(Direction::Inbound))
+            .opt_s("customerWaId", m.customer.wa_id.as_deref())
+            .opt_s("customerBsuid", m.customer.bsuid.as_deref())
+            .s(PHONE_NUMBER_ID, &m.phone_number_id)
+            .s("kind", &m.kind)
+            .n("createdAt", m.timestamp)
+            .opt_s("profileName", m.profile_name.as_deref())
+            .s("content", &m.content)
+            .build()
+    }
+}
+
+fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+/// A status event under its bot.
+pub(super) struct StatusItem<'a> {
+    pub bot_id: &'a str,
+    pub event: &'a StatusEvent,
+}
+
+impl From<StatusItem<'_>> for Attrs {
+    fn from(StatusItem { bot_id, event: e }: StatusItem<'_>) -> Self {
+        ItemBuilder::new(
+            Key::status(bot_id, &e.message_id, e.status.as_str()),
+            "status",
+        )
+        .s(BOT_ID, bot_id)
+        .s(MESSAGE_ID, &e.message_id)
+        .s("status", e.status.as_str())
+        .n("timestamp", e.timestamp)
+        .opt_s("recipientWaId", e.recipient.wa_id.as_deref())
+        .opt_s("recipientBsuid", e.recipient.bsuid.as_deref())
+        .opt_s("errors", e.errors.as_deref())
+        .opt_s("conversation", e.conversation.as_deref())
+        .opt_s("pricing", e.pricing.as_deref())
+        .opt_s(
+            "bizOpaqueCallbackData",
+            e.biz_opaque_callback_data.as_deref(),
+        )
+        .build()
+    }
+}
+
+impl TryFrom<&Attrs> for StatusEvent {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        let owned = |v: Option<&str>| v.map(str::to_owned);
+        Ok(Self {
+            message_id: r.s(MESSAGE_ID)?.to_owned(),
+            status: MessageStatus::parse(r.s("status")?),
+            timestamp: r.n("timestamp")?,
+            recipient: CustomerIds {
+                wa_id: owned(r.opt_s("recipientWaId")?),
+                bsuid: owned(r.opt_s("recipientBsuid")?),
+            },
+            errors: owned(r.opt_s("errors")?),
+            conversation: owned(r.opt_s("conversation")?),
+            pricing: owned(r.opt_s("pricing")?),
+            biz_opaque_callback_data: owned(r.opt_s("bizOpaqueCallbackData")?),
+        })
+    }
+}
+
+/// Builds a message from every item of its partition (head and status events, any order).
+/// `None` when the partition is empty.
+pub(super) fn message_record(
+    message_id: &str,
+    items: &[Attrs],
+) -> Result<Option<MessageRecord>, StoreError> {
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut record = MessageRecord {
+        message_id: message_id.to_owned(),
+        direction: None,
+        customer: CustomerIds::default(),
+        kind: None,
+        status: None,
+        statuses: Vec::new(),
+        created_at: None,
+        content: None,
+    };
+    for item in items {
+        let r = ItemReader::new(item);
+        let sk = r.s(keys::SK)?;
+        if sk == keys::MESSAGE_SK {
+            let owned = |v: Option<&str>| v.map(str::to_owned);
+            record.direction = match r.opt_s(DIRECTION)? {
+                None => None,
+                Some("inbound") => Some(Direction::Inbound),
+                Some("outbound") => Some(Direction::Outbound),
+                Some(_) => return Err(r.corrupt(DIRECTION, "is not inbound or outbound")),
+            };
+            record.customer = CustomerIds {
+                wa_id: owned(r.opt_s("customerWaId")?),
+                bsuid: owned(r.opt_s("customerBsuid")?),
+            };
+            record.kind = owned(r.opt_s("kind")?);
+            record.status = r.opt_s(CURRENT_STATUS)?.map(MessageStatus::parse);
+            record.created_at = r.opt_n("createdAt")?;
+            record.content = owned(r.opt_s("content")?);
+        } else if sk.starts_with(keys::STATUS_SK_PREFIX) {
+            record.statuses.push(StatusEvent::try_from(item)?);
+        }
+    }
+    // Oldest first; a tie (same second) is broken by progress so `sent` precedes `delivered`.
+    record.statuses.sort_by(|a, b| {
+        (a.timestamp, a.status.rank(), a.status.as_str()).cmp(&(
+            b.timestamp,
+            b.status.rank(),
+            b.status.as_str(),
+        ))
+    });
+    Ok(Some(record))
+}
+
+// --- raw events --------------------------------------------------------------------------------
+
+pub(super) struct RawItem<'a> {
+    pub bot_id: &'a str,
+    pub event: &'a RawEvent,
+}
+
+impl From<RawItem<'_>> for Attrs {
+    fn from(RawItem { bot_id, event: e }: RawItem<'_>) -> Self {
+        ItemBuilder::new(Key::raw_event(bot_id, &e.key), "rawEvent")
+            .s(BOT_ID, bot_id)
+            .s("kind", e.kind.as_str())
+            .s("key", &e.key)
+            .opt_s(PHONE_NUMBER_ID, e.phone_number_id.as_deref())
+            .n("receivedAt", e.received_at)
+            .s("body", &e.body)
+            .build()
+    }
+}
+
+impl TryFrom<&Attrs> for RawEvent {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        let kind = RawEventKind::parse(r.s("kind")?)
+            .ok_or_else(|| r.corrupt("kind", "is not a known raw event kind"))?;
+        Ok(Self {
+            kind,
+            key: r.s("key")?.to_owned(),
+            phone_number_id: r.opt_s(PHONE_NUMBER_ID)?.map(str::to_owned),
+            received_at: r.n("receivedAt")?,
+            body: r.s("body")?.to_owned(),
+        })
+    }
+}
+
+// --- update expressions ------------------------------------------------------------------------
+
+/// `SET` of every non-key attribute of `item`, with placeholders so that reserved words
+/// (`status`, `timestamp`, …) are safe. Returns (expression, names, values).
+pub(super) fn set_all(mut item: Attrs) -> (String, HashMap<String, String>, Attrs) {
+    item.remove(keys::PK);
+    item.remove(keys::SK);
+    let mut sorted: Vec<_> = item.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let mut assignments = Vec::new();
+    for (i, (name, value)) in sorted.into_iter().enumerate() {
+        assignments.push(format!("#a{i} = :a{i}"));
+        names.insert(format!("#a{i}"), name);
+        values.insert(format!(":a{i}"), value);
+    }
+    (format!("SET {}", assignments.join(", ")), names, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection() -> Connection {
+        Connection {
+            bot_id: "b1".into(),
+            business_account_id: "waba".into(),
+            phone_number_id: "100".into(),
+            created_at: 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn connection_round_trips_and_is_listed_on_gsi1() {
+        let item = Attrs::from(&connection());
+        assert_eq!(item["gsi1pk"], s("CONNECTIONS"));
+        assert_eq!(item["gsi1sk"], s("BOT#b1"));
+        assert_eq!(Connection::try_from(&item).unwrap(), connection());
+    }
+
+    #[test]
+    fn malformed_items_are_corrupt_not_panics() {
+        let mut item = Attrs::from(&connection());
+        item.insert("createdAt".into(), s("yesterday"));
+        let err = Connection::try_from(&item).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("createdAt")),
+            "{err}"
+        );
+        item.remove(BOT_ID);
+        assert!(matches!(
+            Connection::try_from(&item),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn status_event_round_trips_with_optional_fields() {
+        let event = StatusEvent {
+            message_id: "wamid.1".into(),
+            status: MessageStatus::Failed,
+            timestamp: 5,
+            recipient: CustomerIds::new(None, Some("US.1")),
+            errors: Some(r#"[{"code":131026}]"#.into()),
+            conversation: None,
+            pricing: None,
+            biz_opaque_callback_data: Some("cb".into()),
+        };
+        let item = Attrs::from(StatusItem {
+            bot_id: "b1",
+            event: &event,
+        });
+        assert!(!item.contains_key("conversation"));
+        assert_eq!(StatusEvent::try_from(&item).unwrap(), event);
+    }
+
+    #[test]
+    fn raw_event_round_trips() {
+        let event = RawEvent {
+            kind: RawEventKind::WebhookError,
+            key: "k".into(),
+            phone_number_id: None,
+            received_at: 9,
+            body: "{}".into(),
+        };
+        let item = Attrs::from(RawItem {
+            bot_id: "b1",
+            event: &event,
+        });
+        assert_eq!(item["kind"], s("webhook_error"));
+        assert_eq!(RawEvent::try_from(&item).unwrap(), event);
+    }
+
+    #[test]
+    fn set_all_skips_the_key_and_escapes_every_name() {
+        let (expr, names, values) = set_all(HashMap::from([
+            ("pk".into(), s("p")),
+            ("sk".into(), s("s")),
+            ("status".into(), s("read")),
+        ]));
+        assert_eq!(expr, "SET #a0 = :a0");
+        assert_eq!(names["#a0"], "status");
+        assert_eq!(values[":a0"], s("read"));
+    }
+}

@@ -1,0 +1,105 @@
+//! [`MessageStore`] on DynamoDB: a message's head and status events share a partition; raw
+//! events share one partition per bot.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use super::DynamoDbStore;
+use super::items::{
+    self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, RawItem,
+    STATUS_RANK, StatusItem, n, s,
+};
+use super::keys::{self, Key};
+use crate::domain::{Claim, InboundMessage, MessageRecord, RawEvent, StatusEvent};
+use crate::ports::{MessageStore, StoreError};
+
+fn claim(created: bool) -> Claim {
+    if created {
+        Claim::New
+    } else {
+        Claim::Duplicate
+    }
+}
+
+#[async_trait]
+impl MessageStore for DynamoDbStore {
+    async fn record_inbound(
+        &self,
+        bot_id: &str,
+        message: &InboundMessage,
+    ) -> Result<Claim, StoreError> {
+        let (update, mut names, values) =
+            items::set_all(Attrs::from(InboundItem { bot_id, message }));
+        names.insert("#direction".to_owned(), DIRECTION.to_owned());
+        // An update, not a put: a status may have created the head already. Whoever sets
+        // `direction` first owns the message.
+        let created = self
+            .update_if(
+                Key::message(bot_id, &message.message_id),
+                update,
+                "attribute_not_exists(#direction)",
+                names,
+                values,
+            )
+            .await?;
+        Ok(claim(created))
+    }
+
+    async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
+        let created = self
+            .put_new(Attrs::from(StatusItem { bot_id, event }))
+            .await?;
+        // Also on a duplicate: heals a crash between the two writes on Meta's redelivery.
+        if let Some(rank) = event.status.rank() {
+            self.update_if(
+                Key::message(bot_id, &event.message_id),
+                "SET #current = :status, #rank = :rank, #entity = :entity, #bot = :bot, #id = :id",
+                "attribute_not_exists(#rank) OR #rank < :rank",
+                HashMap::from([
+                    ("#current".to_owned(), CURRENT_STATUS.to_owned()),
+                    ("#rank".to_owned(), STATUS_RANK.to_owned()),
+                    ("#entity".to_owned(), ENTITY.to_owned()),
+                    ("#bot".to_owned(), BOT_ID.to_owned()),
+                    ("#id".to_owned(), MESSAGE_ID.to_owned()),
+                ]),
+                Attrs::from([
+                    (":status".to_owned(), s(event.status.as_str())),
+                    (":rank".to_owned(), n(i64::from(rank))),
+                    (":entity".to_owned(), s("message")),
+                    (":bot".to_owned(), s(bot_id)),
+                    (":id".to_owned(), s(&event.message_id)),
+                ]),
+            )
+            .await?;
+        }
+        Ok(claim(created))
+    }
+
+    async fn record_raw_event(&self, bot_id: &str, event: &RawEvent) -> Result<Claim, StoreError> {
+        Ok(claim(
+            self.put_new(Attrs::from(RawItem { bot_id, event })).await?,
+        ))
+    }
+
+    async fn raw_events(&self, bot_id: &str) -> Result<Vec<RawEvent>, StoreError> {
+        let items = self.partition(keys::raw_partition(bot_id)).await?;
+        let mut events = items
+            .iter()
+            .map(RawEvent::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.sort_by(|a, b| (a.received_at, &a.key).cmp(&(b.received_at, &b.key)));
+        Ok(events)
+    }
+
+    async fn message(
+        &self,
+        bot_id: &str,
+        message_id: &str,
+    ) -> Result<Option<MessageRecord>, StoreError> {
+        let items = self
+            .partition(keys::message_partition(bot_id, message_id))
+            .await?;
+        items::message_record(message_id, &items)
+    }
+}

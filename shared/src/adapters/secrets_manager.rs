@@ -1,0 +1,146 @@
+//! [`SecretStore`] on AWS Secrets Manager: one JSON secret per bot, named `{prefix}{botId}`.
+//! No cache here: wrap it in [`CachedSecrets`](super::CachedSecrets).
+//!
+//! Error texts name the secret and the service's error, never a secret's value.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::ports::{BotSecrets, SecretStore, SecretsError};
+
+#[derive(Clone, Debug)]
+pub struct SecretsManager {
+    client: Client,
+    prefix: String,
+}
+
+impl SecretsManager {
+    /// `prefix` is `SECRET_PREFIX` (e.g. `intaj/whatsapp/`); IAM policies grant `{prefix}*`.
+    pub fn new(client: Client, prefix: impl Into<String>) -> Self {
+        Self {
+            client,
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn secret_id(&self, bot_id: &str) -> String {
+        format!("{}{bot_id}", self.prefix)
+    }
+}
+
+/// Describes a failure by operation, secret id and the service's code and message. The SDK
+/// marks secret values as sensitive, and service messages never echo them.
+fn unavailable<E, R>(operation: &str, secret_id: &str, err: SdkError<E, R>) -> SecretsError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let detail = match err.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("unknown error"),
+            service.message().unwrap_or("no message")
+        ),
+        None => DisplayErrorContext(&err).to_string(),
+    };
+    SecretsError::Unavailable(format!("Secrets Manager {operation} {secret_id}: {detail}"))
+}
+
+#[async_trait]
+impl SecretStore for SecretsManager {
+    async fn bot_secrets(&self, bot_id: &str) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
+        let secret_id = self.secret_id(bot_id);
+        let out = match self
+            .client
+            .get_secret_value()
+            .secret_id(&secret_id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(err) => return Err(unavailable("GetSecretValue", &secret_id, err)),
+        };
+        // serde_json's error text can quote the input, so it is dropped, not passed on.
+        let secrets = out
+            .secret_string()
+            .and_then(|json| serde_json::from_str::<BotSecrets>(json).ok())
+            .ok_or(SecretsError::Malformed(secret_id))?;
+        Ok(Some(Arc::new(secrets)))
+    }
+
+    async fn refresh_bot_secrets(
+        &self,
+        bot_id: &str,
+    ) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
+        self.bot_secrets(bot_id).await
+    }
+
+    async fn put_bot_secrets(
+        &self,
+        bot_id: &str,
+        secrets: &BotSecrets,
+    ) -> Result<(), SecretsError> {
+        let secret_id = self.secret_id(bot_id);
+        let json = serde_json::to_string(secrets)
+            .map_err(|_| SecretsError::Malformed(secret_id.clone()))?;
+        let created = self
+            .client
+            .create_secret()
+            .name(&secret_id)
+            .secret_string(json.clone())
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            // Rotation: the secret exists, so it gets a new current version.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_exists_exception()) =>
+            {
+                self.client
+                    .put_secret_value()
+                    .secret_id(&secret_id)
+                    .secret_string(json)
+                    .send()
+                    .await
+                    .map_err(|err| unavailable("PutSecretValue", &secret_id, err))?;
+                Ok(())
+            }
+            Err(err) => Err(unavailable("CreateSecret", &secret_id, err)),
+        }
+    }
+
+    async fn delete_bot_secrets(&self, bot_id: &str) -> Result<(), SecretsError> {
+        let secret_id = self.secret_id(bot_id);
+        // Without the recovery window, so the bot id can be connected again at once.
+        let result = self
+            .client
+            .delete_secret()
+            .secret_id(&secret_id)
+            .force_delete_without_recovery(true)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(unavailable("DeleteSecret", &secret_id, err)),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The DynamoDB store against the conformance suite, on DynamoDB Local at
+//! `INTAJ_TEST_DYNAMODB_ENDPOINT` (skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
+
+mod conformance;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType, TimeToLiveStatus};
+use intaj_shared::adapters::DynamoDbStore;
+use intaj_shared::adapters::dynamodb::{create_table_if_missing, table_definition};
+use intaj_shared::ports::{ConnectionStore, Store, StoreError};
+
+const ENDPOINT: &str = "INTAJ_TEST_DYNAMODB_ENDPOINT";
+
+/// A client for DynamoDB Local, or `None` (with a notice) when the endpoint is not configured.
+async fn client() -> Option<Client> {
+    let Some(endpoint) = std::env::var(ENDPOINT).ok().filter(|v| !v.is_empty()) else {
+        if std::env::var("INTAJ_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+            panic!("{ENDPOINT} is not set but INTAJ_TEST_REQUIRE_SERVICES=1");
+        }
+        eprintln!("skipped: set {ENDPOINT} (DynamoDB Local) to run the DynamoDB store tests");
+        return None;
+    };
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "intaj-tests"))
+        .load()
+        .await;
+    Some(Client::new(&config))
+}
+
+/// One table per test process, shared by its tests (each test has its own ids).
+fn table_name() -> String {
+    format!("intaj-conformance-{}", conformance::run_id())
+}
+
+async fn dynamodb_store() -> Option<Arc<dyn Store>> {
+    let client = client().await?;
+    create_table_if_missing(&client, &table_name())
+        .await
+        .expect("create the test table");
+    Some(Arc::new(DynamoDbStore::new(client, table_name())))
+}
+
+conformance::conformance_suite!(dynamodb_store());
+
+#[tokio::test]
+async fn table_is_created_as_defined_and_creation_is_repeatable() {
+    let Some(client) = client().await else { return };
+    let name = format!("intaj-definition-{}", conformance::run_id());
+    create_table_if_missing(&client, &name).await.unwrap();
+    create_table_if_missing(&client, &name)
+        .await
+        .expect("a second run finds the table");
+
+    let described = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let table = described.table().unwrap();
+    let definition = table_definition();
+    let key: Vec<_> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    let expected: Vec<_> = definition
+        .key_schema
+        .iter()
+        .map(|k| (k.name.as_str(), k.key_type.as_str()))
+        .collect();
+    assert_eq!(key, expected);
+    let indexes: Vec<_> = table
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    assert_eq!(indexes, ["gsi1"]);
+    assert_eq!(
+        table
+            .stream_specification()
+            .and_then(|s| s.stream_view_type()),
+        Some(&StreamViewType::NewImage)
+    );
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expiresAt"));
+    assert!(matches!(
+        ttl.time_to_live_status(),
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ));
+    client
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_item_is_corrupt_and_a_missing_table_is_unavailable() {
+    let Some(client) = client().await else { return };
+    let table = table_name();
+    create_table_if_missing(&client, &table).await.unwrap();
+    let bot = format!("{}-corrupt", conformance::run_id());
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S(format!("BOT#{bot}")))
+        .item("sk", AttributeValue::S("CONNECTION".into()))
+        .item("botId", AttributeValue::S(bot.clone()))
+        .item("createdAt", AttributeValue::S("not a number".into()))
+        .send()
+        .await
+        .unwrap();
+    let store = DynamoDbStore::new(client.clone(), table);
+    let err = store.connection(&bot).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+
+    let missing = DynamoDbStore::new(client, "intaj-no-such-table");
+    let err = missing.connection(&bot).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
