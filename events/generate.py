@@ -26,7 +26,7 @@ EVENTS = Path(__file__).resolve().parent
 ROOT = EVENTS.parent
 # The contract's fixtures: copied into the repo's tests, or the shared folder beside the repo.
 FIXTURE_CANDIDATES = [
-    ROOT / "tests" / "fixtures" / "webhooks" / "text.json",
+    ROOT / "shared" / "tests" / "fixtures" / "webhooks" / "text.json",
     ROOT.parent / "shared" / "fixtures" / "webhooks" / "text.json",
 ]
 
@@ -49,20 +49,25 @@ def http_api_event(
     headers: dict[str, str] | None = None,
     body: str | None = None,
     request_id: str,
+    route: str = ROUTE,
+    path: str = PATH,
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = META_SOURCE_IP,
+    user_agent: str = META_USER_AGENT,
 ) -> dict:
-    """An API Gateway HTTP API payload v2.0 event for the webhook route."""
-    route_key = f"{method} {ROUTE}"
+    """An API Gateway HTTP API payload v2.0 event (the webhook route unless told otherwise)."""
+    route_key = f"{method} {route}"
     event: dict = {
         "version": "2.0",
         "routeKey": route_key,
-        "rawPath": PATH,
+        "rawPath": path,
         "rawQueryString": urlencode(query or {}),
         "headers": {
             "accept": "*/*",
             "host": DOMAIN,
-            "user-agent": META_USER_AGENT,
+            "user-agent": user_agent,
             "x-amzn-trace-id": f"Root=1-{TIME_EPOCH_S:08x}-{hashlib.sha1(request_id.encode()).hexdigest()[:24]}",
-            "x-forwarded-for": META_SOURCE_IP,
+            "x-forwarded-for": source_ip,
             "x-forwarded-port": "443",
             "x-forwarded-proto": "https",
             **(headers or {}),
@@ -77,10 +82,10 @@ def http_api_event(
         "domainPrefix": API_ID,
         "http": {
             "method": method,
-            "path": PATH,
+            "path": path,
             "protocol": "HTTP/1.1",
-            "sourceIp": META_SOURCE_IP,
-            "userAgent": META_USER_AGENT,
+            "sourceIp": source_ip,
+            "userAgent": user_agent,
         },
         "requestId": request_id,
         "routeKey": route_key,
@@ -88,7 +93,7 @@ def http_api_event(
         "time": TIME,
         "timeEpoch": TIME_EPOCH_S * 1000,
     }
-    event["pathParameters"] = {"botId": BOT_ID}
+    event["pathParameters"] = path_parameters if path_parameters is not None else {"botId": BOT_ID}
     if body is not None:
         event["body"] = body
     event["isBase64Encoded"] = False
@@ -111,6 +116,7 @@ def main() -> None:
     parser.add_argument("--fixture", type=Path, help="webhook body to sign (default: text.json)")
     parser.add_argument("--app-secret", default="dev-app-secret")
     parser.add_argument("--verify-token", default="dev-verify-token")
+    parser.add_argument("--api-key", default="dev-api-key")
     args = parser.parse_args()
 
     fixture = args.fixture or next((p for p in FIXTURE_CANDIDATES if p.is_file()), None)
@@ -149,6 +155,49 @@ def main() -> None:
     written = json.loads((EVENTS / "webhook-receive.json").read_text(encoding="utf-8"))
     assert written["body"].encode("utf-8") == raw_body, "body changed on the way to the file"
     assert written["headers"]["x-hub-signature-256"] == sign(args.app_secret, raw_body)
+
+    # The send function's routes, called by the business's own systems with the dev API key.
+    client = {"source_ip": "203.0.113.10", "user_agent": "intaj-sdk/1.0"}
+    bearer = {"authorization": f"Bearer {args.api_key}", "content-type": "application/json"}
+    seed = json.dumps({"to": "+1 (555) 123-4567", "type": "text", "content": "Hello from Intaj!"})
+    write(
+        "send-text.json",
+        http_api_event(
+            "POST",
+            route="/api/whatsapp/send",
+            path="/api/whatsapp/send",
+            path_parameters={},
+            headers={**bearer, "idempotency-key": "order-1234-shipped"},
+            body=seed,
+            request_id="Uq3kZkSeIAMEbaA=",
+            **client,
+        ),
+    )
+    message_id = "wamid.HBgLMTU1NTEyMzQ1NjcVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
+    write(
+        "send-get-message.json",
+        http_api_event(
+            "GET",
+            route="/api/whatsapp/messages/{messageId}",
+            path=f"/api/whatsapp/messages/{message_id}",
+            path_parameters={"messageId": message_id},
+            headers=bearer,
+            request_id="Uq3kalSeIAMEbbA=",
+            **client,
+        ),
+    )
+    write(
+        "send-get-conversation.json",
+        http_api_event(
+            "GET",
+            route="/api/whatsapp/conversations/{phone}",
+            path="/api/whatsapp/conversations/15551234567",
+            path_parameters={"phone": "15551234567"},
+            headers=bearer,
+            request_id="Uq3kbmSeIAMEbcA=",
+            **client,
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,18 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, for 429 and 503 answers.
     pub retry_after: Option<u64>,
+    /// Meta's own error, when Meta caused this one.
+    pub upstream: Option<UpstreamError>,
+}
+
+/// Meta's error as it reached us, kept for the caller's support tickets with Meta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpstreamError {
+    pub code: i64,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fbtrace_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -24,6 +36,8 @@ struct ErrorBody<'a> {
 struct ErrorDetail<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream: Option<&'a UpstreamError>,
 }
 
 impl ApiError {
@@ -33,11 +47,17 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            upstream: None,
         }
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn with_upstream(mut self, upstream: UpstreamError) -> Self {
+        self.upstream = Some(upstream);
         self
     }
 
@@ -59,6 +79,7 @@ impl ApiError {
             error: ErrorDetail {
                 code: self.code,
                 message: &self.message,
+                upstream: self.upstream.as_ref(),
             },
         };
         let mut response = json(self.status, &body);

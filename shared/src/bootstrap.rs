@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::adapters::{CachedSecrets, DynamoDbStore, SecretsManager};
 use crate::config::Config;
+use crate::graph::{GraphClient, GraphConfig};
 use crate::ports::{SecretStore, Store};
 
 /// How long a warm function reuses a bot's secrets before reading them again.
@@ -51,4 +52,13 @@ pub fn secret_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn Sec
         config.secret_prefix.clone(),
     );
     Arc::new(CachedSecrets::new(manager, SECRETS_CACHE_TTL))
+}
+
+/// The Graph API client (one connection pool per process).
+pub fn graph_client(config: &Config) -> GraphClient {
+    let graph = GraphConfig::new(&config.whatsapp_api_base, &config.whatsapp_api_version);
+    GraphClient::new(graph).unwrap_or_else(|error| {
+        eprintln!("configuration error: WHATSAPP_API_BASE: {error}");
+        std::process::exit(2)
+    })
 }

@@ -4,12 +4,17 @@
 //! - [`domain`]: what the product stores and reasons about, free of any AWS type.
 //! - [`ports`]: the traits the functions depend on (store, secrets).
 //! - [`adapters`]: implementations of the ports (DynamoDB, Secrets Manager, in-memory).
-//! - [`api`]: the JSON error shape every HTTP route answers with.
+//! - [`api`]: the JSON error shape every HTTP route answers with; [`access`]: API keys and rate
+//!   limits of the Bearer routes.
+//! - [`graph`]: the Graph API client; [`sending`]: the one send path (API and responder).
 
+pub mod access;
 pub mod adapters;
 pub mod api;
 pub mod bootstrap;
 pub mod config;
 pub mod domain;
+pub mod graph;
 pub mod ports;
+pub mod sending;
 pub mod whatsapp;

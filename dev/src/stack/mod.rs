@@ -13,10 +13,12 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::StatusCode;
+use intaj_send::SendDeps;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
 use intaj_shared::api::ApiError;
-use intaj_shared::domain::Connection;
+use intaj_shared::domain::{ApiKey, Connection, api_key_hash};
+use intaj_shared::graph::{GraphClient, GraphConfig};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store, StoreError};
 use intaj_webhook::WebhookDeps;
 use tokio::net::TcpListener;
@@ -36,12 +38,20 @@ pub enum StackError {
     Store(#[from] StoreError),
     #[error("the demo connection's secrets could not be stored: {0}")]
     Secrets(String),
+    #[error("WHATSAPP_API_BASE is not usable: {0}")]
+    Graph(String),
 }
+
+/// The Graph API version the stack calls (the simulator serves any).
+const DEV_API_VERSION: &str = intaj_shared::config::DEFAULT_API_VERSION;
+/// Requests per second of the demo API key: the product's default.
+const DEV_RATE_LIMIT: u32 = 80;
 
 /// Everything the routes need, shared by all requests.
 #[derive(Clone)]
 struct Services {
     webhook: WebhookDeps,
+    send: SendDeps,
 }
 
 /// A running local stack.
@@ -55,6 +65,8 @@ pub struct RunningStack {
     pub simulator: Option<RunningSimulator>,
     pub store: Arc<dyn Store>,
     pub secrets: Arc<dyn SecretStore>,
+    /// The Graph API client the send routes use.
+    pub graph: GraphClient,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -118,10 +130,17 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         }
     };
 
+    let graph = GraphClient::new(GraphConfig::new(&whatsapp_api_base, DEV_API_VERSION))
+        .map_err(|e| StackError::Graph(e.to_string()))?;
     let services = Services {
         webhook: WebhookDeps {
             store: store.clone(),
             secrets: secrets.clone(),
+        },
+        send: SendDeps {
+            store: store.clone(),
+            secrets: secrets.clone(),
+            graph: graph.clone(),
         },
     };
     let router = router(services);
@@ -146,6 +165,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         simulator,
         store,
         secrets,
+        graph,
         stop: Some(stop),
         server: Some(server),
     })
@@ -154,6 +174,9 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
 fn router(services: Services) -> Router {
     Router::new()
         .route("/webhook/whatsapp/{bot_id}", any(webhook))
+        .route("/api/whatsapp/send", any(send))
+        .route("/api/whatsapp/messages/{message_id}", any(send))
+        .route("/api/whatsapp/conversations/{phone}", any(send))
         .fallback(not_found)
         .with_state(services)
 }
@@ -162,6 +185,15 @@ async fn webhook(State(services): State<Services>, request: Request) -> Response
     match lambda_bridge::to_lambda(request).await {
         Ok(request) => {
             lambda_bridge::from_lambda(intaj_webhook::handle(request, &services.webhook).await)
+        }
+        Err(response) => response,
+    }
+}
+
+async fn send(State(services): State<Services>, request: Request) -> Response {
+    match lambda_bridge::to_lambda(request).await {
+        Ok(request) => {
+            lambda_bridge::from_lambda(intaj_send::handle(request, &services.send).await)
         }
         Err(response) => response,
     }
@@ -234,7 +266,16 @@ async fn create_demo_connection(
     secrets
         .put_bot_secrets(&settings.bot_id, &bot)
         .await
-        .map_err(|e| StackError::Secrets(e.to_string()))
+        .map_err(|e| StackError::Secrets(e.to_string()))?;
+    let key = ApiKey {
+        bot_id: settings.bot_id.clone(),
+        rate_limit_per_second: DEV_RATE_LIMIT,
+        created_at,
+    };
+    store
+        .put_api_key(&api_key_hash(&settings.api_key), &key)
+        .await?;
+    Ok(())
 }
 
 /// What a user needs to try the stack, printed once it is up.
@@ -276,6 +317,10 @@ pub fn banner(stack: &RunningStack) -> String {
             "  curl -s -X POST {sim}/_sim/inbound -H 'content-type: application/json' \\\n    -d '{{\"from\":\"15551234567\",\"name\":\"Sam\",\"type\":\"text\",\"text\":\"Hello!\"}}'\n"
         ));
     }
+    out.push_str(&format!(
+        "  curl -s -X POST {base}/api/whatsapp/send -H 'authorization: Bearer {}' \\\n    -H 'content-type: application/json' \\\n    -d '{{\"to\":\"+1 (555) 123-4567\",\"type\":\"text\",\"content\":\"Hello from Intaj!\"}}'\n",
+        s.api_key
+    ));
     out.push_str("\nCtrl-C stops it.\n");
     out
 }

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::{
-    Claim, Connection, ConversationWindow, CustomerIds, InboundMessage, MessageRecord,
-    MessageStatus, RawEvent, RawEventKind, StatusEvent,
+    ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
+    MessageRecord, MessageStatus, MessageTemplate, OutboundRecord, RawEvent, RawEventKind,
+    StatusEvent, StoredResponse, TemplateSet, TemplateSyncCounts,
 };
 use intaj_shared::ports::{
-    BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, Store, StoreError, WindowStore,
+    ApiKeyStore, BotSecrets, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore,
+    Secret, SecretStore, Store, StoreError, TemplateStore, WindowStore,
 };
 use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
@@ -580,6 +582,9 @@ impl MessageStore for BrokenStore {
     async fn record_status(&self, _: &str, _: &StatusEvent) -> Result<Claim, StoreError> {
         Err(outage())
     }
+    async fn record_outbound(&self, _: &str, _: &OutboundRecord) -> Result<(), StoreError> {
+        Err(outage())
+    }
     async fn record_raw_event(&self, _: &str, _: &RawEvent) -> Result<Claim, StoreError> {
         Err(outage())
     }
@@ -588,6 +593,84 @@ impl MessageStore for BrokenStore {
     }
     async fn message(&self, b: &str, m: &str) -> Result<Option<MessageRecord>, StoreError> {
         self.0.message(b, m).await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for BrokenStore {
+    async fn put_api_key(&self, h: &str, k: &ApiKey) -> Result<(), StoreError> {
+        self.0.put_api_key(h, k).await
+    }
+    async fn api_key(&self, h: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.0.api_key(h).await
+    }
+    async fn delete_api_keys(&self, b: &str) -> Result<usize, StoreError> {
+        self.0.delete_api_keys(b).await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for BrokenStore {
+    async fn claim_idempotency(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        Err(outage())
+    }
+    async fn complete_idempotency(
+        &self,
+        _: &str,
+        _: &str,
+        _: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        Err(outage())
+    }
+    async fn release_idempotency(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(outage())
+    }
+}
+
+#[async_trait]
+impl RateLimitStore for BrokenStore {
+    async fn count_request(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
+        Err(outage())
+    }
+}
+
+#[async_trait]
+impl TemplateStore for BrokenStore {
+    async fn replace_templates(
+        &self,
+        _: &str,
+        _: &[MessageTemplate],
+        _: i64,
+    ) -> Result<TemplateSyncCounts, StoreError> {
+        Err(outage())
+    }
+    async fn templates(&self, b: &str) -> Result<TemplateSet, StoreError> {
+        self.0.templates(b).await
+    }
+    async fn template(
+        &self,
+        b: &str,
+        n: &str,
+        l: &str,
+    ) -> Result<Option<MessageTemplate>, StoreError> {
+        self.0.template(b, n, l).await
+    }
+    async fn set_template_status(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<bool, StoreError> {
+        Err(outage())
     }
 }
 

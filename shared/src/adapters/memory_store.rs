@@ -1,15 +1,19 @@
 //! In-memory [`Store`](crate::ports::Store) for the local stack and fast tests.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use crate::domain::{
-    Claim, Connection, ConversationWindow, CustomerIds, Direction, InboundMessage, MessageRecord,
-    MessageStatus, RawEvent, StatusEvent,
+    ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
+    IdempotencyRecord, InboundMessage, MessageRecord, MessageStatus, MessageTemplate,
+    OutboundRecord, RawEvent, StatusEvent, StoredResponse, TemplateSet, TemplateSyncCounts,
 };
-use crate::ports::{ConnectionStore, MessageStore, StoreError, WindowStore};
+use crate::ports::{
+    ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, StoreError,
+    TemplateStore, WindowStore,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -29,13 +33,37 @@ struct State {
     messages: HashMap<(String, String), StoredMessage>,
     /// (bot, content key) → event
     raw_events: HashMap<(String, String), RawEvent>,
+    /// key hash → key
+    api_keys: HashMap<String, ApiKey>,
+    /// (bot, idempotency key) → record
+    idempotency: HashMap<(String, String), IdempotencyRecord>,
+    /// (key hash, window start) → (requests, expires at)
+    rate_counters: HashMap<(String, i64), (u64, i64)>,
+    /// bot → its last synced set
+    templates: HashMap<String, SyncedTemplates>,
 }
 
+/// A message as known so far: the head comes from the webhook (inbound) or the send route
+/// (outbound), statuses from the webhook, in any order.
 #[derive(Default)]
 struct StoredMessage {
-    inbound: Option<InboundMessage>,
+    head: Option<MessageHead>,
     current: Option<MessageStatus>,
+    /// Webhook status events only, oldest first.
     statuses: Vec<StatusEvent>,
+}
+
+struct MessageHead {
+    direction: Direction,
+    customer: CustomerIds,
+    kind: String,
+    created_at: i64,
+    content: String,
+}
+
+struct SyncedTemplates {
+    by_name_and_language: BTreeMap<(String, String), MessageTemplate>,
+    synced_at: i64,
 }
 
 impl MemoryStore {
@@ -44,8 +72,8 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave a half-written entry behind (every write
-        // is a single map operation), so a poisoned lock is still safe to use.
+        // A panic while holding the lock cannot leave a half-written entry behind (no write can
+        // panic between its steps), so a poisoned lock is still safe to use.
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -172,11 +200,44 @@ impl MessageStore for MemoryStore {
             .messages
             .entry(key(bot_id, &message.message_id))
             .or_default();
-        if stored.inbound.is_some() {
+        if stored.head.is_some() {
             return Ok(Claim::Duplicate);
         }
-        stored.inbound = Some(message.clone());
+        stored.head = Some(MessageHead {
+            direction: Direction::Inbound,
+            customer: message.customer.clone(),
+            kind: message.kind.clone(),
+            created_at: message.timestamp,
+            content: message.content.clone(),
+        });
         Ok(Claim::New)
+    }
+
+    async fn record_outbound(
+        &self,
+        bot_id: &str,
+        message: &OutboundRecord,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let stored = state
+            .messages
+            .entry(key(bot_id, &message.message_id))
+            .or_default();
+        if stored.head.is_some() {
+            return Ok(());
+        }
+        stored.head = Some(MessageHead {
+            direction: Direction::Outbound,
+            customer: message.customer.clone(),
+            kind: message.kind.clone(),
+            created_at: message.created_at,
+            content: message.content.clone(),
+        });
+        // A status webhook that came first is further than `accepted`: keep it.
+        if MessageStatus::Accepted.advances(stored.current.as_ref()) {
+            stored.current = Some(MessageStatus::Accepted);
+        }
+        Ok(())
     }
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
@@ -235,16 +296,191 @@ impl MessageStore for MemoryStore {
         let Some(stored) = state.messages.get(&key(bot_id, message_id)) else {
             return Ok(None);
         };
-        let inbound = stored.inbound.as_ref();
+        let head = stored.head.as_ref();
         Ok(Some(MessageRecord {
             message_id: message_id.to_owned(),
-            direction: inbound.map(|_| Direction::Inbound),
-            customer: inbound.map(|m| m.customer.clone()).unwrap_or_default(),
-            kind: inbound.map(|m| m.kind.clone()),
+            direction: head.map(|h| h.direction),
+            customer: head.map(|h| h.customer.clone()).unwrap_or_default(),
+            kind: head.map(|h| h.kind.clone()),
             status: stored.current.clone(),
             statuses: stored.statuses.clone(),
-            created_at: inbound.map(|m| m.timestamp),
-            content: inbound.map(|m| m.content.clone()),
+            created_at: head.map(|h| h.created_at),
+            content: head.map(|h| h.content.clone()),
         }))
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryStore {
+    async fn put_api_key(&self, key_hash: &str, key: &ApiKey) -> Result<(), StoreError> {
+        self.lock()
+            .api_keys
+            .insert(key_hash.to_owned(), key.clone());
+        Ok(())
+    }
+
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        Ok(self.lock().api_keys.get(key_hash).cloned())
+    }
+
+    async fn delete_api_keys(&self, bot_id: &str) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let before = state.api_keys.len();
+        state.api_keys.retain(|_, key| key.bot_id != bot_id);
+        Ok(before - state.api_keys.len())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim_idempotency(
+        &self,
+        bot_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        ttl_seconds: i64,
+        in_progress_seconds: i64,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let mut state = self.lock();
+        // What TTL would have deleted by now (keeps the local stack's memory bounded).
+        state.idempotency.retain(|_, r| r.expires_at >= now);
+        let slot = self::key(bot_id, key);
+        if let Some(record) = state.idempotency.get(&slot)
+            && record.holds_key_at(now)
+        {
+            return Ok(record.answer(fingerprint));
+        }
+        state.idempotency.insert(
+            slot,
+            IdempotencyRecord {
+                fingerprint: fingerprint.to_owned(),
+                expires_at: now + ttl_seconds,
+                in_progress_until: now + in_progress_seconds,
+                response: None,
+            },
+        );
+        Ok(IdempotencyClaim::Claimed)
+    }
+
+    async fn complete_idempotency(
+        &self,
+        bot_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        if let Some(record) = self.lock().idempotency.get_mut(&self::key(bot_id, key)) {
+            record.response = Some(response.clone());
+        }
+        Ok(())
+    }
+
+    async fn release_idempotency(&self, bot_id: &str, key: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let slot = self::key(bot_id, key);
+        if state
+            .idempotency
+            .get(&slot)
+            .is_some_and(|r| r.response.is_none())
+        {
+            state.idempotency.remove(&slot);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimitStore for MemoryStore {
+    async fn count_request(
+        &self,
+        key_hash: &str,
+        window_start: i64,
+        expires_at: i64,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let slot = (key_hash.to_owned(), window_start);
+        if !state.rate_counters.contains_key(&slot) {
+            // A new window: drop the counters whose time has passed.
+            state
+                .rate_counters
+                .retain(|_, (_, expires)| *expires > window_start);
+        }
+        let (requests, _) = state.rate_counters.entry(slot).or_insert((0, expires_at));
+        *requests += 1;
+        Ok(*requests)
+    }
+}
+
+#[async_trait]
+impl TemplateStore for MemoryStore {
+    async fn replace_templates(
+        &self,
+        bot_id: &str,
+        templates: &[MessageTemplate],
+        synced_at: i64,
+    ) -> Result<TemplateSyncCounts, StoreError> {
+        let by_name_and_language: BTreeMap<_, _> = templates
+            .iter()
+            .map(|t| ((t.name.clone(), t.language.clone()), t.clone()))
+            .collect();
+        let mut state = self.lock();
+        let old: Vec<_> = state
+            .templates
+            .get(bot_id)
+            .map(|set| set.by_name_and_language.values().cloned().collect())
+            .unwrap_or_default();
+        let new: Vec<_> = by_name_and_language.values().cloned().collect();
+        state.templates.insert(
+            bot_id.to_owned(),
+            SyncedTemplates {
+                by_name_and_language,
+                synced_at,
+            },
+        );
+        Ok(TemplateSyncCounts::between(&old, &new))
+    }
+
+    async fn templates(&self, bot_id: &str) -> Result<TemplateSet, StoreError> {
+        Ok(match self.lock().templates.get(bot_id) {
+            Some(set) => TemplateSet {
+                templates: set.by_name_and_language.values().cloned().collect(),
+                synced_at: Some(set.synced_at),
+            },
+            None => TemplateSet::default(),
+        })
+    }
+
+    async fn template(
+        &self,
+        bot_id: &str,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<MessageTemplate>, StoreError> {
+        Ok(self.lock().templates.get(bot_id).and_then(|set| {
+            set.by_name_and_language
+                .get(&(name.to_owned(), language.to_owned()))
+                .cloned()
+        }))
+    }
+
+    async fn set_template_status(
+        &self,
+        bot_id: &str,
+        name: &str,
+        language: &str,
+        status: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let template = state.templates.get_mut(bot_id).and_then(|set| {
+            set.by_name_and_language
+                .get_mut(&(name.to_owned(), language.to_owned()))
+        });
+        Ok(match template {
+            Some(template) => {
+                status.clone_into(&mut template.status);
+                true
+            }
+            None => false,
+        })
     }
 }

@@ -27,6 +27,24 @@ pub struct InboundMessage {
     pub content: String,
 }
 
+/// A message the send route handed to Meta, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundRecord {
+    /// Meta's `wamid…` from the send answer.
+    pub message_id: String,
+    /// The recipient.
+    pub customer: CustomerIds,
+    /// The business number it was sent from.
+    pub phone_number_id: String,
+    /// The message `type` sent (`text`, `template`, …).
+    pub kind: String,
+    /// Unix seconds at which Meta accepted it.
+    pub created_at: i64,
+    /// The message object sent to Meta (JSON text).
+    pub content: String,
+}
+
 /// A message and its whole status history, as read back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,8 +54,11 @@ pub struct MessageRecord {
     pub direction: Option<Direction>,
     pub customer: CustomerIds,
     pub kind: Option<String>,
+    /// The furthest status reached: `accepted` for an outbound message until a status webhook
+    /// raises it.
     pub status: Option<MessageStatus>,
-    /// Oldest first.
+    /// The status webhooks received, oldest first. `accepted` is never among them: it is the
+    /// initial current status of an outbound message, not an event from Meta.
     pub statuses: Vec<StatusEvent>,
     pub created_at: Option<i64>,
     pub content: Option<String>,

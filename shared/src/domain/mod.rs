@@ -1,15 +1,23 @@
 //! What the product stores and reasons about. No AWS or wire type appears here.
 
+mod api_key;
 mod connection;
 mod customer;
+mod idempotency;
 mod message;
 mod status;
+mod template;
 mod window;
 
+pub use api_key::{ApiKey, api_key_hash};
 pub use connection::Connection;
 pub use customer::CustomerIds;
-pub use message::{Direction, InboundMessage, MessageRecord, RawEvent, RawEventKind};
+pub use idempotency::{IdempotencyClaim, IdempotencyRecord, StoredResponse};
+pub use message::{
+    Direction, InboundMessage, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
+};
 pub use status::{MessageStatus, StatusEvent};
+pub use template::{MessageTemplate, TemplateSet, TemplateSyncCounts};
 pub use window::{ConversationWindow, WINDOW_SECONDS};
 
 /// Result of trying to record something that may have been delivered before.

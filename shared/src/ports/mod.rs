@@ -5,4 +5,7 @@ mod secrets;
 mod store;
 
 pub use secrets::{BotSecrets, Secret, SecretStore, SecretsError};
-pub use store::{ConnectionStore, MessageStore, Store, StoreError, WindowStore};
+pub use store::{
+    ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, Store,
+    StoreError, TemplateStore, WindowStore,
+};

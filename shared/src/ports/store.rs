@@ -1,8 +1,9 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    Claim, Connection, ConversationWindow, CustomerIds, InboundMessage, MessageRecord, RawEvent,
-    StatusEvent,
+    ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
+    MessageRecord, MessageTemplate, OutboundRecord, RawEvent, StatusEvent, StoredResponse,
+    TemplateSet, TemplateSyncCounts,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,15 @@ pub trait MessageStore: Send + Sync {
     /// status when this one is further (failed is final). Raising is re-applied on duplicates,
     /// so a crash between the two steps heals on Meta's redelivery.
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError>;
+    /// Stores a message the send route handed to Meta, with current status `accepted`. A status
+    /// webhook may have arrived first: a status already further is kept, and the statuses stay
+    /// the webhook events only. A message already recorded (a retried write, in either
+    /// direction) is left as it is, without error.
+    async fn record_outbound(
+        &self,
+        bot_id: &str,
+        message: &OutboundRecord,
+    ) -> Result<(), StoreError>;
     /// Keeps webhook content that has no richer record, once per content key.
     async fn record_raw_event(&self, bot_id: &str, event: &RawEvent) -> Result<Claim, StoreError>;
     /// Raw events kept for a bot, oldest first (for operators and tests).
@@ -83,6 +93,112 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Option<MessageRecord>, StoreError>;
 }
 
+/// API keys, stored by their hash ([`crate::domain::api_key_hash`]), never in clear.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Creates or replaces the key with this hash.
+    async fn put_api_key(&self, key_hash: &str, key: &ApiKey) -> Result<(), StoreError>;
+    /// The key with this hash, for authenticating a Bearer token.
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// Revokes every key of a bot; returns how many there were.
+    async fn delete_api_keys(&self, bot_id: &str) -> Result<usize, StoreError>;
+}
+
+/// Idempotency records: a request repeated with the same key gets the first answer and does
+/// the work once. A record expires at `now + ttl_seconds` of its claim; an expired record counts
+/// as absent whether or not TTL has deleted it yet.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request whose body hashes to `fingerprint`, atomically (of concurrent
+    /// claims exactly one is [`IdempotencyClaim::Claimed`]). A claim left in progress for longer
+    /// than `in_progress_seconds` (its handler died) can be claimed again. A different
+    /// fingerprint is [`IdempotencyClaim::FingerprintMismatch`] whatever the record's state.
+    async fn claim_idempotency(
+        &self,
+        bot_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        ttl_seconds: i64,
+        in_progress_seconds: i64,
+    ) -> Result<IdempotencyClaim, StoreError>;
+    /// Stores the answer of a claimed request; repeats get it until the record expires. Does
+    /// nothing when the record is gone.
+    async fn complete_idempotency(
+        &self,
+        bot_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError>;
+    /// Gives up a claim whose request failed, so that a retry can run. A completed record is
+    /// kept (its answer stands).
+    async fn release_idempotency(&self, bot_id: &str, key: &str) -> Result<(), StoreError>;
+}
+
+/// Fixed-window request counters, shared by every instance of a function.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Counts one request of the API key with this hash in the window starting at
+    /// `window_start`, atomically; returns the window's count including this request. The
+    /// counter expires at `expires_at` (set by the window's first request).
+    async fn count_request(
+        &self,
+        key_hash: &str,
+        window_start: i64,
+        expires_at: i64,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Message templates, synced from Meta. Readers see either the whole previous sync or the
+/// whole new one, never a mix.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    /// Replaces a bot's templates with `templates` synced at `synced_at`, and says what changed.
+    /// Templates are identified by name and language; of two with the same pair, the last wins.
+    async fn replace_templates(
+        &self,
+        bot_id: &str,
+        templates: &[MessageTemplate],
+        synced_at: i64,
+    ) -> Result<TemplateSyncCounts, StoreError>;
+    /// A bot's templates, ordered by name then language.
+    async fn templates(&self, bot_id: &str) -> Result<TemplateSet, StoreError>;
+    /// One template of the current set by name and language code (e.g. `en_US`).
+    async fn template(
+        &self,
+        bot_id: &str,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<MessageTemplate>, StoreError>;
+    /// Sets one template's status (from a `message_template_status_update` webhook); returns
+    /// whether the template exists. The next sync overwrites it with Meta's.
+    async fn set_template_status(
+        &self,
+        bot_id: &str,
+        name: &str,
+        language: &str,
+        status: &str,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Everything a full adapter provides.
-pub trait Store: ConnectionStore + WindowStore + MessageStore {}
-impl<T: ConnectionStore + WindowStore + MessageStore> Store for T {}
+pub trait Store:
+    ConnectionStore
+    + WindowStore
+    + MessageStore
+    + ApiKeyStore
+    + IdempotencyStore
+    + RateLimitStore
+    + TemplateStore
+{
+}
+impl<T> Store for T where
+    T: ConnectionStore
+        + WindowStore
+        + MessageStore
+        + ApiKeyStore
+        + IdempotencyStore
+        + RateLimitStore
+        + TemplateStore
+{
+}

@@ -9,8 +9,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use intaj_shared::domain::{
-    Claim, Connection, ConversationWindow, CustomerIds, Direction, InboundMessage, MessageStatus,
-    RawEvent, RawEventKind, StatusEvent, WINDOW_SECONDS,
+    ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
+    InboundMessage, MessageStatus, MessageTemplate, OutboundRecord, RawEvent, RawEventKind,
+    StatusEvent, StoredResponse, TemplateSyncCounts, WINDOW_SECONDS, api_key_hash,
 };
 use intaj_shared::ports::{Store, StoreError};
 
@@ -37,6 +38,18 @@ macro_rules! conformance_suite {
             unknown_message_is_none,
             raw_events_are_deduplicated_by_key,
             bots_are_isolated,
+            api_keys_are_found_by_hash_and_revoked_per_bot,
+            idempotency_replays_the_completed_answer,
+            idempotency_key_with_another_body_is_a_mismatch,
+            released_idempotency_key_can_be_claimed_again,
+            expired_or_abandoned_idempotency_record_is_free,
+            concurrent_idempotency_claims_claim_once,
+            rate_counter_counts_each_request_once,
+            outbound_message_is_accepted_then_raised_by_statuses,
+            statuses_before_the_outbound_record_are_not_lowered,
+            template_sync_counts_changes_and_replaces_the_set,
+            template_status_update_changes_one_template,
+            template_readers_never_see_a_mix,
         );
     };
     (@each $store:expr; $($check:ident),+ $(,)?) => {
@@ -94,6 +107,16 @@ impl Ids {
 
     pub fn bsuid(&self, name: &str) -> String {
         format!("US.{}-{name}", self.prefix)
+    }
+
+    /// The stored hash of an API key named `name`.
+    pub fn api_key_hash(&self, name: &str) -> String {
+        api_key_hash(&format!("{}-key-{name}", self.prefix))
+    }
+
+    /// An `Idempotency-Key` header value.
+    pub fn idempotency_key(&self, name: &str) -> String {
+        format!("{}-idem-{name}", self.prefix)
     }
 }
 
@@ -668,4 +691,618 @@ pub async fn bots_are_isolated(store: Arc<dyn Store>, ids: Ids) {
     assert!(store.window(&a, &wa_id).await.unwrap().is_some());
     assert_eq!(store.window(&b, &wa_id).await.unwrap(), None);
     assert_eq!(store.raw_events(&b).await.unwrap(), vec![]);
+}
+
+// --- API keys ----------------------------------------------------------------------------------
+
+pub async fn api_keys_are_found_by_hash_and_revoked_per_bot(store: Arc<dyn Store>, ids: Ids) {
+    let (a, b) = (ids.bot("a"), ids.bot("b"));
+    let key = |bot: &str, limit| ApiKey {
+        bot_id: bot.to_owned(),
+        rate_limit_per_second: limit,
+        created_at: 1_760_000_000,
+    };
+    let (a1, a2, b1) = (
+        ids.api_key_hash("a1"),
+        ids.api_key_hash("a2"),
+        ids.api_key_hash("b1"),
+    );
+    assert_eq!(store.api_key(&a1).await.unwrap(), None);
+    store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
+    store.put_api_key(&a2, &key(&a, 80)).await.unwrap();
+    store.put_api_key(&b1, &key(&b, 10)).await.unwrap();
+    // Putting a key again replaces it (e.g. a new limit).
+    store.put_api_key(&a2, &key(&a, 200)).await.unwrap();
+
+    assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 80)));
+    assert_eq!(store.api_key(&a2).await.unwrap(), Some(key(&a, 200)));
+    assert_eq!(store.api_key(&b1).await.unwrap(), Some(key(&b, 10)));
+
+    assert_eq!(store.delete_api_keys(&a).await.unwrap(), 2);
+    assert_eq!(store.api_key(&a1).await.unwrap(), None);
+    assert_eq!(store.api_key(&a2).await.unwrap(), None);
+    assert_eq!(
+        store.api_key(&b1).await.unwrap(),
+        Some(key(&b, 10)),
+        "another bot's key survives"
+    );
+    assert_eq!(store.delete_api_keys(&a).await.unwrap(), 0, "nothing left");
+
+    // A revoked bot can be given a new key.
+    store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
+    assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 80)));
+    assert_eq!(store.delete_api_keys(&a).await.unwrap(), 1);
+}
+
+// --- idempotency -------------------------------------------------------------------------------
+
+const NOW: i64 = 1_760_000_000;
+const DAY: i64 = 24 * 60 * 60;
+/// How long a claim may stay in progress before another request may take it over.
+const IN_PROGRESS: i64 = 60;
+
+fn answer(message_id: &str) -> StoredResponse {
+    StoredResponse {
+        status: 200,
+        body: format!(r#"{{"messageId":"{message_id}","status":"accepted"}}"#),
+        headers: vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("x-ratelimit-limit".to_owned(), "80".to_owned()),
+        ],
+    }
+}
+
+/// Claims `key` at `now` for a request whose body hashes to `fingerprint`, for a day.
+async fn claim_at(
+    store: &dyn Store,
+    bot: &str,
+    key: &str,
+    fingerprint: &str,
+    now: i64,
+) -> IdempotencyClaim {
+    store
+        .claim_idempotency(bot, key, fingerprint, now, DAY, IN_PROGRESS)
+        .await
+        .unwrap()
+}
+
+pub async fn idempotency_replays_the_completed_answer(store: Arc<dyn Store>, ids: Ids) {
+    let (bot, key) = (ids.bot("a"), ids.idempotency_key("1"));
+    let s = &*store;
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW).await,
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW + 1).await,
+        IdempotencyClaim::InProgress
+    );
+
+    let first = answer("wamid.1");
+    store
+        .complete_idempotency(&bot, &key, &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW + 2).await,
+        IdempotencyClaim::Completed(first.clone())
+    );
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW + DAY).await,
+        IdempotencyClaim::Completed(first),
+        "still the first answer at the end of the day, long after the in-progress time"
+    );
+    assert_eq!(
+        claim_at(s, &ids.bot("b"), &key, "body-1", NOW).await,
+        IdempotencyClaim::Claimed,
+        "keys are per bot"
+    );
+}
+
+pub async fn idempotency_key_with_another_body_is_a_mismatch(store: Arc<dyn Store>, ids: Ids) {
+    let (bot, key) = (ids.bot("a"), ids.idempotency_key("1"));
+    let s = &*store;
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW).await,
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-2", NOW + 1).await,
+        IdempotencyClaim::FingerprintMismatch,
+        "while in progress"
+    );
+    store
+        .complete_idempotency(&bot, &key, &answer("wamid.1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-2", NOW + 2).await,
+        IdempotencyClaim::FingerprintMismatch,
+        "once completed"
+    );
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW + 3).await,
+        IdempotencyClaim::Completed(answer("wamid.1"))
+    );
+}
+
+pub async fn released_idempotency_key_can_be_claimed_again(store: Arc<dyn Store>, ids: Ids) {
+    let (bot, key) = (ids.bot("a"), ids.idempotency_key("1"));
+    let s = &*store;
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW).await,
+        IdempotencyClaim::Claimed
+    );
+    store.release_idempotency(&bot, &key).await.unwrap();
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW).await,
+        IdempotencyClaim::Claimed,
+        "a retry runs"
+    );
+
+    store
+        .complete_idempotency(&bot, &key, &answer("wamid.2"))
+        .await
+        .unwrap();
+    store.release_idempotency(&bot, &key).await.unwrap();
+    assert_eq!(
+        claim_at(s, &bot, &key, "body-1", NOW).await,
+        IdempotencyClaim::Completed(answer("wamid.2")),
+        "a completed answer is not released"
+    );
+
+    // Releasing or completing a key never claimed changes nothing.
+    let never = ids.idempotency_key("never");
+    store.release_idempotency(&bot, &never).await.unwrap();
+    store
+        .complete_idempotency(&bot, &never, &answer("wamid.3"))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim_at(s, &bot, &never, "body-1", NOW).await,
+        IdempotencyClaim::Claimed
+    );
+}
+
+pub async fn expired_or_abandoned_idempotency_record_is_free(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let s = &*store;
+    // Completed, then expired; TTL has not deleted it, the clock decides.
+    let done = ids.idempotency_key("done");
+    assert_eq!(
+        claim_at(s, &bot, &done, "body-1", NOW).await,
+        IdempotencyClaim::Claimed
+    );
+    store
+        .complete_idempotency(&bot, &done, &answer("wamid.1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim_at(s, &bot, &done, "body-2", NOW + DAY + 1).await,
+        IdempotencyClaim::Claimed,
+        "expired: even another body may use the key"
+    );
+    assert_eq!(
+        claim_at(s, &bot, &done, "body-2", NOW + DAY + 2).await,
+        IdempotencyClaim::InProgress,
+        "the new claim holds it"
+    );
+
+    // In progress, then abandoned (its handler died without completing or releasing).
+    let stuck = ids.idempotency_key("stuck");
+    assert_eq!(
+        claim_at(s, &bot, &stuck, "body-1", NOW).await,
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        claim_at(s, &bot, &stuck, "body-1", NOW + IN_PROGRESS).await,
+        IdempotencyClaim::InProgress
+    );
+    assert_eq!(
+        claim_at(s, &bot, &stuck, "body-1", NOW + IN_PROGRESS + 1).await,
+        IdempotencyClaim::Claimed
+    );
+}
+
+pub async fn concurrent_idempotency_claims_claim_once(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let key = ids.idempotency_key("race");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, bot, key) = (Arc::clone(&store), bot.clone(), key.clone());
+            tokio::spawn(async move {
+                store
+                    .claim_idempotency(&bot, &key, "body-1", NOW, DAY, IN_PROGRESS)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.push(task.await.unwrap());
+    }
+    let claimed = claims
+        .iter()
+        .filter(|c| **c == IdempotencyClaim::Claimed)
+        .count();
+    let in_progress = claims
+        .iter()
+        .filter(|c| **c == IdempotencyClaim::InProgress)
+        .count();
+    assert_eq!((claimed, in_progress), (1, 19), "{claims:?}");
+}
+
+// --- rate limits -------------------------------------------------------------------------------
+
+pub async fn rate_counter_counts_each_request_once(store: Arc<dyn Store>, ids: Ids) {
+    let key = ids.api_key_hash("a");
+    let window = NOW;
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (store, key) = (Arc::clone(&store), key.clone());
+            tokio::spawn(async move {
+                store
+                    .count_request(&key, window, window + 60)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=50).collect::<Vec<u64>>(), "each count once");
+
+    assert_eq!(
+        store
+            .count_request(&key, window + 1, window + 61)
+            .await
+            .unwrap(),
+        1,
+        "the next window starts at 1"
+    );
+    assert_eq!(
+        store
+            .count_request(&ids.api_key_hash("b"), window, window + 60)
+            .await
+            .unwrap(),
+        1,
+        "another key has its own counter"
+    );
+    assert_eq!(
+        store
+            .count_request(&key, window, window + 60)
+            .await
+            .unwrap(),
+        51
+    );
+}
+
+// --- outbound messages -------------------------------------------------------------------------
+
+fn outbound(message_id: &str, customer: CustomerIds, created_at: i64) -> OutboundRecord {
+    OutboundRecord {
+        message_id: message_id.to_owned(),
+        customer,
+        phone_number_id: "100000000000001".to_owned(),
+        kind: "text".to_owned(),
+        created_at,
+        content: r#"{"messaging_product":"whatsapp","type":"text","text":{"body":"Hello"}}"#
+            .to_owned(),
+    }
+}
+
+pub async fn outbound_message_is_accepted_then_raised_by_statuses(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let id = ids.message("out");
+    let customer = CustomerIds::new(Some(&ids.wa_id("1")), None);
+    let sent = outbound(&id, customer.clone(), 1_000);
+    store.record_outbound(&bot, &sent).await.unwrap();
+
+    let record = store.message(&bot, &id).await.unwrap().expect("stored");
+    assert_eq!(record.direction, Some(Direction::Outbound));
+    assert_eq!(record.customer, customer);
+    assert_eq!(record.kind.as_deref(), Some("text"));
+    assert_eq!(record.created_at, Some(1_000));
+    assert_eq!(record.content.as_deref(), Some(sent.content.as_str()));
+    assert_eq!(record.status, Some(MessageStatus::Accepted));
+    assert!(
+        record.statuses.is_empty(),
+        "accepted is a status, not an event"
+    );
+
+    for (s, at) in [(MessageStatus::Delivered, 20), (MessageStatus::Sent, 10)] {
+        store
+            .record_status(&bot, &status(&id, s, at))
+            .await
+            .unwrap();
+    }
+    // Recording the same message again (a retried write) changes nothing, and lowers nothing.
+    store
+        .record_outbound(&bot, &outbound(&id, CustomerIds::default(), 2_000))
+        .await
+        .unwrap();
+    let record = store.message(&bot, &id).await.unwrap().unwrap();
+    assert_eq!(record.status, Some(MessageStatus::Delivered));
+    assert_eq!(names(&record.statuses), ["sent", "delivered"]);
+    assert_eq!(record.direction, Some(Direction::Outbound));
+    assert_eq!(record.customer, customer);
+    assert_eq!(record.created_at, Some(1_000));
+}
+
+pub async fn statuses_before_the_outbound_record_are_not_lowered(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let customer = CustomerIds::new(Some(&ids.wa_id("1")), Some(&ids.bsuid("1")));
+
+    // The simulator's webhooks beat the send route's write.
+    let fast = ids.message("fast");
+    for (s, at) in [(MessageStatus::Read, 30), (MessageStatus::Sent, 10)] {
+        store
+            .record_status(&bot, &status(&fast, s, at))
+            .await
+            .unwrap();
+    }
+    store
+        .record_outbound(&bot, &outbound(&fast, customer.clone(), 5))
+        .await
+        .unwrap();
+    let record = store.message(&bot, &fast).await.unwrap().unwrap();
+    assert_eq!(record.status, Some(MessageStatus::Read), "not lowered");
+    assert_eq!(record.direction, Some(Direction::Outbound));
+    assert_eq!(record.customer, customer);
+    assert_eq!(record.kind.as_deref(), Some("text"));
+    assert_eq!(record.created_at, Some(5));
+    assert_eq!(names(&record.statuses), ["sent", "read"]);
+
+    // Failed stays final; an unknown status alone leaves accepted as the current one.
+    let failed = ids.message("failed");
+    store
+        .record_status(&bot, &status(&failed, MessageStatus::Failed, 10))
+        .await
+        .unwrap();
+    store
+        .record_outbound(&bot, &outbound(&failed, customer.clone(), 5))
+        .await
+        .unwrap();
+    let record = store.message(&bot, &failed).await.unwrap().unwrap();
+    assert_eq!(record.status, Some(MessageStatus::Failed));
+
+    let odd = ids.message("odd");
+    store
+        .record_status(
+            &bot,
+            &status(&odd, MessageStatus::Other("warning".into()), 10),
+        )
+        .await
+        .unwrap();
+    store
+        .record_outbound(&bot, &outbound(&odd, customer, 5))
+        .await
+        .unwrap();
+    let record = store.message(&bot, &odd).await.unwrap().unwrap();
+    assert_eq!(record.status, Some(MessageStatus::Accepted));
+    assert_eq!(names(&record.statuses), ["warning"]);
+
+    // An inbound message is never turned into an outbound one.
+    let inbound_id = ids.message("in");
+    store
+        .record_inbound(&bot, &inbound(&inbound_id, CustomerIds::default(), 1, "hi"))
+        .await
+        .unwrap();
+    store
+        .record_outbound(&bot, &outbound(&inbound_id, CustomerIds::default(), 2))
+        .await
+        .unwrap();
+    let record = store.message(&bot, &inbound_id).await.unwrap().unwrap();
+    assert_eq!(record.direction, Some(Direction::Inbound));
+    assert_eq!(record.status, None);
+    assert!(record.content.unwrap().contains("hi"), "its content stays");
+}
+
+// --- templates ---------------------------------------------------------------------------------
+
+fn template(name: &str, language: &str, status: &str, body: &str) -> MessageTemplate {
+    MessageTemplate {
+        name: name.to_owned(),
+        language: language.to_owned(),
+        status: status.to_owned(),
+        category: "UTILITY".to_owned(),
+        parameter_format: Some("POSITIONAL".to_owned()),
+        components: format!(r#"[{{"type":"BODY","text":"{body}"}}]"#),
+        id: format!("id-{name}-{language}"),
+    }
+}
+
+pub async fn template_sync_counts_changes_and_replaces_the_set(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let before = store.templates(&bot).await.unwrap();
+    assert!(before.templates.is_empty());
+    assert_eq!(before.synced_at, None, "never synced");
+    assert_eq!(store.template(&bot, "order", "en").await.unwrap(), None);
+
+    let order_en = template("order", "en", "APPROVED", "Order {{1}} ships {{2}}");
+    let order_es = template("order", "es", "APPROVED", "Pedido {{1}}");
+    let welcome = template("welcome", "en", "PENDING", "Hi");
+    let first = vec![welcome.clone(), order_es.clone(), order_en.clone()];
+    assert_eq!(
+        store.replace_templates(&bot, &first, 100).await.unwrap(),
+        TemplateSyncCounts {
+            added: 3,
+            updated: 0,
+            removed: 0
+        }
+    );
+    let set = store.templates(&bot).await.unwrap();
+    assert_eq!(set.synced_at, Some(100));
+    assert_eq!(
+        set.templates,
+        vec![order_en.clone(), order_es.clone(), welcome.clone()],
+        "ordered by name, then language"
+    );
+    let found = store.template(&bot, "order", "en").await.unwrap();
+    assert_eq!(found.as_ref(), Some(&order_en));
+    assert_eq!(found.unwrap().body_placeholder_count(), 2);
+    assert_eq!(store.template(&bot, "order", "fr").await.unwrap(), None);
+
+    // Second sync: one unchanged, one changed, one gone, one new.
+    let order_es_paused = MessageTemplate {
+        status: "PAUSED".to_owned(),
+        ..order_es.clone()
+    };
+    let shipping = template("shipping", "en", "APPROVED", "Track {{1}}");
+    let second = vec![order_en.clone(), order_es_paused.clone(), shipping.clone()];
+    assert_eq!(
+        store.replace_templates(&bot, &second, 200).await.unwrap(),
+        TemplateSyncCounts {
+            added: 1,
+            updated: 1,
+            removed: 1
+        }
+    );
+    let set = store.templates(&bot).await.unwrap();
+    assert_eq!(set.synced_at, Some(200));
+    assert_eq!(
+        set.templates,
+        vec![order_en.clone(), order_es_paused.clone(), shipping.clone()]
+    );
+    assert_eq!(store.template(&bot, "welcome", "en").await.unwrap(), None);
+    assert_eq!(
+        store.template(&bot, "order", "es").await.unwrap(),
+        Some(order_es_paused)
+    );
+
+    // The same set again changes nothing; an empty one removes everything but is a sync.
+    assert_eq!(
+        store.replace_templates(&bot, &second, 300).await.unwrap(),
+        TemplateSyncCounts::default()
+    );
+    assert_eq!(
+        store.replace_templates(&bot, &[], 400).await.unwrap(),
+        TemplateSyncCounts {
+            added: 0,
+            updated: 0,
+            removed: 3
+        }
+    );
+    let set = store.templates(&bot).await.unwrap();
+    assert!(set.templates.is_empty());
+    assert_eq!(set.synced_at, Some(400));
+    assert_eq!(store.template(&bot, "order", "en").await.unwrap(), None);
+
+    // Another bot's templates are its own.
+    assert_eq!(
+        store.templates(&ids.bot("b")).await.unwrap().synced_at,
+        None
+    );
+}
+
+pub async fn template_status_update_changes_one_template(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    assert!(
+        !store
+            .set_template_status(&bot, "order", "en", "APPROVED")
+            .await
+            .unwrap(),
+        "nothing synced yet"
+    );
+    let order_en = template("order", "en", "PENDING", "Order {{1}}");
+    let order_es = template("order", "es", "PENDING", "Pedido {{1}}");
+    store
+        .replace_templates(&bot, &[order_en.clone(), order_es.clone()], 100)
+        .await
+        .unwrap();
+
+    assert!(
+        store
+            .set_template_status(&bot, "order", "en", "APPROVED")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_template_status(&bot, "order", "fr", "APPROVED")
+            .await
+            .unwrap(),
+        "unknown language"
+    );
+    let approved = MessageTemplate {
+        status: "APPROVED".to_owned(),
+        ..order_en.clone()
+    };
+    assert_eq!(
+        store.template(&bot, "order", "en").await.unwrap(),
+        Some(approved.clone())
+    );
+    let set = store.templates(&bot).await.unwrap();
+    assert_eq!(set.templates, vec![approved, order_es]);
+    assert_eq!(set.synced_at, Some(100), "a status update is not a sync");
+    assert_eq!(store.template(&bot, "order", "fr").await.unwrap(), None);
+}
+
+/// A sync of `count` templates whose ids all name generation `generation`.
+fn generation(generation: usize, count: usize) -> Vec<MessageTemplate> {
+    (0..count)
+        .map(|i| MessageTemplate {
+            id: format!("gen{generation}"),
+            ..template(&format!("t{i:02}"), "en", "APPROVED", "Hi {{1}}")
+        })
+        .collect()
+}
+
+pub async fn template_readers_never_see_a_mix(store: Arc<dyn Store>, ids: Ids) {
+    // More than one BatchWriteItem (25) per sync, so a sync is several writes.
+    const COUNT: usize = 30;
+    const SYNCS: usize = 4;
+    let bot = ids.bot("a");
+    store
+        .replace_templates(&bot, &generation(0, COUNT), 0)
+        .await
+        .unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, bot, done) = (Arc::clone(&store), bot.clone(), Arc::clone(&done));
+            tokio::spawn(async move {
+                let mut reads = 0;
+                while !done.load(std::sync::atomic::Ordering::Acquire) || reads == 0 {
+                    let set = store.templates(&bot).await.unwrap();
+                    let gens: std::collections::BTreeSet<_> =
+                        set.templates.iter().map(|t| t.id.clone()).collect();
+                    assert_eq!(set.templates.len(), COUNT, "a whole set: {gens:?}");
+                    assert_eq!(gens.len(), 1, "one sync only: {gens:?}");
+                    let one = store.template(&bot, "t07", "en").await.unwrap();
+                    assert!(one.is_some(), "present in every sync");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+
+    for g in 1..=SYNCS {
+        let counts = store
+            .replace_templates(&bot, &generation(g, COUNT), g as i64)
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            TemplateSyncCounts {
+                added: 0,
+                updated: COUNT,
+                removed: 0
+            }
+        );
+        // And after each step, for the sequential view.
+        let set = store.templates(&bot).await.unwrap();
+        assert_eq!(set.synced_at, Some(g as i64));
+        assert!(set.templates.iter().all(|t| t.id == format!("gen{g}")));
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0);
+    }
 }

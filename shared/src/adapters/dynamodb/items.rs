@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys::{self, Key};
 use crate::domain::{
-    Connection, ConversationWindow, CustomerIds, Direction, InboundMessage, MessageRecord,
-    MessageStatus, RawEvent, RawEventKind, StatusEvent,
+    ApiKey, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyRecord,
+    InboundMessage, MessageRecord, MessageStatus, MessageTemplate, OutboundRecord, RawEvent,
+    RawEventKind, StatusEvent, StoredResponse,
 };
 use crate::ports::StoreError;
 
@@ -27,6 +28,20 @@ pub(super) const OTHER_ID: &str = "otherId";
 pub(super) const DIRECTION: &str = "direction";
 pub(super) const CURRENT_STATUS: &str = "currentStatus";
 pub(super) const STATUS_RANK: &str = "statusRank";
+pub(super) const KEY_HASH: &str = "keyHash";
+/// The state of an idempotency record, and a template's review status.
+pub(super) const STATUS: &str = "status";
+pub(super) const IN_PROGRESS_UNTIL: &str = "inProgressUntil";
+pub(super) const REQUESTS: &str = "requests";
+pub(super) const VERSION: &str = "version";
+pub(super) const NEXT_VERSION: &str = "nextVersion";
+pub(super) const CLEAN_BELOW: &str = "cleanBelow";
+pub(super) const SYNCED_AT: &str = "syncedAt";
+
+/// `status` of an idempotency record whose request is being handled.
+pub(super) const IN_PROGRESS: &str = "INPROGRESS";
+/// `status` of an idempotency record that holds its answer.
+pub(super) const COMPLETED: &str = "COMPLETED";
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -119,6 +134,18 @@ impl<'a> ItemReader<'a> {
         self.opt_n(name)?
             .ok_or_else(|| self.corrupt(name, "is missing"))
     }
+
+    /// A non-negative number that fits `T`.
+    pub fn opt_unsigned<T: TryFrom<i64>>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        self.opt_n(name)?
+            .map(|value| T::try_from(value).map_err(|_| self.corrupt(name, "is out of range")))
+            .transpose()
+    }
+
+    pub fn unsigned<T: TryFrom<i64>>(&self, name: &str) -> Result<T, StoreError> {
+        self.opt_unsigned(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
+    }
 }
 
 // --- connections -------------------------------------------------------------------------------
@@ -201,6 +228,29 @@ impl From<InboundItem<'_>> for Attrs {
             .s("kind", &m.kind)
             .n("createdAt", m.timestamp)
             .opt_s("profileName", m.profile_name.as_deref())
+            .s("content", &m.content)
+            .build()
+    }
+}
+
+/// An outbound message under its bot: the head item's attributes, except its status (which a
+/// webhook may have set first).
+pub(super) struct OutboundItem<'a> {
+    pub bot_id: &'a str,
+    pub message: &'a OutboundRecord,
+}
+
+impl From<OutboundItem<'_>> for Attrs {
+    fn from(OutboundItem { bot_id, message: m }: OutboundItem<'_>) -> Self {
+        ItemBuilder::new(Key::message(bot_id, &m.message_id), "message")
+            .s(BOT_ID, bot_id)
+            .s(MESSAGE_ID, &m.message_id)
+            .s(DIRECTION, direction_name(Direction::Outbound))
+            .opt_s("customerWaId", m.customer.wa_id.as_deref())
+            .opt_s("customerBsuid", m.customer.bsuid.as_deref())
+            .s(PHONE_NUMBER_ID, &m.phone_number_id)
+            .s("kind", &m.kind)
+            .n("createdAt", m.created_at)
             .s("content", &m.content)
             .build()
     }
@@ -354,6 +404,216 @@ impl TryFrom<&Attrs> for RawEvent {
     }
 }
 
+// --- API keys ----------------------------------------------------------------------------------
+
+pub(super) struct ApiKeyItem<'a> {
+    pub key_hash: &'a str,
+    pub key: &'a ApiKey,
+}
+
+impl From<ApiKeyItem<'_>> for Attrs {
+    fn from(ApiKeyItem { key_hash, key }: ApiKeyItem<'_>) -> Self {
+        ItemBuilder::new(Key::api_key(key_hash), "apiKey")
+            .s(KEY_HASH, key_hash)
+            .s(BOT_ID, &key.bot_id)
+            .n("rateLimitPerSecond", i64::from(key.rate_limit_per_second))
+            .n("createdAt", key.created_at)
+            .build()
+    }
+}
+
+impl TryFrom<&Attrs> for ApiKey {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        Ok(Self {
+            bot_id: r.s(BOT_ID)?.to_owned(),
+            rate_limit_per_second: r.unsigned("rateLimitPerSecond")?,
+            created_at: r.n("createdAt")?,
+        })
+    }
+}
+
+/// Lists a key under its bot (see [`Key::bot_api_key`]).
+pub(super) fn bot_api_key_item(bot_id: &str, key_hash: &str) -> Attrs {
+    ItemBuilder::new(Key::bot_api_key(bot_id, key_hash), "botApiKey")
+        .s(BOT_ID, bot_id)
+        .s(KEY_HASH, key_hash)
+        .build()
+}
+
+// --- idempotency -------------------------------------------------------------------------------
+
+pub(super) struct IdempotencyItem<'a> {
+    pub bot_id: &'a str,
+    pub key: &'a str,
+    pub record: &'a IdempotencyRecord,
+}
+
+impl From<IdempotencyItem<'_>> for Attrs {
+    fn from(
+        IdempotencyItem {
+            bot_id,
+            key,
+            record,
+        }: IdempotencyItem<'_>,
+    ) -> Self {
+        let mut item = ItemBuilder::new(Key::idempotency(bot_id, key), "idempotency")
+            .s(BOT_ID, bot_id)
+            .s("idempotencyKey", key)
+            .s("fingerprint", &record.fingerprint)
+            .n(keys::TTL, record.expires_at)
+            .n(IN_PROGRESS_UNTIL, record.in_progress_until)
+            .s(STATUS, IN_PROGRESS)
+            .build();
+        if let Some(response) = &record.response {
+            item.extend(response_attrs(response));
+        }
+        item
+    }
+}
+
+/// The attributes that complete an idempotency record.
+pub(super) fn response_attrs(response: &StoredResponse) -> Attrs {
+    let headers = response
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            AttributeValue::M(HashMap::from([
+                ("name".to_owned(), s(name)),
+                ("value".to_owned(), s(value)),
+            ]))
+        })
+        .collect();
+    HashMap::from([
+        (STATUS.to_owned(), s(COMPLETED)),
+        ("responseStatus".to_owned(), n(i64::from(response.status))),
+        ("responseBody".to_owned(), s(&response.body)),
+        ("responseHeaders".to_owned(), AttributeValue::L(headers)),
+    ])
+}
+
+impl TryFrom<&Attrs> for IdempotencyRecord {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        let response = match r.s(STATUS)? {
+            IN_PROGRESS => None,
+            COMPLETED => Some(StoredResponse {
+                status: r.unsigned("responseStatus")?,
+                body: r.s("responseBody")?.to_owned(),
+                headers: r.headers("responseHeaders")?,
+            }),
+            _ => return Err(r.corrupt(STATUS, "is not INPROGRESS or COMPLETED")),
+        };
+        Ok(Self {
+            fingerprint: r.s("fingerprint")?.to_owned(),
+            expires_at: r.n(keys::TTL)?,
+            in_progress_until: r.n(IN_PROGRESS_UNTIL)?,
+            response,
+        })
+    }
+}
+
+impl ItemReader<'_> {
+    /// A list of `{name, value}` maps.
+    fn headers(&self, name: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let bad = || self.corrupt(name, "is not a list of {name, value} maps");
+        let Some(AttributeValue::L(list)) = self.item.get(name) else {
+            return Err(bad());
+        };
+        list.iter()
+            .map(|entry| {
+                let AttributeValue::M(pair) = entry else {
+                    return Err(bad());
+                };
+                match (pair.get("name"), pair.get("value")) {
+                    (Some(AttributeValue::S(n)), Some(AttributeValue::S(v))) => {
+                        Ok((n.clone(), v.clone()))
+                    }
+                    _ => Err(bad()),
+                }
+            })
+            .collect()
+    }
+}
+
+// --- templates ---------------------------------------------------------------------------------
+
+/// One template of one synced version of a bot's set.
+pub(super) struct TemplateItem<'a> {
+    pub bot_id: &'a str,
+    pub version: i64,
+    pub template: &'a MessageTemplate,
+}
+
+impl From<TemplateItem<'_>> for Attrs {
+    fn from(
+        TemplateItem {
+            bot_id,
+            version,
+            template: t,
+        }: TemplateItem<'_>,
+    ) -> Self {
+        ItemBuilder::new(
+            Key::template(bot_id, version, &t.name, &t.language),
+            "template",
+        )
+        .s(BOT_ID, bot_id)
+        .n(VERSION, version)
+        .s("name", &t.name)
+        .s("language", &t.language)
+        .s(STATUS, &t.status)
+        .s("category", &t.category)
+        .opt_s("parameterFormat", t.parameter_format.as_deref())
+        .s("components", &t.components)
+        .s("templateId", &t.id)
+        .build()
+    }
+}
+
+impl TryFrom<&Attrs> for MessageTemplate {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        Ok(Self {
+            name: r.s("name")?.to_owned(),
+            language: r.s("language")?.to_owned(),
+            status: r.s(STATUS)?.to_owned(),
+            category: r.s("category")?.to_owned(),
+            parameter_format: r.opt_s("parameterFormat")?.map(str::to_owned),
+            components: r.s("components")?.to_owned(),
+            id: r.s("templateId")?.to_owned(),
+        })
+    }
+}
+
+/// The pointer item of a bot's templates, as read.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct TemplatePointer {
+    /// The version readers use; `None` before the first sync.
+    pub version: Option<i64>,
+    pub synced_at: Option<i64>,
+    /// Every version below this one has been deleted.
+    pub clean_below: Option<i64>,
+}
+
+impl TryFrom<&Attrs> for TemplatePointer {
+    type Error = StoreError;
+
+    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+        let r = ItemReader::new(item);
+        Ok(Self {
+            version: r.opt_n(VERSION)?,
+            synced_at: r.opt_n(SYNCED_AT)?,
+            clean_below: r.opt_n(CLEAN_BELOW)?,
+        })
+    }
+}
+
 // --- update expressions ------------------------------------------------------------------------
 
 /// `SET` of every non-key attribute of `item`, with placeholders so that reserved words
@@ -446,6 +706,68 @@ mod tests {
         });
         assert_eq!(item["kind"], s("webhook_error"));
         assert_eq!(RawEvent::try_from(&item).unwrap(), event);
+    }
+
+    #[test]
+    fn api_key_round_trips() {
+        let key = ApiKey {
+            bot_id: "b1".into(),
+            rate_limit_per_second: 80,
+            created_at: 3,
+        };
+        let item = Attrs::from(ApiKeyItem {
+            key_hash: "ab",
+            key: &key,
+        });
+        assert_eq!(item["pk"], s("APIKEY#ab"));
+        assert_eq!(ApiKey::try_from(&item).unwrap(), key);
+    }
+
+    #[test]
+    fn idempotency_record_round_trips_in_progress_and_completed() {
+        let mut record = IdempotencyRecord {
+            fingerprint: "f".into(),
+            expires_at: 100,
+            in_progress_until: 10,
+            response: None,
+        };
+        let item = |record: &IdempotencyRecord| {
+            Attrs::from(IdempotencyItem {
+                bot_id: "b1",
+                key: "k",
+                record,
+            })
+        };
+        assert_eq!(item(&record)["status"], s("INPROGRESS"));
+        assert_eq!(item(&record)["expiresAt"], n(100));
+        assert_eq!(IdempotencyRecord::try_from(&item(&record)).unwrap(), record);
+        record.response = Some(StoredResponse {
+            status: 200,
+            body: r#"{"ok":true}"#.into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+        });
+        assert_eq!(item(&record)["status"], s("COMPLETED"));
+        assert_eq!(IdempotencyRecord::try_from(&item(&record)).unwrap(), record);
+    }
+
+    #[test]
+    fn template_round_trips_under_its_version() {
+        let template = MessageTemplate {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            status: "APPROVED".into(),
+            category: "UTILITY".into(),
+            parameter_format: Some("POSITIONAL".into()),
+            components: "[]".into(),
+            id: "123".into(),
+        };
+        let item = Attrs::from(TemplateItem {
+            bot_id: "b1",
+            version: 4,
+            template: &template,
+        });
+        assert_eq!(item["pk"], s("BOT#b1#TPL#4"));
+        assert_eq!(MessageTemplate::try_from(&item).unwrap(), template);
     }
 
     #[test]

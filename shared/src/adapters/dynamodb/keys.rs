@@ -22,6 +22,13 @@ pub(super) const LINK_SK: &str = "LINK";
 pub(super) const MESSAGE_SK: &str = "MESSAGE";
 pub(super) const STATUS_SK_PREFIX: &str = "STATUS#";
 const RAW_SK_PREFIX: &str = "RAW#";
+pub(super) const API_KEY_SK: &str = "APIKEY";
+/// Sort-key prefix of the items that list a bot's API keys in its partition.
+pub(super) const BOT_API_KEY_SK_PREFIX: &str = "APIKEY#";
+pub(super) const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+pub(super) const RATE_SK: &str = "RATE";
+pub(super) const TEMPLATE_SET_SK: &str = "TEMPLATESET";
+const TEMPLATE_SK_PREFIX: &str = "TEMPLATE#";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +73,39 @@ impl Key {
         Self::new(raw_partition(bot_id), format!("{RAW_SK_PREFIX}{key}"))
     }
 
+    pub fn api_key(key_hash: &str) -> Self {
+        Self::new(format!("APIKEY#{key_hash}"), API_KEY_SK)
+    }
+
+    /// Lists one API key under its bot, so that revoking reads the bot's keys consistently
+    /// (an index would be eventually consistent and could miss a key created just before).
+    pub fn bot_api_key(bot_id: &str, key_hash: &str) -> Self {
+        Self::new(
+            bot_partition(bot_id),
+            format!("{BOT_API_KEY_SK_PREFIX}{key_hash}"),
+        )
+    }
+
+    pub fn idempotency(bot_id: &str, key: &str) -> Self {
+        Self::new(format!("BOT#{bot_id}#IDEMP#{key}"), IDEMPOTENCY_SK)
+    }
+
+    pub fn rate_counter(key_hash: &str, window_start: i64) -> Self {
+        Self::new(format!("RATE#{key_hash}#{window_start}"), RATE_SK)
+    }
+
+    /// The pointer to a bot's current template version.
+    pub fn template_set(bot_id: &str) -> Self {
+        Self::new(bot_partition(bot_id), TEMPLATE_SET_SK)
+    }
+
+    pub fn template(bot_id: &str, version: i64, name: &str, language: &str) -> Self {
+        Self::new(
+            template_partition(bot_id, version),
+            format!("{TEMPLATE_SK_PREFIX}{name}#{language}"),
+        )
+    }
+
     /// The key as the SDK wants it for GetItem / UpdateItem / DeleteItem.
     pub fn into_attrs(self) -> HashMap<String, AttributeValue> {
         HashMap::from([
@@ -93,6 +133,11 @@ pub(super) fn raw_partition(bot_id: &str) -> String {
     format!("BOT#{bot_id}#RAW")
 }
 
+/// Holds one synced version of a bot's templates, so one Query reads the whole set.
+pub(super) fn template_partition(bot_id: &str, version: i64) -> String {
+    format!("BOT#{bot_id}#TPL#{version}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +159,30 @@ mod tests {
         assert_eq!(
             Key::raw_event("b1", "abc"),
             Key::new("BOT#b1#RAW".into(), "RAW#abc")
+        );
+        assert_eq!(
+            Key::api_key("ab12"),
+            Key::new("APIKEY#ab12".into(), "APIKEY")
+        );
+        assert_eq!(
+            Key::bot_api_key("b1", "ab12"),
+            Key::new("BOT#b1".into(), "APIKEY#ab12")
+        );
+        assert_eq!(
+            Key::idempotency("b1", "k-1"),
+            Key::new("BOT#b1#IDEMP#k-1".into(), "IDEMPOTENCY")
+        );
+        assert_eq!(
+            Key::rate_counter("ab12", 1_700_000_000),
+            Key::new("RATE#ab12#1700000000".into(), "RATE")
+        );
+        assert_eq!(
+            Key::template_set("b1"),
+            Key::new("BOT#b1".into(), "TEMPLATESET")
+        );
+        assert_eq!(
+            Key::template("b1", 7, "order_update", "en_US"),
+            Key::new("BOT#b1#TPL#7".into(), "TEMPLATE#order_update#en_US")
         );
     }
 }

@@ -7,11 +7,13 @@ use async_trait::async_trait;
 
 use super::DynamoDbStore;
 use super::items::{
-    self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, RawItem,
-    STATUS_RANK, StatusItem, n, s,
+    self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, OutboundItem,
+    RawItem, STATUS_RANK, StatusItem, n, s,
 };
 use super::keys::{self, Key};
-use crate::domain::{Claim, InboundMessage, MessageRecord, RawEvent, StatusEvent};
+use crate::domain::{
+    Claim, InboundMessage, MessageRecord, MessageStatus, OutboundRecord, RawEvent, StatusEvent,
+};
 use crate::ports::{MessageStore, StoreError};
 
 fn claim(created: bool) -> Claim {
@@ -44,6 +46,44 @@ impl MessageStore for DynamoDbStore {
             )
             .await?;
         Ok(claim(created))
+    }
+
+    async fn record_outbound(
+        &self,
+        bot_id: &str,
+        message: &OutboundRecord,
+    ) -> Result<(), StoreError> {
+        let (update, mut names, mut values) =
+            items::set_all(Attrs::from(OutboundItem { bot_id, message }));
+        names.extend([
+            ("#direction".to_owned(), DIRECTION.to_owned()),
+            ("#current".to_owned(), CURRENT_STATUS.to_owned()),
+            ("#rank".to_owned(), STATUS_RANK.to_owned()),
+        ]);
+        let accepted = MessageStatus::Accepted;
+        values.extend([
+            (":accepted".to_owned(), s(accepted.as_str())),
+            (
+                ":acceptedRank".to_owned(),
+                n(accepted.rank().map_or(0, i64::from)),
+            ),
+        ]);
+        // A status webhook may have created the head already (the send answer and the first
+        // webhook race): `accepted` only fills an empty status, never lowers one.
+        let update = format!(
+            "{update}, #current = if_not_exists(#current, :accepted), \
+             #rank = if_not_exists(#rank, :acceptedRank)"
+        );
+        // A message recorded already (a retried write) keeps its first record.
+        self.update_if(
+            Key::message(bot_id, &message.message_id),
+            update,
+            "attribute_not_exists(#direction)",
+            names,
+            values,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {

@@ -13,6 +13,12 @@
 //! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus?, statusRank? |
 //! | status event | `BOT#{botId}#MSG#{messageId}` | `STATUS#{status}` | — | botId, messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
 //! | raw event | `BOT#{botId}#RAW` | `RAW#{key}` | — | botId, kind, key, phoneNumberId?, receivedAt, body |
+//! | API key | `APIKEY#{sha256 hex of the key}` | `APIKEY` | — | keyHash, botId, rateLimitPerSecond, createdAt |
+//! | bot's API key | `BOT#{botId}` | `APIKEY#{keyHash}` | — | botId, keyHash |
+//! | idempotency record | `BOT#{botId}#IDEMP#{key}` | `IDEMPOTENCY` | — | botId, idempotencyKey, fingerprint, status (`INPROGRESS` / `COMPLETED`), inProgressUntil, expiresAt, responseStatus?, responseBody?, responseHeaders? (list of {name, value}) |
+//! | rate counter | `RATE#{keyHash}#{windowStart}` | `RATE` | — | keyHash, windowStart, requests, expiresAt |
+//! | template set | `BOT#{botId}` | `TEMPLATESET` | — | botId, version?, syncedAt?, nextVersion, cleanBelow? |
+//! | template | `BOT#{botId}#TPL#{version}` | `TEMPLATE#{name}#{language}` | — | botId, version, name, language, status, category, parameterFormat?, components, templateId |
 //!
 //! How each pattern is served:
 //! - **Connections**: GetItem by bot; by phone number, GetItem of the phone owner (consistent)
@@ -31,28 +37,59 @@
 //!   so it is final). For the responder, a new inbound message reaches the stream as the head's
 //!   INSERT, or MODIFY when a status created the head first, with `entity = message` and
 //!   `direction = inbound`; later status raises MODIFY it again, so the reply claim dedupes.
+//!   An outbound message is the same head, written by the send route with a conditional update
+//!   (`attribute_not_exists(direction)`) that sets `currentStatus` / `statusRank` to `accepted`
+//!   only `if_not_exists`: the simulator's (or Meta's) first status webhook can beat the write.
+//!   `accepted` is never a status event; the history holds webhook events only.
 //! - **Raw events**: one conditional put per content key.
+//! - **API keys**: GetItem by key hash. Each key is also listed under its bot's partition, so
+//!   revoking is one consistent Query (`begins_with(sk, "APIKEY#")`) then a delete of each key
+//!   (only if it still names the bot) and its listing; an index would be eventually consistent
+//!   and could miss a key created just before. The listing is written first.
+//! - **Idempotency** (as Powertools does it): one PutItem claims a key with
+//!   `attribute_not_exists(pk) OR expiresAt < :now OR (status = INPROGRESS AND
+//!   inProgressUntil < :now)` (expired records count as absent: TTL deletion lags) and
+//!   `ReturnValuesOnConditionCheckFailure = ALL_OLD`, so a repeat is answered from the record
+//!   that failed the condition without a second read. Completing is an update of that item;
+//!   releasing deletes it while it is still `INPROGRESS`.
+//! - **Rate limits**: one UpdateItem per request, `ADD requests :one` with `ReturnValues =
+//!   UPDATED_NEW` (atomic across Lambda instances), `expiresAt` set `if_not_exists`.
+//! - **Templates**: a sync reserves a version (`ADD nextVersion :one` on the pointer item),
+//!   writes the whole set under `BOT#{botId}#TPL#{version}` (BatchWriteItem), flips the pointer
+//!   (`SET version, syncedAt` if `version` is still the one it read, else it deletes its items
+//!   and starts again), then deletes every version below the new one (from `cleanBelow`, so one
+//!   left by a crash goes too) and raises `cleanBelow`. Readers GetItem the pointer, then read
+//!   that version (one GetItem per template, one Query per set); since a version is deleted only
+//!   after the pointer has moved on, a read that finds the pointer unchanged afterwards saw a
+//!   whole set, and one that does not reads again.
 //!
-//! Retention: none of these items sets `expiresAt`; messages and status history are kept, and
-//! their dedupe is the record itself.
+//! Retention: messages, status history, API keys and templates set no `expiresAt`; messages and
+//! status history are kept, and their dedupe is the record itself. Idempotency records and rate
+//! counters expire by TTL.
 //!
 //! Malformed items are [`StoreError::Corrupt`]; SDK failures are [`StoreError::Unavailable`]
 //! (their text holds the operation, error code and message; the table holds no secret); a failed
 //! condition that means "seen before" is [`Claim::Duplicate`](crate::domain::Claim), not an error.
 
+mod api_keys;
 mod connections;
+mod idempotency;
 mod items;
 mod keys;
 mod messages;
+mod rate_limits;
 mod schema;
+mod templates;
 mod windows;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
+use futures::{StreamExt, TryStreamExt};
 
 use items::Attrs;
 use keys::Key;
@@ -154,6 +191,78 @@ impl DynamoDbStore {
             }
             Err(err) => Err(unavailable("PutItem", err)),
         }
+    }
+
+    /// A conditional DeleteItem: `Ok(false)` when the condition did not hold (e.g. nothing to
+    /// delete).
+    async fn delete_if(
+        &self,
+        key: Key,
+        condition: impl Into<String>,
+        names: HashMap<String, String>,
+        values: Attrs,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.into_attrs()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
+            .set_expression_attribute_values(Some(values).filter(|v| !v.is_empty()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(unavailable("DeleteItem", err)),
+        }
+    }
+
+    /// Unconditional puts and deletes in BatchWriteItem requests (25 each, a few at a time),
+    /// re-sending what DynamoDB leaves unprocessed (throttling) with backoff.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        const BATCH: usize = 25;
+        const IN_FLIGHT: usize = 4;
+        let batches: Vec<Vec<WriteRequest>> = requests.chunks(BATCH).map(<[_]>::to_vec).collect();
+        futures::stream::iter(batches)
+            .map(|batch| self.write_batch(batch))
+            .buffer_unordered(IN_FLIGHT)
+            .try_collect()
+            .await
+    }
+
+    async fn write_batch(&self, mut pending: Vec<WriteRequest>) -> Result<(), StoreError> {
+        const ATTEMPTS: u32 = 8;
+        let mut pause = Duration::from_millis(50);
+        for _ in 0..ATTEMPTS {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(|err| unavailable("BatchWriteItem", err))?;
+            pending = out
+                .unprocessed_items
+                .and_then(|mut tables| tables.remove(&self.table))
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+        Err(StoreError::Unavailable(format!(
+            "DynamoDB BatchWriteItem: {} items still unprocessed after {ATTEMPTS} attempts",
+            pending.len()
+        )))
     }
 
     /// Every item of one partition, read consistently, across pages.

@@ -1,0 +1,180 @@
+//! HTTP in and out: API key, rate limit headers on every answer, then the route.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderValue, Method, StatusCode, header};
+use intaj_shared::access::{self, Caller};
+use intaj_shared::api::{ApiError, json};
+use intaj_shared::graph::GraphClient;
+use intaj_shared::ports::{SecretStore, Store};
+use intaj_shared::sending::request::SendRequest;
+use intaj_shared::sending::service::{self, SendContext};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+use crate::{idempotency, reads};
+
+/// What the send function needs; built once per process.
+#[derive(Clone)]
+pub struct SendDeps {
+    pub store: Arc<dyn Store>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub graph: GraphClient,
+}
+
+impl SendDeps {
+    pub fn context(&self) -> SendContext<'_> {
+        SendContext {
+            store: self.store.as_ref(),
+            secrets: self.secrets.as_ref(),
+            graph: &self.graph,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Accepted<'a> {
+    message_id: &'a str,
+    status: &'static str,
+    to: &'a str,
+}
+
+pub async fn handle(request: Request, deps: &SendDeps) -> Response<Body> {
+    route(&request, deps, unix_now()).await.map(Body::from)
+}
+
+async fn route(request: &Request, deps: &SendDeps, now: i64) -> http::Response<String> {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let caller = match access::authenticate(deps.store.as_ref(), authorization).await {
+        Ok(caller) => caller,
+        Err(error) => return error.to_response(),
+    };
+    let limit = match access::count_request(deps.store.as_ref(), &caller, now).await {
+        Ok(limit) => limit,
+        Err((error, limit)) => {
+            let mut response = error.to_response();
+            if let Some(limit) = limit {
+                limit.apply(response.headers_mut());
+            }
+            return response;
+        }
+    };
+    let mut response = dispatch(request, deps, &caller, now)
+        .await
+        .unwrap_or_else(|e| e.to_response());
+    limit.apply(response.headers_mut());
+    response
+}
+
+async fn dispatch(
+    request: &Request,
+    deps: &SendDeps,
+    caller: &Caller,
+    now: i64,
+) -> Result<http::Response<String>, ApiError> {
+    let path = request.uri().path().trim_end_matches('/');
+    let method = request.method();
+    if path == "/api/whatsapp/send" {
+        return match *method {
+            Method::POST => send(request, deps, caller, now).await,
+            _ => Err(method_not_allowed("POST")),
+        };
+    }
+    if let Some(id) = path_parameter(request, "messageId", "/api/whatsapp/messages/") {
+        return match *method {
+            Method::GET => reads::message(deps.store.as_ref(), &caller.bot_id, &id).await,
+            _ => Err(method_not_allowed("GET")),
+        };
+    }
+    if let Some(phone) = path_parameter(request, "phone", "/api/whatsapp/conversations/") {
+        return match *method {
+            Method::GET => {
+                reads::conversation(deps.store.as_ref(), &caller.bot_id, &phone, now).await
+            }
+            _ => Err(method_not_allowed("GET")),
+        };
+    }
+    Err(ApiError::not_found(
+        "not_found",
+        format!("no route for {method} {path}"),
+    ))
+}
+
+async fn send(
+    request: &Request,
+    deps: &SendDeps,
+    caller: &Caller,
+    now: i64,
+) -> Result<http::Response<String>, ApiError> {
+    let body = request.body().as_ref();
+    let parsed: SendRequest = serde_json::from_slice(body).map_err(|error| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("the body must be a JSON object like {{\"to\",\"type\",\"content\"}}: {error}"),
+        )
+    })?;
+    let validated = parsed.validate().map_err(ApiError::from)?;
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or_default());
+    let bot_id = caller.bot_id.as_str();
+    idempotency::once(deps.store.as_ref(), bot_id, key, body, now, || async {
+        let sent = service::send(deps.context(), bot_id, &validated, now).await?;
+        let accepted = Accepted {
+            message_id: &sent.message_id,
+            status: "accepted",
+            to: &sent.to,
+        };
+        Ok(json(StatusCode::OK, &accepted))
+    })
+    .await
+}
+
+/// A path parameter from API Gateway's route match, or from the path in the local stack.
+fn path_parameter(request: &Request, name: &str, prefix: &str) -> Option<String> {
+    if let Some(value) = request.path_parameters_ref().and_then(|p| p.first(name)) {
+        return Some(value.to_owned());
+    }
+    let raw = request
+        .uri()
+        .path()
+        .strip_prefix(prefix)?
+        .trim_end_matches('/');
+    if raw.is_empty() || raw.contains('/') {
+        return None;
+    }
+    Some(
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+fn method_not_allowed(allowed: &'static str) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this route accepts {allowed} only"),
+    )
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Marks a replayed idempotent answer.
+pub(crate) fn replayed_header() -> (header::HeaderName, HeaderValue) {
+    (
+        header::HeaderName::from_static("idempotent-replayed"),
+        HeaderValue::from_static("true"),
+    )
+}

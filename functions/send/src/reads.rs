@@ -1,0 +1,127 @@
+//! `GET /api/whatsapp/messages/{messageId}` and `GET /api/whatsapp/conversations/{phone}`.
+
+use http::StatusCode;
+use intaj_shared::api::{ApiError, json};
+use intaj_shared::domain::{Direction, MessageRecord};
+use intaj_shared::ports::Store;
+use intaj_shared::whatsapp::phone::Recipient;
+use serde::Serialize;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageView<'a> {
+    message_id: &'a str,
+    direction: Option<Direction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: Option<&'a str>,
+    status: Option<&'a str>,
+    statuses: Vec<StatusView<'a>>,
+    /// Unix seconds.
+    created_at: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusView<'a> {
+    status: &'a str,
+    timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<serde_json::Value>,
+}
+
+pub async fn message(
+    store: &dyn Store,
+    bot_id: &str,
+    message_id: &str,
+) -> Result<http::Response<String>, ApiError> {
+    let record = store
+        .message(bot_id, message_id)
+        .await
+        .map_err(unavailable)?;
+    // Another bot's message is indistinguishable from one that does not exist.
+    let record = record.ok_or_else(|| {
+        ApiError::not_found(
+            "message_not_found",
+            format!("no message {message_id} for this API key"),
+        )
+    })?;
+    Ok(json(StatusCode::OK, &view(&record)))
+}
+
+fn view(record: &MessageRecord) -> MessageView<'_> {
+    let customer = record.customer.stable_id();
+    let (from, to) = match record.direction {
+        Some(Direction::Inbound) => (customer, None),
+        _ => (
+            None,
+            customer.or_else(|| record.statuses.iter().find_map(|s| s.recipient.stable_id())),
+        ),
+    };
+    MessageView {
+        message_id: &record.message_id,
+        direction: record.direction,
+        from,
+        to,
+        kind: record.kind.as_deref(),
+        status: record.status.as_ref().map(|s| s.as_str()),
+        statuses: record
+            .statuses
+            .iter()
+            .map(|s| StatusView {
+                status: s.status.as_str(),
+                timestamp: s.timestamp,
+                errors: s
+                    .errors
+                    .as_deref()
+                    .and_then(|e| serde_json::from_str(e).ok()),
+            })
+            .collect(),
+        created_at: record.created_at,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationView {
+    phone: String,
+    window_open: bool,
+    window_expires_at: Option<i64>,
+    last_inbound_at: Option<i64>,
+}
+
+pub async fn conversation(
+    store: &dyn Store,
+    bot_id: &str,
+    phone: &str,
+    now: i64,
+) -> Result<http::Response<String>, ApiError> {
+    let customer = match Recipient::parse(phone) {
+        Ok(Recipient::Phone(digits)) => digits,
+        Ok(Recipient::Bsuid(id)) => id,
+        Err(error) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_phone_number",
+                error.to_string(),
+            ));
+        }
+    };
+    let window = store.window(bot_id, &customer).await.map_err(unavailable)?;
+    let view = ConversationView {
+        window_open: window.as_ref().is_some_and(|w| w.is_open_at(now)),
+        window_expires_at: window.as_ref().map(|w| w.expires_at),
+        last_inbound_at: window.as_ref().map(|w| w.last_inbound_at),
+        phone: customer,
+    };
+    Ok(json(StatusCode::OK, &view))
+}
+
+fn unavailable(error: intaj_shared::ports::StoreError) -> ApiError {
+    tracing::error!(%error, "storage unavailable during a read");
+    ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
+        .with_retry_after(1)
+}

@@ -1,0 +1,107 @@
+//! Who is calling a Bearer route, and whether they are within their rate limit.
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::api::ApiError;
+use crate::domain::api_key_hash;
+use crate::ports::{ApiKeyStore, RateLimitStore};
+
+/// An authenticated caller: the one bot its API key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub bot_id: String,
+    pub key_hash: String,
+    pub rate_limit_per_second: u32,
+}
+
+/// Resolves `Authorization: Bearer <api key>` to its bot. The key is looked up by its SHA-256,
+/// so response timing says nothing about how much of a guessed key was right.
+pub async fn authenticate(
+    keys: &dyn ApiKeyStore,
+    authorization: Option<&str>,
+) -> Result<Caller, ApiError> {
+    let unauthorized =
+        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
+    let header = authorization
+        .ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <api key>`"))?;
+    let key = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <api key>`"))?;
+    let hash = api_key_hash(key);
+    match keys.api_key(&hash).await {
+        Ok(Some(api_key)) => Ok(Caller {
+            bot_id: api_key.bot_id,
+            key_hash: hash,
+            rate_limit_per_second: api_key.rate_limit_per_second,
+        }),
+        Ok(None) => Err(unauthorized(
+            "this API key is not valid (revoked, or never issued); use the key given when the \
+             connection was created",
+        )),
+        Err(error) => {
+            tracing::error!(%error, "API key lookup failed");
+            Err(ApiError::unavailable(
+                "storage_unavailable",
+                "could not check the API key; retry",
+            ))
+        }
+    }
+}
+
+/// A key's standing in the current one-second window, sent on every answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Unix seconds at which the window resets.
+    pub reset: i64,
+}
+
+impl RateLimit {
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
+    }
+}
+
+/// Counts this request against the caller's per-second limit, shared by every instance
+/// through the store. Over the limit → 429 `rate_limited` (with the limit's state, so the
+/// caller still gets the headers).
+pub async fn count_request(
+    counters: &dyn RateLimitStore,
+    caller: &Caller,
+    now: i64,
+) -> Result<RateLimit, (ApiError, Option<RateLimit>)> {
+    // Counters outlive their second a little so a lagging clock never resets one early.
+    let count = counters
+        .count_request(&caller.key_hash, now, now + 60)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "rate-limit counter unavailable");
+            (
+                ApiError::unavailable("storage_unavailable", "could not count the request; retry"),
+                None,
+            )
+        })?;
+    let limit = caller.rate_limit_per_second;
+    let state = RateLimit {
+        limit,
+        remaining: limit.saturating_sub(u32::try_from(count).unwrap_or(u32::MAX)),
+        reset: now + 1,
+    };
+    if count > u64::from(limit) {
+        tracing::warn!(bot_id = caller.bot_id, limit, "rate limit exceeded");
+        let error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("this API key may make {limit} requests per second; retry after the reset"),
+        )
+        .with_retry_after(1);
+        return Err((error, Some(state)));
+    }
+    Ok(state)
+}

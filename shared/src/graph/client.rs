@@ -1,0 +1,495 @@
+//! The HTTP side of the Graph API: one pooled `reqwest` client per process, the two endpoints this
+//! project calls, and the mapping of Meta's answers to [`SendAccepted`], [`TemplatePage`] and
+//! [`GraphError`].
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::GraphFailure;
+use super::error::{GraphError, redact, snippet};
+use super::retry::{self, Failure, RetryPolicy};
+use crate::config::{DEFAULT_API_BASE, DEFAULT_API_VERSION};
+
+/// The fields SPEC §5 stores for each template.
+const TEMPLATE_FIELDS: &str = "name,language,status,category,parameter_format,components,id";
+
+/// A WABA with more pages than this is a paging loop, not a real template set.
+const MAX_TEMPLATE_PAGES: usize = 1000;
+
+/// How to reach the Graph API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphConfig {
+    /// `WHATSAPP_API_BASE`, e.g. `https://graph.facebook.com` (a path prefix is kept).
+    pub base_url: String,
+    /// `WHATSAPP_API_VERSION`, e.g. `v25.0`.
+    pub api_version: String,
+    /// Whole request, connect to last body byte.
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Used by every retried method of [`GraphClient`].
+    pub retry: RetryPolicy,
+}
+
+impl Default for GraphConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_API_BASE.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(2),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl GraphConfig {
+    /// Default timeouts and retry policy for this base URL and version.
+    pub fn new(base_url: impl Into<String>, api_version: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            api_version: api_version.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Meta accepted a message: `{"messaging_product","contacts":[{"input","wa_id"}],
+/// "messages":[{"id","message_status"?}]}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendAccepted {
+    /// The `wamid.…` that later status webhooks refer to.
+    pub message_id: String,
+    /// The recipient's WhatsApp id as Meta resolved it (absent for some BSUID sends).
+    pub wa_id: Option<String>,
+    /// `accepted`, or `held_for_quality_assessment` for some marketing templates.
+    pub message_status: Option<String>,
+}
+
+/// One template as `GET /{waba-id}/message_templates` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphTemplate {
+    pub id: String,
+    pub name: String,
+    pub language: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`, …
+    pub status: String,
+    #[serde(default)]
+    pub category: String,
+    /// `POSITIONAL` or `NAMED`; Meta omits it for older templates.
+    #[serde(default)]
+    pub parameter_format: Option<String>,
+    /// Kept as Meta sent it: the send path reads the placeholders, the API returns it verbatim.
+    #[serde(default = "empty_components")]
+    pub components: serde_json::Value,
+}
+
+fn empty_components() -> serde_json::Value {
+    serde_json::Value::Array(Vec::new())
+}
+
+/// One page of templates; `next_after` is the cursor of the next page, `None` on the last page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplatePage {
+    pub templates: Vec<GraphTemplate>,
+    pub next_after: Option<String>,
+}
+
+/// The Graph API client. Build one per process and clone it freely (an `Arc` inside): every clone
+/// shares the connection pool.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    api_version: String,
+    retry: RetryPolicy,
+}
+
+impl GraphClient {
+    /// Fails only on a base URL that is not `http(s)://…` or a TLS backend that cannot start.
+    pub fn new(config: GraphConfig) -> Result<Self, GraphError> {
+        let base_url = Url::parse(&config.base_url)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base())
+            .ok_or_else(|| {
+                GraphError::Transport(format!("invalid Graph API base URL {:?}", config.base_url))
+            })?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("intaj-whatsapp/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.request_timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()
+            .map_err(transport_error)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                api_version: config.api_version.trim_matches('/').to_owned(),
+                retry: config.retry,
+            }),
+        })
+    }
+
+    /// The policy the retried methods use; handy for composing [`retry::run`] around
+    /// [`GraphClient::send_message_once`] with a smaller budget.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
+    }
+
+    /// `POST /{version}/{phone_number_id}/messages`, retrying retryable failures under the
+    /// client's policy. `body` is the whole Cloud API message object (`messaging_product`, `to` or
+    /// `recipient`, `type`, …). The body is encoded once; an encoding failure is returned with
+    /// `attempts: 0`, since nothing was sent.
+    pub async fn send_message<B>(
+        &self,
+        phone_number_id: &str,
+        access_token: &str,
+        body: &B,
+    ) -> Result<SendAccepted, GraphFailure>
+    where
+        B: Serialize + ?Sized,
+    {
+        let body = encode(body).map_err(not_attempted)?;
+        let url = self
+            .endpoint(&[phone_number_id, "messages"])
+            .map_err(not_attempted)?;
+        retry::run(self.inner.retry, || {
+            self.post_message(&url, access_token, body.clone())
+        })
+        .await
+    }
+
+    /// One `POST /{version}/{phone_number_id}/messages` attempt, no retry.
+    pub async fn send_message_once<B>(
+        &self,
+        phone_number_id: &str,
+        access_token: &str,
+        body: &B,
+    ) -> Result<SendAccepted, GraphError>
+    where
+        B: Serialize + ?Sized,
+    {
+        let body = encode(body)?;
+        let url = self.endpoint(&[phone_number_id, "messages"])?;
+        self.post_message(&url, access_token, body).await
+    }
+
+    /// One page of `GET /{version}/{waba_id}/message_templates` with the fields SPEC §5 stores,
+    /// `limit` templates per page (Meta's default is 25), starting after the cursor `after`.
+    /// Retried under the client's policy (a GET is safe to repeat).
+    pub async fn message_templates_page(
+        &self,
+        waba_id: &str,
+        access_token: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<TemplatePage, GraphFailure> {
+        let mut url = self
+            .endpoint(&[waba_id, "message_templates"])
+            .map_err(not_attempted)?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("fields", TEMPLATE_FIELDS)
+                .append_pair("limit", &limit.to_string());
+            if let Some(after) = after {
+                query.append_pair("after", after);
+            }
+        }
+        retry::run(self.inner.retry, || async {
+            let request = self.inner.http.get(url.clone()).bearer_auth(access_token);
+            let page: TemplatesResponse = self.execute(request, access_token).await?;
+            Ok(page.into_page())
+        })
+        .await
+    }
+
+    /// Every template of the WABA, following the cursors to the last page. A repeated cursor or
+    /// more than 1000 pages is an error (`Decode` with HTTP 200), never a partial list: a sync
+    /// would otherwise delete the templates it did not see.
+    pub async fn all_message_templates(
+        &self,
+        waba_id: &str,
+        access_token: &str,
+        limit: u32,
+    ) -> Result<Vec<GraphTemplate>, GraphFailure> {
+        let mut templates = Vec::new();
+        let mut seen = HashSet::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_TEMPLATE_PAGES {
+            let page = self
+                .message_templates_page(waba_id, access_token, after.as_deref(), limit)
+                .await?;
+            templates.extend(page.templates);
+            match page.next_after {
+                None => return Ok(templates),
+                Some(cursor) if !seen.insert(cursor.clone()) => {
+                    return Err(paging_failure("the paging cursor repeated"));
+                }
+                Some(cursor) => after = Some(cursor),
+            }
+        }
+        Err(paging_failure("more than 1000 pages of templates"))
+    }
+
+    async fn post_message(
+        &self,
+        url: &Url,
+        access_token: &str,
+        body: Vec<u8>,
+    ) -> Result<SendAccepted, GraphError> {
+        let request = self
+            .inner
+            .http
+            .post(url.clone())
+            .bearer_auth(access_token)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let response: SendResponse = self.execute(request, access_token).await?;
+        response.into_accepted()
+    }
+
+    /// Sends the request and decodes a 2xx body as `T`, anything else as Meta's error shape.
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        access_token: &str,
+    ) -> Result<T, GraphError> {
+        let response = request.send().await.map_err(transport_error)?;
+        let http_status = response.status().as_u16();
+        let retry_after = parse_retry_after(response.headers());
+        let body = response.bytes().await;
+        if !response_is_success(http_status) {
+            // An unreadable error body still says "failed"; retryable iff the status is.
+            let body = body.unwrap_or_default();
+            return Err(GraphError::from_error_body(
+                http_status,
+                &body,
+                retry_after,
+                access_token,
+            ));
+        }
+        // Past a 2xx, failures are Decode (not retried): Meta may already have sent the message.
+        let body = body.map_err(|error| GraphError::Decode {
+            http_status,
+            detail: format!("could not read the body: {}", error_chain(&error)),
+        })?;
+        serde_json::from_slice(&body).map_err(|error| GraphError::Decode {
+            http_status,
+            detail: format!(
+                "{error}; body: {}",
+                snippet(&redact(&String::from_utf8_lossy(&body), access_token))
+            ),
+        })
+    }
+
+    /// `{base}/{version}/{segments…}`, each segment percent-encoded (`.`/`..` are dropped).
+    fn endpoint(&self, segments: &[&str]) -> Result<Url, GraphError> {
+        let mut url = self.inner.base_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| GraphError::Transport("Graph API base URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(&self.inner.api_version)
+            .extend(segments);
+        Ok(url)
+    }
+}
+
+fn response_is_success(http_status: u16) -> bool {
+    (200..300).contains(&http_status)
+}
+
+fn encode<B: Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, GraphError> {
+    serde_json::to_vec(body).map_err(|error| GraphError::Encode(error.to_string()))
+}
+
+/// A failure before any request went out.
+fn not_attempted(error: GraphError) -> GraphFailure {
+    Failure {
+        error,
+        attempts: 0,
+        retry_after: Duration::from_secs(1),
+    }
+}
+
+fn paging_failure(detail: &str) -> GraphFailure {
+    Failure {
+        error: GraphError::Decode {
+            http_status: 200,
+            detail: detail.to_owned(),
+        },
+        attempts: 1,
+        retry_after: Duration::from_secs(1),
+    }
+}
+
+/// Timeouts become `Timeout`; everything else `Transport` with the whole cause chain (the URL is
+/// dropped: it is long and says nothing the log does not; the token is only ever in a header).
+fn transport_error(error: reqwest::Error) -> GraphError {
+    if error.is_timeout() {
+        GraphError::Timeout
+    } else {
+        GraphError::Transport(error_chain(&error.without_url()))
+    }
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `Retry-After` in delta-seconds, the form Meta uses; an HTTP-date is ignored.
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    #[serde(default)]
+    contacts: Vec<SendContact>,
+    #[serde(default)]
+    messages: Vec<SendMessage>,
+}
+
+#[derive(Deserialize)]
+struct SendContact {
+    wa_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SendMessage {
+    id: String,
+    message_status: Option<String>,
+}
+
+impl SendResponse {
+    fn into_accepted(self) -> Result<SendAccepted, GraphError> {
+        let message = self
+            .messages
+            .into_iter()
+            .next()
+            .ok_or_else(|| GraphError::Decode {
+                http_status: 200,
+                detail: "success answer without messages[0].id".into(),
+            })?;
+        Ok(SendAccepted {
+            message_id: message.id,
+            wa_id: self.contacts.into_iter().next().and_then(|c| c.wa_id),
+            message_status: message.message_status,
+        })
+    }
+}
+
+/// `{"data":[…],"paging":{"cursors":{"before","after"},"next"?}}`.
+#[derive(Deserialize)]
+struct TemplatesResponse {
+    #[serde(default)]
+    data: Vec<GraphTemplate>,
+    paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    cursors: Option<Cursors>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Cursors {
+    after: Option<String>,
+}
+
+impl TemplatesResponse {
+    fn into_page(self) -> TemplatePage {
+        // Meta sends `cursors.after` on the last page too; only `next` says there is more.
+        let next_after = self.paging.and_then(|paging| {
+            let next = paging.next?;
+            paging
+                .cursors
+                .and_then(|cursors| cursors.after)
+                .or_else(|| after_from_next_url(&next))
+        });
+        TemplatePage {
+            templates: self.data,
+            next_after,
+        }
+    }
+}
+
+fn after_from_next_url(next: &str) -> Option<String> {
+    let url = Url::parse(next).ok()?;
+    url.query_pairs()
+        .find(|(key, _)| key == "after")
+        .map(|(_, value)| value.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> GraphClient {
+        GraphClient::new(GraphConfig::new(base, "v25.0")).unwrap()
+    }
+
+    #[test]
+    fn endpoint_keeps_a_path_prefix_and_encodes_segments() {
+        let url = client("http://127.0.0.1:3001/graph/")
+            .endpoint(&["1 2/3", "messages"])
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:3001/graph/v25.0/1%202%2F3/messages"
+        );
+        let url = client("https://graph.facebook.com")
+            .endpoint(&["123", "messages"])
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://graph.facebook.com/v25.0/123/messages"
+        );
+    }
+
+    #[test]
+    fn rejects_a_base_that_is_not_http() {
+        assert!(GraphClient::new(GraphConfig::new("mailto:x@y", "v25.0")).is_err());
+        assert!(GraphClient::new(GraphConfig::new("not a url", "v25.0")).is_err());
+    }
+
+    #[test]
+    fn last_page_has_no_next_cursor_even_with_cursors() {
+        let last: TemplatesResponse =
+            serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"before":"b","after":"a"}}}"#)
+                .unwrap();
+        assert_eq!(last.into_page().next_after, None);
+        let middle: TemplatesResponse = serde_json::from_str(
+            r#"{"data":[],"paging":{"next":"https://graph.facebook.com/v25.0/1/message_templates?after=xyz"}}"#,
+        )
+        .unwrap();
+        assert_eq!(middle.into_page().next_after.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn success_without_a_message_id_is_not_retryable() {
+        let response: SendResponse =
+            serde_json::from_str(r#"{"messaging_product":"whatsapp","contacts":[]}"#).unwrap();
+        let error = response.into_accepted().unwrap_err();
+        assert!(!error.is_retryable());
+    }
+}

@@ -1,0 +1,19 @@
+//! Meta's Graph API (WhatsApp Cloud API) as this project calls it: sending messages and reading
+//! message templates, with Meta's error shapes and the retry rules of SPEC §4.
+//!
+//! - [`GraphClient`]: one per process (it owns the pooled HTTPS client); cheap to clone.
+//! - [`GraphError`]: one failed call, with Meta's error when Meta answered one.
+//! - [`retry`]: exponential backoff with full jitter inside a time budget, reusable for any call;
+//!   retried operations fail with a [`GraphFailure`] (last error, attempts, suggested `Retry-After`).
+
+mod client;
+mod error;
+pub mod retry;
+
+pub use client::{GraphClient, GraphConfig, GraphTemplate, SendAccepted, TemplatePage};
+pub use error::{GraphError, MetaApiError, RETRYABLE_META_CODES};
+pub use retry::{Failure, RetryPolicy, Retryable};
+
+/// How a retried Graph call failed: the last error, how many attempts ran and the `Retry-After` to
+/// suggest to our own caller.
+pub type GraphFailure = Failure<GraphError>;

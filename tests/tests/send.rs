@@ -1,0 +1,623 @@
+//! The send function against the WhatsApp simulator: over HTTP through the local stack, and
+//! through the handler where a test needs its own retry budget or secrets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use intaj_dev::simulator::{FaultConfig, InboundMessage, RecipientFailure, SimulatorHandle};
+use intaj_dev::stack::{self, RunningStack, StackSettings};
+use intaj_send::{SendDeps, handle};
+use intaj_shared::adapters::{CachedSecrets, MemorySecrets};
+use intaj_shared::domain::{ApiKey, Connection, api_key_hash};
+use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
+use intaj_shared::ports::{BotSecrets, Secret, SecretStore};
+use lambda_http::Body;
+use serde_json::{Value, json};
+
+const CUSTOMER: &str = "15551234567";
+const KEY: &str = "dev-api-key";
+
+struct Stack {
+    stack: RunningStack,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    async fn start() -> Self {
+        let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
+        sim(&stack).set_status_delay(Duration::ZERO);
+        Self {
+            stack,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn sim(&self) -> &SimulatorHandle {
+        sim(&self.stack)
+    }
+
+    /// The customer writes, which opens their 24-hour window.
+    async fn customer_writes(&self, from: &str) {
+        let outcome = self
+            .sim()
+            .inbound(InboundMessage::text(from, "hi"))
+            .await
+            .unwrap();
+        assert_eq!(outcome.webhook_status, Some(200));
+    }
+
+    async fn send_with(
+        &self,
+        key: &str,
+        body: Value,
+        idempotency: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/api/whatsapp/send", self.stack.base_url))
+            .bearer_auth(key)
+            .json(&body);
+        if let Some(idempotency) = idempotency {
+            request = request.header("idempotency-key", idempotency);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.unwrap())
+    }
+
+    async fn send(&self, body: Value) -> (u16, Value) {
+        let (status, _, body) = self.send_with(KEY, body, None).await;
+        (status, body)
+    }
+
+    async fn get(&self, key: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.stack.base_url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+}
+
+fn sim(stack: &RunningStack) -> &SimulatorHandle {
+    stack
+        .simulator
+        .as_ref()
+        .expect("stack runs a simulator")
+        .handle()
+}
+
+#[tokio::test]
+async fn the_readme_example_sends_a_text_once_the_customer_has_written() {
+    let s = Stack::start().await;
+    let seed = json!({"to": "+1 (555) 123-4567", "type": "text", "content": "Hello from Intaj!"});
+
+    let (status, body) = s.send(seed.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("outside_window")),
+        "{body}"
+    );
+    assert!(s.sim().outbox().is_empty(), "nothing reached Meta");
+
+    s.customer_writes(CUSTOMER).await;
+    let (status, body) = s.send(seed).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "accepted");
+    assert_eq!(body["to"], CUSTOMER);
+    let id = body["messageId"].as_str().unwrap();
+
+    let outbox = s.sim().outbox();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].id, id);
+    assert_eq!(
+        outbox[0].request,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER,
+               "type": "text", "text": {"body": "Hello from Intaj!"}})
+    );
+
+    // The simulator's status webhooks come back through the webhook function.
+    let (status, message) = poll_message(&s, id, "read").await;
+    assert_eq!(status, 200);
+    assert_eq!(message["direction"], "outbound");
+    assert_eq!(message["to"], CUSTOMER);
+    assert_eq!(message["type"], "text");
+    let history: Vec<_> = message["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].clone())
+        .collect();
+    assert_eq!(history, [json!("sent"), json!("delivered"), json!("read")]);
+    s.stack.shutdown().await;
+}
+
+async fn poll_message(s: &Stack, id: &str, status: &str) -> (u16, Value) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, message) = s.get(KEY, &format!("/api/whatsapp/messages/{id}")).await;
+        if message["status"] == status || std::time::Instant::now() > deadline {
+            return (code, message);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_message_type_reaches_meta_in_its_documented_shape() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    let cases = [
+        (
+            json!({"type": "text", "content": {"body": "see https://intaj.ai", "previewUrl": true}}),
+            json!({"type": "text", "text": {"body": "see https://intaj.ai", "preview_url": true}}),
+        ),
+        (
+            json!({"type": "image", "content": {"url": "https://example.com/image.jpg", "caption": "Check this out!"}}),
+            json!({"type": "image", "image": {"link": "https://example.com/image.jpg", "caption": "Check this out!"}}),
+        ),
+        (
+            json!({"type": "document", "content": {"id": "1234567890", "filename": "invoice.pdf"}}),
+            json!({"type": "document", "document": {"id": "1234567890", "filename": "invoice.pdf"}}),
+        ),
+        (
+            json!({"type": "audio", "content": {"url": "https://example.com/a.ogg"}}),
+            json!({"type": "audio", "audio": {"link": "https://example.com/a.ogg"}}),
+        ),
+        (
+            json!({"type": "video", "content": {"url": "https://example.com/v.mp4", "caption": "v"}}),
+            json!({"type": "video", "video": {"link": "https://example.com/v.mp4", "caption": "v"}}),
+        ),
+        (
+            json!({"type": "sticker", "content": {"id": "987"}}),
+            json!({"type": "sticker", "sticker": {"id": "987"}}),
+        ),
+        (
+            json!({"type": "location", "content": {"latitude": 25.2, "longitude": 55.27, "name": "Shop"}}),
+            json!({"type": "location", "location": {"latitude": 25.2, "longitude": 55.27, "name": "Shop"}}),
+        ),
+        (
+            json!({"type": "reaction", "content": {"messageId": "wamid.ABC", "emoji": "👍"}}),
+            json!({"type": "reaction", "reaction": {"message_id": "wamid.ABC", "emoji": "👍"}}),
+        ),
+    ];
+    for (request, expected) in cases {
+        let mut body = request.clone();
+        body["to"] = json!(CUSTOMER);
+        let (status, answer) = s.send(body).await;
+        assert_eq!(status, 200, "{request}: {answer}");
+        let sent = s
+            .sim()
+            .outbox()
+            .into_iter()
+            .find(|m| m.id == answer["messageId"])
+            .unwrap();
+        let mut wanted = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER});
+        for (k, v) in expected.as_object().unwrap() {
+            wanted[k] = v.clone();
+        }
+        assert_eq!(sent.request, wanted, "{request}");
+    }
+
+    // Interactive buttons and a reply, checked field by field.
+    let (status, answer) = s
+        .send(json!({"to": CUSTOMER, "type": "interactive", "replyTo": "wamid.PREV",
+                     "content": {"type": "button", "body": "Pick one",
+                                 "buttons": [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]}}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let sent = s
+        .sim()
+        .outbox()
+        .into_iter()
+        .find(|m| m.id == answer["messageId"])
+        .unwrap();
+    assert_eq!(sent.request["context"], json!({"message_id": "wamid.PREV"}));
+    assert_eq!(sent.request["interactive"]["type"], "button");
+    assert_eq!(
+        sent.request["interactive"]["action"]["buttons"][1],
+        json!({"type": "reply", "reply": {"id": "no", "title": "No"}})
+    );
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn invalid_requests_get_a_code_naming_the_rule_and_reach_nobody() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    let long = "x".repeat(4097);
+    let cases = [
+        (
+            json!({"to": "not a phone", "type": "text", "content": "hi"}),
+            "invalid_phone_number",
+        ),
+        (
+            json!({"to": CUSTOMER, "type": "hologram", "content": "hi"}),
+            "unsupported_type",
+        ),
+        (
+            json!({"to": CUSTOMER, "type": "text", "content": long}),
+            "text_too_long",
+        ),
+        (
+            json!({"to": CUSTOMER, "type": "interactive", "content": {"type": "button", "body": "b",
+            "buttons": [{"id": "1", "title": "a"}, {"id": "2", "title": "b"}, {"id": "3", "title": "c"}, {"id": "4", "title": "d"}]}}),
+            "too_many_buttons",
+        ),
+    ];
+    for (body, code) in cases {
+        let (status, answer) = s.send(body).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{answer}"
+        );
+    }
+    let (status, answer) = s.send(json!("not an object")).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(s.sim().outbox().is_empty());
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn templates_go_out_whatever_the_window() {
+    let s = Stack::start().await;
+    let (status, answer) = s
+        .send(json!({"to": "15550001111", "type": "template",
+                     "template": {"name": "hello_world", "language": "en_US"}}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let sent = s.sim().outbox().pop().unwrap();
+    assert_eq!(
+        sent.request["template"],
+        json!({"name": "hello_world", "language": {"code": "en_US"}})
+    );
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn meta_failures_are_retried_or_mapped() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    let text = json!({"to": CUSTOMER, "type": "text", "content": "hi"});
+
+    // Two transient failures, then success: one message, no error.
+    s.sim().fail_next(2, 131000);
+    let (status, answer) = s.send(text.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(s.sim().outbox().len(), 1);
+
+    // Non-retryable: mapped, with Meta's error kept.
+    s.sim()
+        .set_recipient_failure(CUSTOMER, RecipientFailure::response(131026));
+    let (status, answer) = s.send(text.clone()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("undeliverable")),
+        "{answer}"
+    );
+    assert_eq!(answer["error"]["upstream"]["code"], 131026);
+    assert!(answer["error"]["upstream"]["fbtraceId"].is_string());
+
+    s.sim()
+        .set_recipient_failure(CUSTOMER, RecipientFailure::response(131056));
+    let (status, headers, answer) = s.send_with(KEY, text, None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (429, Some("recipient_rate_limited"))
+    );
+    assert!(headers.contains_key("retry-after"));
+    s.stack.shutdown().await;
+}
+
+/// Handler-level deps over the stack's store, with a short retry budget and its own secrets.
+fn deps(stack: &RunningStack, secrets: Arc<dyn SecretStore>, budget: Duration) -> SendDeps {
+    let mut config = GraphConfig::new(&stack.whatsapp_api_base, "v25.0");
+    config.retry = RetryPolicy {
+        budget,
+        base_delay: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    };
+    SendDeps {
+        store: stack.store.clone(),
+        secrets,
+        graph: GraphClient::new(config).unwrap(),
+    }
+}
+
+fn request(body: Value) -> lambda_http::Request {
+    http::Request::builder()
+        .method("POST")
+        .uri("/api/whatsapp/send")
+        .header("authorization", format!("Bearer {KEY}"))
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+async fn answer(deps: &SendDeps, body: Value) -> (u16, Option<String>, Value) {
+    let response = handle(request(body), deps).await;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap();
+    (response.status().as_u16(), retry_after, body)
+}
+
+#[tokio::test]
+async fn when_retries_run_out_the_caller_is_told_when_to_come_back() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    s.sim().set_fault(FaultConfig {
+        error_rate: 1.0,
+        delay: Duration::ZERO,
+    });
+    let deps = deps(
+        &s.stack,
+        s.stack.secrets.clone(),
+        Duration::from_millis(300),
+    );
+    let (status, retry_after, body) = answer(
+        &deps,
+        json!({"to": CUSTOMER, "type": "text", "content": "hi"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("upstream_unavailable")),
+        "{body}"
+    );
+    assert!(retry_after.is_some());
+    assert!(s.sim().outbox().is_empty());
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rotated_access_token_is_re_read_once() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    // The function caches secrets; the token is rotated behind its back, at Meta and in the store.
+    let inner = Arc::new(MemorySecrets::new());
+    let old = BotSecrets {
+        access_token: Secret::new("dev-access-token"),
+        app_secret: Secret::new("dev-app-secret"),
+        verify_token: Secret::new("dev-verify-token"),
+    };
+    inner.put_bot_secrets("demo", &old).await.unwrap();
+    let cached = Arc::new(CachedSecrets::new(
+        ArcSecrets(inner.clone()),
+        Duration::from_secs(300),
+    ));
+    let deps = deps(&s.stack, cached.clone(), Duration::from_secs(2));
+    let text = json!({"to": CUSTOMER, "type": "text", "content": "hi"});
+    assert_eq!(answer(&deps, text.clone()).await.0, 200);
+
+    let mut number = s.sim().numbers().into_iter().next().unwrap();
+    number.access_token = "rotated-token".into();
+    s.sim().upsert_number(number);
+    inner
+        .put_bot_secrets(
+            "demo",
+            &BotSecrets {
+                access_token: Secret::new("rotated-token"),
+                ..old.clone()
+            },
+        )
+        .await
+        .unwrap();
+    let (status, _, body) = answer(&deps, text.clone()).await;
+    assert_eq!(status, 200, "re-read the token and sent: {body}");
+
+    // A token that is wrong everywhere: 502 after one re-read.
+    inner
+        .put_bot_secrets(
+            "demo",
+            &BotSecrets {
+                access_token: Secret::new("revoked"),
+                ..old
+            },
+        )
+        .await
+        .unwrap();
+    cached.refresh_bot_secrets("demo").await.unwrap();
+    let (status, _, body) = answer(&deps, text).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (502, Some("invalid_access_token")),
+        "{body}"
+    );
+    s.stack.shutdown().await;
+}
+
+/// Shares one in-memory secret store between the test and a cache.
+struct ArcSecrets(Arc<MemorySecrets>);
+
+#[async_trait::async_trait]
+impl SecretStore for ArcSecrets {
+    async fn bot_secrets(
+        &self,
+        b: &str,
+    ) -> Result<Option<Arc<BotSecrets>>, intaj_shared::ports::SecretsError> {
+        self.0.bot_secrets(b).await
+    }
+    async fn refresh_bot_secrets(
+        &self,
+        b: &str,
+    ) -> Result<Option<Arc<BotSecrets>>, intaj_shared::ports::SecretsError> {
+        self.0.refresh_bot_secrets(b).await
+    }
+    async fn put_bot_secrets(
+        &self,
+        b: &str,
+        s: &BotSecrets,
+    ) -> Result<(), intaj_shared::ports::SecretsError> {
+        self.0.put_bot_secrets(b, s).await
+    }
+    async fn delete_bot_secrets(&self, b: &str) -> Result<(), intaj_shared::ports::SecretsError> {
+        self.0.delete_bot_secrets(b).await
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_sends_once_even_when_repeats_race() {
+    let s = Arc::new(Stack::start().await);
+    s.customer_writes(CUSTOMER).await;
+    let body = json!({"to": CUSTOMER, "type": "text", "content": "only once"});
+    let racers = (0..8).map(|_| {
+        let s = s.clone();
+        let body = body.clone();
+        tokio::spawn(async move { s.send_with(KEY, body, Some("order-42-shipped")).await })
+    });
+    let results: Vec<_> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let ids: std::collections::HashSet<_> = results
+        .iter()
+        .filter(|r| r.0 == 200)
+        .map(|r| r.2["messageId"].clone())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "every success carries the one message id: {results:?}"
+    );
+    assert!(
+        results.iter().all(|r| r.0 == 200 || r.0 == 409),
+        "{results:?}"
+    );
+    assert_eq!(s.sim().outbox().len(), 1, "sent once");
+
+    let (status, headers, again) = s.send_with(KEY, body, Some("order-42-shipped")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert!(ids.contains(&again["messageId"]));
+    let (status, _, reused) = s
+        .send_with(
+            KEY,
+            json!({"to": CUSTOMER, "type": "text", "content": "other"}),
+            Some("order-42-shipped"),
+        )
+        .await;
+    assert_eq!(
+        (status, reused["error"]["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
+    assert_eq!(s.sim().outbox().len(), 1);
+}
+
+#[tokio::test]
+async fn every_answer_carries_rate_limit_headers_and_excess_gets_429() {
+    let s = Stack::start().await;
+    let limited = "limited-key";
+    let key = ApiKey {
+        bot_id: "demo".into(),
+        rate_limit_per_second: 3,
+        created_at: 0,
+    };
+    s.stack
+        .store
+        .put_api_key(&api_key_hash(limited), &key)
+        .await
+        .unwrap();
+    let mut over = 0;
+    for _ in 0..10 {
+        let response = s
+            .http
+            .get(format!(
+                "{}/api/whatsapp/conversations/{CUSTOMER}",
+                s.stack.base_url
+            ))
+            .bearer_auth(limited)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-ratelimit-limit"], "3");
+        assert!(response.headers().contains_key("x-ratelimit-remaining"));
+        assert!(response.headers().contains_key("x-ratelimit-reset"));
+        if response.status() == 429 {
+            over += 1;
+            assert!(response.headers().contains_key("retry-after"));
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited");
+        }
+    }
+    // Ten quick requests span at most two one-second windows: at most six pass.
+    assert!(over >= 4, "only {over} of 10 refused");
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_key_only_ever_sees_its_own_bot() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    let (status, sent) = s
+        .send(json!({"to": CUSTOMER, "type": "text", "content": "hi"}))
+        .await;
+    assert_eq!(status, 200);
+    let id = sent["messageId"].as_str().unwrap();
+
+    // A second bot with its own number and key.
+    let other = Connection {
+        bot_id: "other".into(),
+        business_account_id: "200000000000009".into(),
+        phone_number_id: "100000000000009".into(),
+        created_at: 0,
+    };
+    s.stack.store.put_connection(&other).await.unwrap();
+    let key = ApiKey {
+        bot_id: "other".into(),
+        rate_limit_per_second: 80,
+        created_at: 0,
+    };
+    s.stack
+        .store
+        .put_api_key(&api_key_hash("other-key"), &key)
+        .await
+        .unwrap();
+
+    let (status, body) = s
+        .get("other-key", &format!("/api/whatsapp/messages/{id}"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("message_not_found"))
+    );
+    let (status, body) = s
+        .get(
+            "other-key",
+            &format!("/api/whatsapp/conversations/{CUSTOMER}"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["windowOpen"].as_bool()),
+        (200, Some(false)),
+        "{body}"
+    );
+    let (status, body) = s
+        .get(
+            KEY,
+            "/api/whatsapp/conversations/%2B1%20555%20123%204567",
+        )
+        .await;
+    assert_eq!(
+        (status, body["windowOpen"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    assert_eq!(body["phone"], CUSTOMER);
+
+    let (status, body) = s
+        .get("wrong-key", &format!("/api/whatsapp/messages/{id}"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    s.stack.shutdown().await;
+}
