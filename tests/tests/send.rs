@@ -600,10 +600,7 @@ async fn a_key_only_ever_sees_its_own_bot() {
         "{body}"
     );
     let (status, body) = s
-        .get(
-            KEY,
-            "/api/whatsapp/conversations/%2B1%20555%20123%204567",
-        )
+        .get(KEY, "/api/whatsapp/conversations/%2B1%20555%20123%204567")
         .await;
     assert_eq!(
         (status, body["windowOpen"].as_bool()),

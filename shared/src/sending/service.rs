@@ -10,7 +10,7 @@ use http::StatusCode;
 
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{CustomerIds, OutboundRecord};
-use crate::graph::{GraphClient, GraphFailure};
+use crate::graph::{GraphClient, GraphFailure, RetryPolicy, retry};
 use crate::ports::{SecretStore, SecretsError, Store, StoreError};
 use crate::sending::request::ValidatedSend;
 use crate::whatsapp::phone::Recipient;
@@ -88,6 +88,7 @@ pub async fn send(
         })?;
     let phone_number_id = &connection.phone_number_id;
     let body = &request.outbound;
+    let started = tokio::time::Instant::now();
     let mut result = ctx
         .graph
         .send_message(phone_number_id, secrets.access_token.expose(), body)
@@ -103,10 +104,18 @@ pub async fn send(
             .await
             .map_err(secrets_error)?
         {
-            result = ctx
-                .graph
-                .send_message(phone_number_id, fresh.access_token.expose(), body)
-                .await;
+            // Within what is left of the one budget, so the whole request still fits API
+            // Gateway's 29 s.
+            let policy = ctx.graph.retry_policy();
+            let left = RetryPolicy {
+                budget: policy.budget.saturating_sub(started.elapsed()),
+                ..policy
+            };
+            let token = fresh.access_token.expose();
+            result = retry::run(left, || {
+                ctx.graph.send_message_once(phone_number_id, token, body)
+            })
+            .await;
         }
     }
     let accepted = result.map_err(|failure| upstream_error(bot_id, failure))?;
