@@ -618,3 +618,38 @@ async fn a_key_only_ever_sees_its_own_bot() {
     );
     s.stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_expired_window_refuses_free_form_until_the_customer_writes_again() {
+    let s = Stack::start().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut old = InboundMessage::text(CUSTOMER, "yesterday");
+    old.timestamp = Some(now - 25 * 3600);
+    assert_eq!(
+        s.sim().inbound(old).await.unwrap().webhook_status,
+        Some(200)
+    );
+    let text = json!({"to": CUSTOMER, "type": "text", "content": "still there?"});
+
+    let (status, conversation) = s
+        .get(KEY, &format!("/api/whatsapp/conversations/{CUSTOMER}"))
+        .await;
+    assert_eq!(
+        (status, conversation["windowOpen"].as_bool()),
+        (200, Some(false)),
+        "{conversation}"
+    );
+    let (status, answer) = s.send(text.clone()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("outside_window"))
+    );
+
+    s.customer_writes(CUSTOMER).await;
+    let (status, answer) = s.send(text).await;
+    assert_eq!(status, 200, "{answer}");
+    s.stack.shutdown().await;
+}
