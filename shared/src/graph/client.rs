@@ -140,6 +140,16 @@ impl GraphClient {
         })
     }
 
+    /// Opens a pooled connection (TCP and TLS) to the Graph API, so that a function's first
+    /// send does not pay for it. Meant for Lambda init; any answer or failure is fine.
+    pub async fn warm_up(&self) {
+        let request = self.inner.http.head(self.inner.base_url.clone());
+        match request.timeout(Duration::from_secs(2)).send().await {
+            Ok(_) => tracing::debug!("Graph API connection opened"),
+            Err(error) => tracing::warn!(error = %error.without_url(), "Graph API warm-up failed"),
+        }
+    }
+
     /// The policy the retried methods use; handy for composing [`retry::run`] around
     /// [`GraphClient::send_message_once`] with a smaller budget.
     pub fn retry_policy(&self) -> RetryPolicy {
