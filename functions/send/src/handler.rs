@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode, header};
 use intaj_shared::access::{self, Caller};
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::graph::GraphClient;
@@ -169,12 +169,4 @@ fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
-}
-
-/// Marks a replayed idempotent answer.
-pub(crate) fn replayed_header() -> (header::HeaderName, HeaderValue) {
-    (
-        header::HeaderName::from_static("idempotent-replayed"),
-        HeaderValue::from_static("true"),
-    )
 }

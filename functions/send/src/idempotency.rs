@@ -8,8 +8,6 @@ use intaj_shared::domain::{IdempotencyClaim, StoredResponse};
 use intaj_shared::ports::Store;
 use sha2::{Digest, Sha256};
 
-use crate::handler::replayed_header;
-
 const TTL_SECONDS: i64 = 24 * 60 * 60;
 /// A claim whose request died (e.g. the Lambda timed out) is taken over after this long.
 const IN_PROGRESS_SECONDS: i64 = 60;
@@ -103,8 +101,11 @@ fn replay(stored: StoredResponse) -> http::Response<String> {
             response.headers_mut().append(name, value);
         }
     }
-    let (name, value) = replayed_header();
-    response.headers_mut().insert(name, value);
+    // Tells the caller this answer is the first request's, not a new send.
+    response.headers_mut().insert(
+        http::header::HeaderName::from_static("idempotent-replayed"),
+        http::HeaderValue::from_static("true"),
+    );
     response
 }
 
