@@ -653,3 +653,53 @@ async fn an_expired_window_refuses_free_form_until_the_customer_writes_again() {
     assert_eq!(status, 200, "{answer}");
     s.stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn synced_templates_are_checked_before_meta_is_called() {
+    use intaj_shared::domain::MessageTemplate;
+    let s = Stack::start().await;
+    let template = |name: &str, status: &str| MessageTemplate {
+        name: name.into(),
+        language: "en".into(),
+        status: status.into(),
+        category: "UTILITY".into(),
+        parameter_format: Some("POSITIONAL".into()),
+        components: json!([{"type": "BODY", "text": "Hi {{1}}, your order {{2}} is {{3}}."}])
+            .to_string(),
+        id: format!("id-{name}"),
+    };
+    let synced = [
+        template("order_update", "APPROVED"),
+        template("seasonal_promo", "PENDING"),
+    ];
+    s.stack
+        .store
+        .replace_templates("demo", &synced, 1)
+        .await
+        .unwrap();
+    let body = |name: &str, params: usize| {
+        let parameters: Vec<_> = (0..params)
+            .map(|i| json!({"type": "text", "text": format!("p{i}")}))
+            .collect();
+        json!({"to": CUSTOMER, "type": "template",
+               "template": {"name": name, "language": "en",
+                            "components": [{"type": "body", "parameters": parameters}]}})
+    };
+    let cases = [
+        (body("no_such_template", 3), "unknown_template"),
+        (body("seasonal_promo", 3), "template_not_approved"),
+        (body("order_update", 2), "template_parameter_mismatch"),
+    ];
+    for (request, code) in cases {
+        let (status, answer) = s.send(request).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{answer}"
+        );
+    }
+    assert!(s.sim().outbox().is_empty(), "nothing reached Meta");
+    let (status, answer) = s.send(body("order_update", 3)).await;
+    assert_eq!(status, 200, "{answer}");
+    s.stack.shutdown().await;
+}

@@ -167,16 +167,18 @@ async fn check_template(
     language: &str,
     body_parameters: Option<usize>,
 ) -> Result<(), ApiError> {
-    let set = ctx.store.templates(bot_id).await.map_err(storage)?;
-    if set.synced_at.is_none() {
-        // Never synced: nothing to check against yet; Meta will judge.
-        return Ok(());
-    }
-    let Some(template) = set
-        .templates
-        .iter()
-        .find(|t| t.name == name && t.language == language)
-    else {
+    // One template read on the hot path; the whole set only to tell "unknown" from "never synced".
+    let found = ctx
+        .store
+        .template(bot_id, name, language)
+        .await
+        .map_err(storage)?;
+    let Some(template) = found else {
+        let set = ctx.store.templates(bot_id).await.map_err(storage)?;
+        if set.synced_at.is_none() {
+            // Never synced: nothing to check against yet; Meta will judge.
+            return Ok(());
+        }
         return Err(unprocessable(
             "unknown_template",
             format!(
@@ -185,7 +187,7 @@ async fn check_template(
             ),
         ));
     };
-    if template.status != "APPROVED" {
+    if !template.is_approved() {
         return Err(unprocessable(
             "template_not_approved",
             format!(
