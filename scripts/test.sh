@@ -10,6 +10,9 @@
 #   CARGO_TARGET_DIR                 left as it is when set (CI points it at a cache)
 #   INTAJ_SERVICE_START_TIMEOUT      seconds to wait for each server (default 120)
 set -euo pipefail
+# Nothing here reads input; CI runs with standard input closed, which some tools trip over
+# (cfn-lint reads sys.stdin), so every child gets an empty one.
+exec </dev/null
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

@@ -94,13 +94,15 @@ pub struct ChildGuard(pub Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        // The child leads its own process group: take its children (the function) too. A
+        // syscall, not the `kill` command: procps-ng 4.0.2 reads `kill -TERM -PGID` as
+        // `kill(-1)`, which signals every process on the machine.
         #[cfg(unix)]
+        if let Ok(pgid) = libc::pid_t::try_from(self.0.id())
+            && pgid > 1
         {
-            // The child leads its own process group: take its children (the function) too.
-            let pgid = self.0.id() as i32;
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &format!("-{pgid}")])
-                .status();
+            // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
+            unsafe { libc::killpg(pgid, libc::SIGTERM) };
         }
         let _ = self.0.kill();
         let _ = self.0.wait();
