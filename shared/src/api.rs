@@ -23,6 +23,9 @@ pub struct ApiError {
 pub struct UpstreamError {
     pub code: i64,
     pub message: String,
+    /// Meta's `error_data.details`, which usually says more than `message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fbtrace_id: Option<String>,
 }

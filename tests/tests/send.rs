@@ -8,7 +8,9 @@ use intaj_dev::simulator::{FaultConfig, InboundMessage, RecipientFailure, Simula
 use intaj_dev::stack::{self, RunningStack, StackSettings};
 use intaj_send::{SendDeps, handle};
 use intaj_shared::adapters::{CachedSecrets, MemorySecrets};
-use intaj_shared::domain::{ApiKey, Connection, api_key_hash};
+use intaj_shared::domain::{
+    ApiKey, Connection, CustomerIds, MessageStatus, StatusEvent, api_key_hash,
+};
 use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore};
 use lambda_http::Body;
@@ -133,6 +135,56 @@ async fn the_readme_example_sends_a_text_once_the_customer_has_written() {
         .map(|s| s["status"].clone())
         .collect();
     assert_eq!(history, [json!("sent"), json!("delivered"), json!("read")]);
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn reads_tell_inbound_outbound_and_messages_sent_elsewhere_apart() {
+    let s = Stack::start().await;
+    let inbound = s
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "hi"))
+        .await
+        .unwrap();
+    let (code, message) = s
+        .get(
+            KEY,
+            &format!("/api/whatsapp/messages/{}", inbound.message_id),
+        )
+        .await;
+    assert_eq!(code, 200, "{message}");
+    assert_eq!(message["direction"], "inbound");
+    assert_eq!(message["from"], CUSTOMER);
+    assert_eq!(message["type"], "text");
+    assert_eq!(message["status"], "received");
+    assert!(message["createdAt"].is_i64(), "{message}");
+
+    // A message the business sent from WhatsApp Manager: only its status webhook reaches us.
+    let elsewhere = "wamid.sent-from-whatsapp-manager";
+    let delivered = StatusEvent {
+        message_id: elsewhere.into(),
+        status: MessageStatus::Delivered,
+        timestamp: 1_764_000_000,
+        recipient: CustomerIds::new(Some(CUSTOMER), None),
+        errors: None,
+        conversation: None,
+        pricing: None,
+        biz_opaque_callback_data: None,
+    };
+    s.stack
+        .store
+        .record_status("demo", &delivered)
+        .await
+        .unwrap();
+    let (code, message) = s
+        .get(KEY, &format!("/api/whatsapp/messages/{elsewhere}"))
+        .await;
+    assert_eq!(code, 200, "{message}");
+    assert_eq!(message["direction"], "outbound");
+    assert_eq!(message["to"], CUSTOMER);
+    assert_eq!(message["status"], "delivered");
+    assert_eq!(message["createdAt"], 1_764_000_000);
+    assert_eq!(message["type"], Value::Null);
     s.stack.shutdown().await;
 }
 
@@ -301,6 +353,15 @@ async fn meta_failures_are_retried_or_mapped() {
         "{answer}"
     );
     assert_eq!(answer["error"]["upstream"]["code"], 131026);
+    // Meta's own words, untouched, with its details beside them.
+    assert_eq!(
+        answer["error"]["upstream"]["message"],
+        "(#131026) Message undeliverable"
+    );
+    assert_eq!(
+        answer["error"]["upstream"]["details"],
+        "Message Undeliverable."
+    );
     assert!(answer["error"]["upstream"]["fbtraceId"].is_string());
 
     s.sim()

@@ -54,7 +54,12 @@ pub async fn message(
 
 fn view(record: &MessageRecord) -> MessageView<'_> {
     let customer = record.customer.stable_id();
-    let (from, to) = match record.direction {
+    // Meta sends statuses only for messages the business sent: a message known only by its
+    // statuses was sent from elsewhere (WhatsApp Manager, another tool), so it is outbound.
+    let direction = record
+        .direction
+        .or_else(|| (!record.statuses.is_empty()).then_some(Direction::Outbound));
+    let (from, to) = match direction {
         Some(Direction::Inbound) => (customer, None),
         _ => (
             None,
@@ -63,11 +68,15 @@ fn view(record: &MessageRecord) -> MessageView<'_> {
     };
     MessageView {
         message_id: &record.message_id,
-        direction: record.direction,
+        direction,
         from,
         to,
         kind: record.kind.as_deref(),
-        status: record.status.as_ref().map(|s| s.as_str()),
+        // Meta reports no delivery states for what customers send: it was received.
+        status: match direction {
+            Some(Direction::Inbound) => Some("received"),
+            _ => record.status.as_ref().map(|s| s.as_str()),
+        },
         statuses: record
             .statuses
             .iter()
@@ -80,7 +89,9 @@ fn view(record: &MessageRecord) -> MessageView<'_> {
                     .and_then(|e| serde_json::from_str(e).ok()),
             })
             .collect(),
-        created_at: record.created_at,
+        created_at: record
+            .created_at
+            .or_else(|| record.statuses.iter().map(|s| s.timestamp).min()),
     }
 }
 

@@ -694,7 +694,8 @@ fn interactive(content: Value) -> Result<MessageContent, ValidationError> {
     let kind = fields.remove("type");
     let content = Value::Object(fields);
     let interactive = match kind.as_ref().and_then(Value::as_str) {
-        Some("button") => buttons(content)?,
+        // Meta's name is `button`; the contract says "buttons", so both are taken.
+        Some("button" | "buttons") => buttons(content)?,
         Some("list") => list(content)?,
         Some("cta_url") => cta_url(content)?,
         other => {
@@ -1414,7 +1415,7 @@ mod tests {
             ),
             (
                 json!({"to": "15551234567", "type": "interactive", "content": {
-                    "type": "button", "body": "Like it?",
+                    "type": "buttons", "body": "Like it?",
                     "header": {"type": "image", "url": "https://example.com/p.png"},
                     "buttons": [{"id": "like", "title": "👍"}]}}),
                 envelope(

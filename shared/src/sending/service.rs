@@ -260,7 +260,8 @@ fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
     let retry_after = failure.retry_after_secs().max(1);
     let upstream = failure.error.meta_error().map(|meta| UpstreamError {
         code: meta.code,
-        message: meta.details.clone().unwrap_or_else(|| meta.message.clone()),
+        message: meta.message.clone(),
+        details: meta.details.clone(),
         fbtrace_id: meta.fbtrace_id.clone(),
     });
     tracing::warn!(
