@@ -1,6 +1,7 @@
 //! `Idempotency-Key`: the same key within 24 h returns the first answer and sends nothing twice.
 
 use std::future::Future;
+use std::time::Duration;
 
 use http::StatusCode;
 use intaj_shared::api::ApiError;
@@ -11,9 +12,16 @@ use sha2::{Digest, Sha256};
 const TTL_SECONDS: i64 = 24 * 60 * 60;
 /// A claim whose request died (e.g. the Lambda timed out) is taken over after this long.
 const IN_PROGRESS_SECONDS: i64 = 60;
+/// How long a repeat waits for the first request's answer: a first send usually takes well
+/// under a second; the wait stays short so that a repeat that then sends itself (the first
+/// failed and released the key) still fits API Gateway's 29 s with the send's 20 s budget.
+const IN_PROGRESS_WAIT: Duration = Duration::from_secs(5);
+const FIRST_PAUSE: Duration = Duration::from_millis(25);
+const MAX_PAUSE: Duration = Duration::from_millis(500);
 
-/// Runs `work` once per (bot, key): repeats get the stored answer. Only successes are stored;
-/// a failed attempt releases the key so that the caller can retry with it.
+/// Runs `work` once per (bot, key): repeats get the stored answer, waiting for it while the
+/// first request runs. Only successes are stored; a failed attempt releases the key so that the
+/// caller can retry with it.
 pub async fn once<F, Fut>(
     store: &dyn Store,
     bot_id: &str,
@@ -34,8 +42,8 @@ where
         ));
     }
     let fingerprint = hex::encode(Sha256::digest(body));
-    let claim = store
-        .claim_idempotency(
+    let claim = |now| {
+        store.claim_idempotency(
             bot_id,
             key,
             &fingerprint,
@@ -43,28 +51,43 @@ where
             TTL_SECONDS,
             IN_PROGRESS_SECONDS,
         )
-        .await
-        .map_err(unavailable)?;
-    match claim {
-        IdempotencyClaim::Claimed => {}
-        IdempotencyClaim::Completed(stored) => {
-            tracing::info!(bot_id, "idempotent repeat answered from the first request");
-            return Ok(replay(stored));
-        }
-        IdempotencyClaim::InProgress => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_in_progress",
-                "a request with this Idempotency-Key is still being handled; retry shortly",
-            )
-            .with_retry_after(1));
-        }
-        IdempotencyClaim::FingerprintMismatch => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different body; use a new key per message",
-            ));
+    };
+    // A repeat that races the first request waits for its answer, so that both callers get
+    // the same one; only a first request slower than the wait leaves the repeat with a 409.
+    let waiting_since = tokio::time::Instant::now();
+    let mut pause = FIRST_PAUSE;
+    let mut at = now;
+    loop {
+        match claim(at).await.map_err(unavailable)? {
+            IdempotencyClaim::Claimed => break,
+            IdempotencyClaim::Completed(stored) => {
+                tracing::info!(bot_id, "idempotent repeat answered from the first request");
+                return Ok(replay(stored));
+            }
+            IdempotencyClaim::InProgress if waiting_since.elapsed() + pause <= IN_PROGRESS_WAIT => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+                at = now + waiting_since.elapsed().as_secs() as i64;
+            }
+            IdempotencyClaim::InProgress => {
+                tracing::warn!(
+                    bot_id,
+                    "idempotent repeat gave up waiting for the first request"
+                );
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_in_progress",
+                    "a request with this Idempotency-Key is still being handled; retry shortly",
+                )
+                .with_retry_after(1));
+            }
+            IdempotencyClaim::FingerprintMismatch => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different body; use a new key per message",
+                ));
+            }
         }
     }
     let result = work().await;
@@ -113,4 +136,103 @@ fn unavailable(error: intaj_shared::ports::StoreError) -> ApiError {
     tracing::error!(%error, "idempotency store unavailable");
     ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
         .with_retry_after(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use intaj_shared::adapters::MemoryStore;
+    use intaj_shared::ports::IdempotencyStore;
+
+    const BODY: &[u8] = br#"{"to":"15551234567","type":"text","content":"hi"}"#;
+
+    fn sent(id: &str) -> http::Response<String> {
+        http::Response::new(format!(r#"{{"messageId":"{id}"}}"#))
+    }
+
+    /// Another request holds the key, as if it were sending right now.
+    async fn first_request_in_flight(store: &MemoryStore) {
+        let fingerprint = hex::encode(Sha256::digest(BODY));
+        let claim = store
+            .claim_idempotency(
+                "bot",
+                "k",
+                &fingerprint,
+                0,
+                TTL_SECONDS,
+                IN_PROGRESS_SECONDS,
+            )
+            .await
+            .unwrap();
+        assert_eq!(claim, IdempotencyClaim::Claimed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_racing_repeat_waits_for_the_first_answer_and_sends_nothing() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        first_request_in_flight(&store).await;
+        let finisher = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let stored = StoredResponse {
+                    status: 200,
+                    body: r#"{"messageId":"wamid.first"}"#.into(),
+                    headers: vec![],
+                };
+                store
+                    .complete_idempotency("bot", "k", &stored)
+                    .await
+                    .unwrap();
+            })
+        };
+        let repeat = once(store.as_ref(), "bot", Some("k"), BODY, 0, || async {
+            panic!("a repeat must not send")
+        })
+        .await
+        .unwrap();
+        finisher.await.unwrap();
+        assert_eq!(repeat.body(), r#"{"messageId":"wamid.first"}"#);
+        assert_eq!(repeat.headers()["idempotent-replayed"], "true");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeat_gives_up_with_409_when_the_first_takes_too_long() {
+        let store = MemoryStore::new();
+        first_request_in_flight(&store).await;
+        let started = tokio::time::Instant::now();
+        let error = once(&store, "bot", Some("k"), BODY, 0, || async {
+            Ok(sent("x"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(error.status, StatusCode::CONFLICT);
+        assert_eq!(error.code, "idempotency_in_progress");
+        assert!(
+            started.elapsed() <= IN_PROGRESS_WAIT,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_released_key_is_taken_over_by_the_waiting_repeat() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        first_request_in_flight(&store).await;
+        let releaser = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                store.release_idempotency("bot", "k").await.unwrap();
+            })
+        };
+        let repeat = once(store.as_ref(), "bot", Some("k"), BODY, 0, || async {
+            Ok(sent("wamid.second"))
+        })
+        .await
+        .unwrap();
+        releaser.await.unwrap();
+        assert_eq!(repeat.body(), r#"{"messageId":"wamid.second"}"#);
+        assert!(!repeat.headers().contains_key("idempotent-replayed"));
+    }
 }
