@@ -14,7 +14,8 @@ pub struct ApiError {
     /// Seconds, for 429 and 503 answers.
     pub retry_after: Option<u64>,
     /// Meta's own error, when Meta caused this one.
-    pub upstream: Option<UpstreamError>,
+    /// Boxed: rarely set, and it would make every `Result<_, ApiError>` large.
+    pub upstream: Option<Box<UpstreamError>>,
 }
 
 /// Meta's error as it reached us, kept for the caller's support tickets with Meta.
@@ -60,7 +61,7 @@ impl ApiError {
     }
 
     pub fn with_upstream(mut self, upstream: UpstreamError) -> Self {
-        self.upstream = Some(upstream);
+        self.upstream = Some(Box::new(upstream));
         self
     }
 
@@ -82,7 +83,7 @@ impl ApiError {
             error: ErrorDetail {
                 code: self.code,
                 message: &self.message,
-                upstream: self.upstream.as_ref(),
+                upstream: self.upstream.as_deref(),
             },
         };
         let mut response = json(self.status, &body);
