@@ -13,6 +13,14 @@ use crate::ports::{BotSecrets, SecretStore, SecretsError};
 /// A bot's secrets (or their absence) and when they were read.
 type CacheEntry = (Instant, Option<Arc<BotSecrets>>);
 
+/// A bot without secrets is remembered only briefly: long enough that a flood of requests for
+/// unknown bots costs one Secrets Manager read per bot id every few seconds, short enough that a
+/// connection created after a failed verification attempt works right away.
+const ABSENT_TTL: Duration = Duration::from_secs(10);
+/// Above this many entries, absences and expired entries are dropped before adding another, so
+/// requests for random bot ids cannot grow the cache without bound.
+const MAX_ENTRIES: usize = 10_000;
+
 pub struct CachedSecrets<S> {
     inner: S,
     ttl: Duration,
@@ -32,12 +40,27 @@ impl<S: SecretStore> CachedSecrets<S> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(bot_id)
-            .filter(|(fetched, _)| fetched.elapsed() < self.ttl)
+            .filter(|(fetched, value)| fetched.elapsed() < self.ttl_of(value))
             .map(|(_, value)| value.clone())
+    }
+
+    fn ttl_of(&self, value: &Option<Arc<BotSecrets>>) -> Duration {
+        match value {
+            Some(_) => self.ttl,
+            None => self.ttl.min(ABSENT_TTL),
+        }
     }
 
     fn remember(&self, bot_id: &str, value: Option<Arc<BotSecrets>>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(bot_id) {
+            let ttl = self.ttl;
+            entries.retain(|_, (fetched, value)| value.is_some() && fetched.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                // Every entry is a live bot: this many bots in one process is not expected.
+                return;
+            }
+        }
         entries.insert(bot_id.to_owned(), (Instant::now(), value));
     }
 
@@ -176,5 +199,51 @@ mod tests {
                 .expose(),
             "t3"
         );
+    }
+
+    fn counting_cache() -> CachedSecrets<CountingReads> {
+        CachedSecrets::new(
+            CountingReads {
+                inner: MemorySecrets::new(),
+                reads: AtomicUsize::new(0),
+            },
+            Duration::from_secs(300),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unknown_bot_is_remembered_only_briefly() {
+        let cache = counting_cache();
+        assert!(cache.bot_secrets("late").await.unwrap().is_none());
+        assert!(cache.bot_secrets("late").await.unwrap().is_none());
+        assert_eq!(
+            cache.inner.reads.load(Ordering::SeqCst),
+            1,
+            "absence cached"
+        );
+
+        // The connection is created elsewhere (another Lambda instance) just after.
+        cache
+            .inner
+            .inner
+            .put_bot_secrets("late", &secrets("t1"))
+            .await
+            .unwrap();
+        tokio::time::advance(ABSENT_TTL).await;
+        let found = cache.bot_secrets("late").await.unwrap();
+        assert_eq!(found.unwrap().access_token.expose(), "t1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn random_bot_ids_cannot_grow_the_cache_without_bound() {
+        let cache = counting_cache();
+        cache.put_bot_secrets("demo", &secrets("t1")).await.unwrap();
+        cache.bot_secrets("demo").await.unwrap();
+        for n in 0..MAX_ENTRIES + 50 {
+            cache.bot_secrets(&format!("random-{n}")).await.unwrap();
+        }
+        let entries = cache.entries.lock().unwrap();
+        assert!(entries.len() <= MAX_ENTRIES, "{}", entries.len());
+        assert!(entries.contains_key("demo"), "live bots are kept");
     }
 }
