@@ -42,8 +42,6 @@ pub enum StackError {
     Graph(String),
 }
 
-/// The Graph API version the stack calls (the simulator serves any).
-const DEV_API_VERSION: &str = intaj_shared::config::DEFAULT_API_VERSION;
 /// Requests per second of the demo API key: the product's default.
 const DEV_RATE_LIMIT: u32 = 80;
 
@@ -130,8 +128,11 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         }
     };
 
-    let graph = GraphClient::new(GraphConfig::new(&whatsapp_api_base, DEV_API_VERSION))
-        .map_err(|e| StackError::Graph(e.to_string()))?;
+    let graph = GraphClient::new(GraphConfig::new(
+        &whatsapp_api_base,
+        settings.whatsapp_api_version.as_str(),
+    ))
+    .map_err(|e| StackError::Graph(e.to_string()))?;
     let services = Services {
         webhook: WebhookDeps {
             store: store.clone(),

@@ -18,6 +18,8 @@ pub struct StackSettings {
     pub waba_id: String,
     /// When set, no simulator is started and Graph API calls go there.
     pub whatsapp_api_base: Option<String>,
+    /// The Graph API version in request paths (the simulator serves any).
+    pub whatsapp_api_version: String,
     /// When set, DynamoDB (Local) at this URL instead of memory.
     pub dynamodb_endpoint: Option<String>,
     pub table_name: String,
@@ -66,6 +68,10 @@ impl StackSettings {
             phone_number_id: or("DEV_PHONE_NUMBER_ID", "100000000000001"),
             waba_id: or("DEV_WABA_ID", "200000000000001"),
             whatsapp_api_base: var("WHATSAPP_API_BASE").filter(|v| !v.trim().is_empty()),
+            whatsapp_api_version: or(
+                "WHATSAPP_API_VERSION",
+                intaj_shared::config::DEFAULT_API_VERSION,
+            ),
             dynamodb_endpoint: var("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty()),
             table_name: or("TABLE_NAME", "intaj-whatsapp-dev"),
             log_level: or("LOG_LEVEL", "info"),
@@ -95,6 +101,7 @@ mod tests {
         assert_eq!(s.phone_number_id, "100000000000001");
         assert_eq!(s.waba_id, "200000000000001");
         assert!(s.whatsapp_api_base.is_none() && s.dynamodb_endpoint.is_none());
+        assert_eq!(s.whatsapp_api_version, "v25.0");
     }
 
     #[test]
@@ -102,10 +109,12 @@ mod tests {
         let s = StackSettings::from_lookup(|name| match name {
             "PORT" => Some("4000".into()),
             "DEV_BOT_ID" => Some("shop".into()),
+            "WHATSAPP_API_VERSION" => Some("v26.0".into()),
             "DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:8000".into()),
             _ => None,
         });
         assert_eq!((s.port, s.bot_id.as_str()), (4000, "shop"));
+        assert_eq!(s.whatsapp_api_version, "v26.0");
         assert_eq!(
             s.dynamodb_endpoint.as_deref(),
             Some("http://127.0.0.1:8000")
