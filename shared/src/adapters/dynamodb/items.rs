@@ -372,7 +372,7 @@ pub(super) fn message_record(
 /// Most body bytes one raw event item holds: room is left under DynamoDB's 400 KB item cap for
 /// the keys and other attributes. A body up to this size stays on its head item; a bigger one
 /// (Meta sends up to 3 MiB) is split into parts of at most this size.
-pub(super) const RAW_PART_BYTES: usize = 300 * 1024;
+const RAW_PART_BYTES: usize = 300 * 1024;
 const RAW_KEY: &str = "key";
 const BODY: &str = "body";
 /// On a head whose body is in parts: how many, and their total length in bytes.
@@ -383,7 +383,7 @@ const PART: &str = "part";
 
 /// `body` cut on char boundaries into pieces of at most `max_bytes` (at least 4, so any
 /// character fits); an empty body is one empty piece.
-pub(super) fn split_on_char_boundaries(body: &str, max_bytes: usize) -> Vec<&str> {
+fn split_on_char_boundaries(body: &str, max_bytes: usize) -> Vec<&str> {
     assert!(max_bytes >= 4, "a piece must hold any UTF-8 character");
     let mut pieces = Vec::new();
     let mut rest = body;
