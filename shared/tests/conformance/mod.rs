@@ -37,6 +37,7 @@ macro_rules! conformance_suite {
             unknown_status_is_kept_but_never_current,
             unknown_message_is_none,
             raw_events_are_deduplicated_by_key,
+            raw_events_larger_than_an_item_are_kept_whole,
             bots_are_isolated,
             api_keys_are_found_by_hash_and_revoked_per_bot,
             idempotency_replays_the_completed_answer,
@@ -649,6 +650,87 @@ pub async fn raw_events_are_deduplicated_by_key(store: Arc<dyn Store>, ids: Ids)
         "oldest first"
     );
     assert_eq!(store.raw_events(&ids.bot("b")).await.unwrap(), vec![]);
+}
+
+/// Exactly `bytes` long: an odd-length ASCII start, then Arabic letters (2 bytes) and emoji
+/// (4 bytes), so every even byte offset among them falls inside a character and a naive split
+/// into even-sized pieces would cut one.
+fn multibyte_body(bytes: usize) -> String {
+    const UNIT: &str = "مرحبا😀";
+    let mut body = String::from(r#"{"tx":""#);
+    while body.len() + UNIT.len() <= bytes {
+        body.push_str(UNIT);
+    }
+    body.extend(std::iter::repeat_n('x', bytes - body.len()));
+    body
+}
+
+/// Bodies past DynamoDB's 400 KB item cap, up to the 3 MiB Meta may send.
+pub async fn raw_events_larger_than_an_item_are_kept_whole(store: Arc<dyn Store>, ids: Ids) {
+    const MIB: usize = 1024 * 1024;
+    let bot = ids.bot("a");
+    let small = raw("k-small", 100, "{}");
+    let one = raw("k-1mib", 200, &multibyte_body(MIB));
+    let three = RawEvent {
+        kind: RawEventKind::Unreadable,
+        ..raw("k-3mib", 300, &multibyte_body(3 * MIB))
+    };
+    assert!(!three.body.is_char_boundary(300 * 1024) && !three.body.is_char_boundary(400_000));
+    for event in [&three, &small] {
+        assert_eq!(
+            store.record_raw_event(&bot, event).await.unwrap(),
+            Claim::New,
+            "{}",
+            event.key
+        );
+    }
+    // Concurrent deliveries of one big body: exactly one of them keeps it.
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, bot, event) = (Arc::clone(&store), bot.clone(), one.clone());
+            tokio::spawn(async move { store.record_raw_event(&bot, &event).await.unwrap() })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.push(task.await.unwrap());
+    }
+    assert_eq!(
+        claims.iter().filter(|c| **c == Claim::New).count(),
+        1,
+        "{claims:?}"
+    );
+    for event in [&one, &three] {
+        let again = RawEvent {
+            received_at: 999,
+            ..event.clone()
+        };
+        assert_eq!(
+            store.record_raw_event(&bot, &again).await.unwrap(),
+            Claim::Duplicate,
+            "{}",
+            event.key
+        );
+    }
+
+    let stored = store.raw_events(&bot).await.unwrap();
+    let keys: Vec<_> = stored.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["k-small", "k-1mib", "k-3mib"],
+        "oldest first, each once"
+    );
+    for (got, want) in stored.iter().zip([&small, &one, &three]) {
+        assert_eq!(got.body.len(), want.body.len(), "{}", want.key);
+        // Not assert_eq!: a failure would print megabytes.
+        assert!(got.body == want.body, "{}: body differs", want.key);
+        assert_eq!(
+            (got.kind, &got.phone_number_id, got.received_at),
+            (want.kind, &want.phone_number_id, want.received_at),
+            "{}",
+            want.key
+        );
+    }
 }
 
 pub async fn bots_are_isolated(store: Arc<dyn Store>, ids: Ids) {

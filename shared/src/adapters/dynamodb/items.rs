@@ -369,38 +369,162 @@ pub(super) fn message_record(
 
 // --- raw events --------------------------------------------------------------------------------
 
+/// Most body bytes one raw event item holds: room is left under DynamoDB's 400 KB item cap for
+/// the keys and other attributes. A body up to this size stays on its head item; a bigger one
+/// (Meta sends up to 3 MiB) is split into parts of at most this size.
+const RAW_PART_BYTES: usize = 300 * 1024;
+const RAW_KEY: &str = "key";
+const BODY: &str = "body";
+/// On a head whose body is in parts: how many, and their total length in bytes.
+const BODY_PARTS: &str = "bodyParts";
+const BODY_BYTES: &str = "bodyBytes";
+/// On a part: its index, from 0.
+const PART: &str = "part";
+
+/// `body` cut on char boundaries into pieces of at most `max_bytes` (at least 4, so any
+/// character fits); an empty body is one empty piece.
+fn split_on_char_boundaries(body: &str, max_bytes: usize) -> Vec<&str> {
+    assert!(max_bytes >= 4, "a piece must hold any UTF-8 character");
+    let mut pieces = Vec::new();
+    let mut rest = body;
+    while rest.len() > max_bytes {
+        let mut end = max_bytes;
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
 pub(super) struct RawItem<'a> {
     pub bot_id: &'a str,
     pub event: &'a RawEvent,
 }
 
-impl From<RawItem<'_>> for Attrs {
+/// The items that hold one raw event: its head, which decides New / Duplicate, and the parts of
+/// a body too big for the head (none for a body that fits).
+pub(super) struct RawItems {
+    pub head: Attrs,
+    pub parts: Vec<Attrs>,
+}
+
+impl From<RawItem<'_>> for RawItems {
     fn from(RawItem { bot_id, event: e }: RawItem<'_>) -> Self {
-        ItemBuilder::new(Key::raw_event(bot_id, &e.key), "rawEvent")
+        let head = ItemBuilder::new(Key::raw_event(bot_id, &e.key), "rawEvent")
             .s(BOT_ID, bot_id)
             .s("kind", e.kind.as_str())
-            .s("key", &e.key)
+            .s(RAW_KEY, &e.key)
             .opt_s(PHONE_NUMBER_ID, e.phone_number_id.as_deref())
-            .n("receivedAt", e.received_at)
-            .s("body", &e.body)
-            .build()
+            .n("receivedAt", e.received_at);
+        if e.body.len() <= RAW_PART_BYTES {
+            return Self {
+                head: head.s(BODY, &e.body).build(),
+                parts: Vec::new(),
+            };
+        }
+        let parts: Vec<Attrs> = split_on_char_boundaries(&e.body, RAW_PART_BYTES)
+            .into_iter()
+            .enumerate()
+            .map(|(index, piece)| {
+                ItemBuilder::new(Key::raw_event_part(bot_id, &e.key, index), "rawEventPart")
+                    .s(BOT_ID, bot_id)
+                    .s(RAW_KEY, &e.key)
+                    .n(PART, count(index))
+                    .s(BODY, piece)
+                    .build()
+            })
+            .collect();
+        Self {
+            head: head
+                .n(BODY_PARTS, count(parts.len()))
+                .n(BODY_BYTES, count(e.body.len()))
+                .build(),
+            parts,
+        }
     }
 }
 
-impl TryFrom<&Attrs> for RawEvent {
-    type Error = StoreError;
+/// A length or index as a DynamoDB number (a `usize` of a string always fits).
+fn count(value: usize) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
 
-    fn try_from(item: &Attrs) -> Result<Self, StoreError> {
+/// The raw events among every item of a bot's raw partition (any order), each with its whole
+/// body. Parts without a head are not an event yet: their write stopped before the head, and
+/// Meta's redelivery writes them again with it.
+pub(super) fn raw_events(items: &[Attrs]) -> Result<Vec<RawEvent>, StoreError> {
+    let mut heads = Vec::new();
+    let mut parts: HashMap<&str, HashMap<usize, &str>> = HashMap::new();
+    for item in items {
         let r = ItemReader::new(item);
-        let kind = RawEventKind::parse(r.s("kind")?)
-            .ok_or_else(|| r.corrupt("kind", "is not a known raw event kind"))?;
-        Ok(Self {
+        let sk = r.s(keys::SK)?;
+        if sk.starts_with(keys::RAW_PART_SK_PREFIX) {
+            parts
+                .entry(r.s(RAW_KEY)?)
+                .or_default()
+                .insert(r.unsigned(PART)?, r.s(BODY)?);
+        } else if sk.starts_with(keys::RAW_SK_PREFIX) {
+            heads.push(r);
+        }
+    }
+    heads.iter().map(|head| head.raw_event(&parts)).collect()
+}
+
+impl ItemReader<'_> {
+    fn raw_event(
+        &self,
+        parts: &HashMap<&str, HashMap<usize, &str>>,
+    ) -> Result<RawEvent, StoreError> {
+        let kind = RawEventKind::parse(self.s("kind")?)
+            .ok_or_else(|| self.corrupt("kind", "is not a known raw event kind"))?;
+        let key = self.s(RAW_KEY)?;
+        let body = match self.opt_unsigned::<usize>(BODY_PARTS)? {
+            None => self.s(BODY)?.to_owned(),
+            Some(count) => self.joined_body(count, parts.get(key))?,
+        };
+        Ok(RawEvent {
             kind,
-            key: r.s("key")?.to_owned(),
-            phone_number_id: r.opt_s(PHONE_NUMBER_ID)?.map(str::to_owned),
-            received_at: r.n("receivedAt")?,
-            body: r.s("body")?.to_owned(),
+            key: key.to_owned(),
+            phone_number_id: self.opt_s(PHONE_NUMBER_ID)?.map(str::to_owned),
+            received_at: self.n("receivedAt")?,
+            body,
         })
+    }
+
+    /// Parts `0..count` in order. Parts past `count` are ignored: only an earlier attempt that
+    /// split the same body into more parts (another part size) leaves them, and the attempt
+    /// that wrote this head rewrote `0..count` first.
+    fn joined_body(
+        &self,
+        count: usize,
+        parts: Option<&HashMap<usize, &str>>,
+    ) -> Result<String, StoreError> {
+        if count == 0 {
+            return Err(self.corrupt(BODY_PARTS, "is 0"));
+        }
+        let pieces = (0..count)
+            .map(|index| {
+                parts.and_then(|p| p.get(&index)).copied().ok_or_else(|| {
+                    self.corrupt(
+                        BODY_PARTS,
+                        &format!("is {count} but part {index} is missing"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = pieces.concat();
+        let bytes: usize = self.unsigned(BODY_BYTES)?;
+        if body.len() != bytes {
+            return Err(self.corrupt(
+                BODY_BYTES,
+                &format!("is {bytes} but the parts hold {} bytes", body.len()),
+            ));
+        }
+        Ok(body)
     }
 }
 
@@ -691,21 +815,122 @@ mod tests {
         assert_eq!(StatusEvent::try_from(&item).unwrap(), event);
     }
 
-    #[test]
-    fn raw_event_round_trips() {
-        let event = RawEvent {
+    fn raw_event(key: &str, body: String) -> RawEvent {
+        RawEvent {
             kind: RawEventKind::WebhookError,
-            key: "k".into(),
+            key: key.into(),
             phone_number_id: None,
             received_at: 9,
-            body: "{}".into(),
-        };
-        let item = Attrs::from(RawItem {
+            body,
+        }
+    }
+
+    fn raw_items(event: &RawEvent) -> RawItems {
+        RawItems::from(RawItem {
             bot_id: "b1",
-            event: &event,
-        });
-        assert_eq!(item["kind"], s("webhook_error"));
-        assert_eq!(RawEvent::try_from(&item).unwrap(), event);
+            event,
+        })
+    }
+
+    /// `bytes` long: an odd-length ASCII start, then only 2- and 4-byte characters (every even
+    /// offset among them falls inside one), then ASCII padding.
+    fn multibyte_body(bytes: usize) -> String {
+        const UNIT: &str = "مرحبا😀";
+        let mut body = String::from("{\"tx\":\"");
+        while body.len() + UNIT.len() <= bytes {
+            body.push_str(UNIT);
+        }
+        body.extend(std::iter::repeat_n('x', bytes - body.len()));
+        body
+    }
+
+    #[test]
+    fn splitting_keeps_characters_whole_and_loses_nothing() {
+        let body = multibyte_body(1000);
+        for max in [4, 5, 10, 64, 999, 1000, 5000] {
+            let pieces = split_on_char_boundaries(&body, max);
+            assert!(pieces.iter().all(|p| p.len() <= max && !p.is_empty()));
+            // Each piece is as long as a char boundary allows: never more pieces than needed.
+            assert!(pieces.iter().rev().skip(1).all(|p| p.len() + 4 > max));
+            assert_eq!(pieces.concat(), body, "max {max}");
+        }
+        assert!(
+            !body.is_char_boundary(10),
+            "a naive split at 10 bytes cuts a character"
+        );
+        assert_eq!(split_on_char_boundaries("", 10), [""]);
+        assert_eq!(split_on_char_boundaries("héllo", 10), ["héllo"]);
+        assert_eq!(split_on_char_boundaries("héllo", 6), ["héllo"]);
+        assert_eq!(split_on_char_boundaries("héllo", 4), ["hél", "lo"]);
+        assert_eq!(split_on_char_boundaries("héllo", 5), ["héll", "o"]);
+    }
+
+    #[test]
+    fn raw_event_that_fits_is_one_item_and_round_trips() {
+        for body in [String::new(), "{}".into(), "x".repeat(RAW_PART_BYTES)] {
+            let event = raw_event("k", body);
+            let RawItems { head, parts } = raw_items(&event);
+            assert!(parts.is_empty());
+            assert_eq!(head["kind"], s("webhook_error"));
+            assert_eq!(head["entity"], s("rawEvent"));
+            assert!(!head.contains_key(BODY_PARTS));
+            assert_eq!(raw_events(&[head]).unwrap(), [event]);
+        }
+    }
+
+    #[test]
+    fn raw_event_too_big_for_an_item_is_split_into_parts_and_rebuilt() {
+        let event = raw_event("k", multibyte_body(3 * 1024 * 1024));
+        assert!(!event.body.is_char_boundary(RAW_PART_BYTES));
+        let RawItems { head, parts } = raw_items(&event);
+        assert_eq!(parts.len(), 11);
+        assert!(!head.contains_key(BODY));
+        assert_eq!(head[BODY_PARTS], n(11));
+        assert_eq!(head[BODY_BYTES], n(3 * 1024 * 1024));
+        assert_eq!(parts[3]["sk"], s("RAWPART#k#0003"));
+        assert_eq!(parts[3]["entity"], s("rawEventPart"));
+        assert!(parts.iter().all(|p| match &p[BODY] {
+            AttributeValue::S(body) => body.len() <= RAW_PART_BYTES,
+            _ => false,
+        }));
+
+        // Any order, beside an event kept whole and the parts of an event with no head yet.
+        let small = raw_event("a", "{}".into());
+        let headless = raw_items(&raw_event("z", multibyte_body(RAW_PART_BYTES + 1))).parts;
+        let mut items: Vec<Attrs> = parts.iter().rev().cloned().collect();
+        items.extend(headless);
+        items.push(head.clone());
+        items.extend(raw_items(&small).parts);
+        items.push(raw_items(&small).head);
+        let read = raw_events(&items).unwrap();
+        assert_eq!(read.len(), 2);
+        assert!(read[0] == event, "the split body reads back whole");
+        assert_eq!(read[1], small);
+    }
+
+    #[test]
+    fn raw_event_with_missing_or_inconsistent_parts_is_corrupt() {
+        let event = raw_event("k", multibyte_body(RAW_PART_BYTES * 2 + 1));
+        let RawItems { head, parts } = raw_items(&event);
+        let corrupt = |items: Vec<Attrs>, needle: &str| {
+            let err = raw_events(&items).unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Corrupt(m) if m.contains(needle)),
+                "{err}"
+            );
+        };
+        corrupt(vec![head.clone()], "part 0 is missing");
+        corrupt(
+            vec![head.clone(), parts[0].clone(), parts[2].clone()],
+            "part 1 is missing",
+        );
+        let mut short = parts.clone();
+        short[1].insert(BODY.into(), s("cut"));
+        short.push(head.clone());
+        corrupt(short, BODY_BYTES);
+        let mut none = head.clone();
+        none.insert(BODY_PARTS.into(), n(0));
+        corrupt(vec![none], BODY_PARTS);
     }
 
     #[test]

@@ -21,7 +21,9 @@ pub(super) const WINDOW_SK: &str = "WINDOW";
 pub(super) const LINK_SK: &str = "LINK";
 pub(super) const MESSAGE_SK: &str = "MESSAGE";
 pub(super) const STATUS_SK_PREFIX: &str = "STATUS#";
-const RAW_SK_PREFIX: &str = "RAW#";
+pub(super) const RAW_SK_PREFIX: &str = "RAW#";
+/// Not `RAW#…`: a part never reads as a head, and all parts sort after the heads, in order.
+pub(super) const RAW_PART_SK_PREFIX: &str = "RAWPART#";
 pub(super) const API_KEY_SK: &str = "APIKEY";
 /// Sort-key prefix of the items that list a bot's API keys in its partition.
 pub(super) const BOT_API_KEY_SK_PREFIX: &str = "APIKEY#";
@@ -71,6 +73,15 @@ impl Key {
 
     pub fn raw_event(bot_id: &str, key: &str) -> Self {
         Self::new(raw_partition(bot_id), format!("{RAW_SK_PREFIX}{key}"))
+    }
+
+    /// Part `index` of the body of a raw event too big for one item; zero-padded so the parts
+    /// of one event sort in order.
+    pub fn raw_event_part(bot_id: &str, key: &str, index: usize) -> Self {
+        Self::new(
+            raw_partition(bot_id),
+            format!("{RAW_PART_SK_PREFIX}{key}#{index:04}"),
+        )
     }
 
     pub fn api_key(key_hash: &str) -> Self {
@@ -159,6 +170,10 @@ mod tests {
         assert_eq!(
             Key::raw_event("b1", "abc"),
             Key::new("BOT#b1#RAW".into(), "RAW#abc")
+        );
+        assert_eq!(
+            Key::raw_event_part("b1", "abc", 2),
+            Key::new("BOT#b1#RAW".into(), "RAWPART#abc#0002")
         );
         assert_eq!(
             Key::api_key("ab12"),

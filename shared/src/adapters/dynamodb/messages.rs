@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-use super::DynamoDbStore;
 use super::items::{
     self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, OutboundItem,
-    RawItem, STATUS_RANK, StatusItem, n, s,
+    RawItem, RawItems, STATUS_RANK, StatusItem, n, s,
 };
 use super::keys::{self, Key};
+use super::{DynamoDbStore, build_error};
 use crate::domain::{
     Claim, InboundMessage, MessageRecord, MessageStatus, OutboundRecord, RawEvent, StatusEvent,
 };
@@ -117,17 +118,36 @@ impl MessageStore for DynamoDbStore {
     }
 
     async fn record_raw_event(&self, bot_id: &str, event: &RawEvent) -> Result<Claim, StoreError> {
-        Ok(claim(
-            self.put_new(Attrs::from(RawItem { bot_id, event })).await?,
-        ))
+        let RawItems { head, parts } = RawItems::from(RawItem { bot_id, event });
+        if !parts.is_empty() {
+            // A redelivery need not rewrite megabytes of parts to learn that it is one.
+            if self
+                .get_item(Key::raw_event(bot_id, &event.key))
+                .await?
+                .is_some()
+            {
+                return Ok(Claim::Duplicate);
+            }
+            // Every part before the head, so a reader that finds a head finds its whole body.
+            // Plain puts: the content key fixes every part's content, so a rewrite is harmless.
+            let puts = parts
+                .into_iter()
+                .map(|item| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(build_error)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            self.batch_write(puts).await?;
+        }
+        Ok(claim(self.put_new(head).await?))
     }
 
     async fn raw_events(&self, bot_id: &str) -> Result<Vec<RawEvent>, StoreError> {
         let items = self.partition(keys::raw_partition(bot_id)).await?;
-        let mut events = items
-            .iter()
-            .map(RawEvent::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut events = items::raw_events(&items)?;
         events.sort_by(|a, b| (a.received_at, &a.key).cmp(&(b.received_at, &b.key)));
         Ok(events)
     }

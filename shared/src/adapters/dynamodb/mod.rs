@@ -12,7 +12,8 @@
 //! | customer link | `BOT#{botId}#CUSTOMER#{customerId}` | `LINK` | — | botId, customerId, otherId |
 //! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus?, statusRank? |
 //! | status event | `BOT#{botId}#MSG#{messageId}` | `STATUS#{status}` | — | botId, messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
-//! | raw event | `BOT#{botId}#RAW` | `RAW#{key}` | — | botId, kind, key, phoneNumberId?, receivedAt, body |
+//! | raw event | `BOT#{botId}#RAW` | `RAW#{key}` | — | botId, kind, key, phoneNumberId?, receivedAt, body? (up to 300 KiB), bodyParts? and bodyBytes? (a bigger body: its part count and length) |
+//! | raw event part | `BOT#{botId}#RAW` | `RAWPART#{key}#{index:04}` | — | botId, key, part (index from 0), body (≤ 300 KiB of the event's body) |
 //! | API key | `APIKEY#{sha256 hex of the key}` | `APIKEY` | — | keyHash, botId, rateLimitPerSecond, createdAt |
 //! | bot's API key | `BOT#{botId}` | `APIKEY#{keyHash}` | — | botId, keyHash |
 //! | idempotency record | `BOT#{botId}#IDEMP#{key}` | `IDEMPOTENCY` | — | botId, idempotencyKey, fingerprint, status (`INPROGRESS` / `COMPLETED`), inProgressUntil, expiresAt, responseStatus?, responseBody?, responseHeaders? (list of {name, value}) |
@@ -41,7 +42,15 @@
 //!   (`attribute_not_exists(direction)`) that sets `currentStatus` / `statusRank` to `accepted`
 //!   only `if_not_exists`: the simulator's (or Meta's) first status webhook can beat the write.
 //!   `accepted` is never a status event; the history holds webhook events only.
-//! - **Raw events**: one conditional put per content key.
+//! - **Raw events**: one conditional put per content key. A body over 300 KiB (Meta sends up to
+//!   3 MiB; an item holds 400 KB) is split on UTF-8 character boundaries into parts of at most
+//!   300 KiB, written with BatchWriteItem before the head, which then holds `bodyParts` and
+//!   `bodyBytes` instead of `body`; a reader that finds a head therefore finds every part.
+//!   Parts are plain puts (the content key fixes their content), and a consistent GetItem of
+//!   the head first spares a redelivery rewriting them. A read is one Query of the partition,
+//!   rebuilding each body from its parts; a missing part or a wrong length is
+//!   [`StoreError::Corrupt`], and parts with no head (a write that stopped before its head,
+//!   which Meta's redelivery completes) are skipped.
 //! - **API keys**: GetItem by key hash. Each key is also listed under its bot's partition, so
 //!   revoking is one consistent Query (`begins_with(sk, "APIKEY#")`) then a delete of each key
 //!   (only if it still names the bot) and its listing; an index would be eventually consistent
