@@ -7,12 +7,14 @@
 //! - [`api`]: the JSON error shape every HTTP route answers with; [`access`]: API keys and rate
 //!   limits of the Bearer routes.
 //! - [`graph`]: the Graph API client; [`sending`]: the one send path (API and responder).
+//! - [`connecting`]: adding a business's connection (store items and secrets).
 
 pub mod access;
 pub mod adapters;
 pub mod api;
 pub mod bootstrap;
 pub mod config;
+pub mod connecting;
 pub mod domain;
 pub mod graph;
 pub mod ports;

@@ -17,9 +17,11 @@ use intaj_send::SendDeps;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
 use intaj_shared::api::ApiError;
-use intaj_shared::domain::{ApiKey, Connection, api_key_hash};
+use intaj_shared::connecting::{
+    ConnectError, DEFAULT_RATE_LIMIT_PER_SECOND, NewConnection, connect,
+};
 use intaj_shared::graph::{GraphClient, GraphConfig};
-use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store, StoreError};
+use intaj_shared::ports::{Secret, SecretStore, Store, StoreError};
 use intaj_webhook::WebhookDeps;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -36,14 +38,11 @@ pub enum StackError {
     Simulator(#[from] SimulatorError),
     #[error("the store could not be prepared: {0}")]
     Store(#[from] StoreError),
-    #[error("the demo connection's secrets could not be stored: {0}")]
-    Secrets(String),
+    #[error("the demo connection could not be created (check the DEV_* variables): {0}")]
+    Connection(#[from] ConnectError),
     #[error("WHATSAPP_API_BASE is not usable: {0}")]
     Graph(String),
 }
-
-/// Requests per second of the demo API key: the product's default.
-const DEV_RATE_LIMIT: u32 = 80;
 
 /// Everything the routes need, shared by all requests.
 #[derive(Clone)]
@@ -247,36 +246,21 @@ async fn create_demo_connection(
     store: &dyn Store,
     secrets: &dyn SecretStore,
 ) -> Result<(), StackError> {
-    let created_at = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
-    store
-        .put_connection(&Connection {
-            bot_id: settings.bot_id.clone(),
-            business_account_id: settings.waba_id.clone(),
-            phone_number_id: settings.phone_number_id.clone(),
-            created_at,
-        })
-        .await?;
-    let bot = BotSecrets {
+    let demo = NewConnection {
+        bot_id: settings.bot_id.clone(),
+        business_account_id: settings.waba_id.clone(),
+        phone_number_id: settings.phone_number_id.clone(),
         access_token: Secret::new(&settings.access_token),
         app_secret: Secret::new(&settings.app_secret),
         verify_token: Secret::new(&settings.verify_token),
+        api_key: Secret::new(&settings.api_key),
+        rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
     };
-    secrets
-        .put_bot_secrets(&settings.bot_id, &bot)
-        .await
-        .map_err(|e| StackError::Secrets(e.to_string()))?;
-    let key = ApiKey {
-        bot_id: settings.bot_id.clone(),
-        rate_limit_per_second: DEV_RATE_LIMIT,
-        created_at,
-    };
-    store
-        .put_api_key(&api_key_hash(&settings.api_key), &key)
-        .await?;
-    Ok(())
+    Ok(connect(store, secrets, &demo, now).await?)
 }
 
 /// What a user needs to try the stack, printed once it is up.
