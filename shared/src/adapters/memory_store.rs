@@ -255,7 +255,7 @@ impl MessageStore for MemoryStore {
         } else {
             let at = stored
                 .statuses
-                .partition_point(|seen| seen.timestamp <= event.timestamp);
+                .partition_point(|seen| seen.history_key() <= event.history_key());
             stored.statuses.insert(at, event.clone());
             Claim::New
         };

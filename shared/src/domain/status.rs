@@ -108,6 +108,14 @@ pub struct StatusEvent {
     pub biz_opaque_callback_data: Option<String>,
 }
 
+impl StatusEvent {
+    /// A message's history order, the same in every store: oldest first; within one second
+    /// (Meta's timestamps are whole seconds) by progress, so `sent` precedes `delivered`.
+    pub fn history_key(&self) -> (i64, Option<u8>, &str) {
+        (self.timestamp, self.status.rank(), self.status.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

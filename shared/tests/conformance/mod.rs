@@ -30,6 +30,7 @@ macro_rules! conformance_suite {
             concurrent_inbound_deliveries_claim_once,
             inbound_after_a_status_of_the_same_id_is_new,
             statuses_out_of_order_keep_the_furthest,
+            same_second_statuses_read_in_order_of_progress,
             failed_is_final,
             duplicate_status_is_kept_once,
             concurrent_duplicate_statuses_claim_once,
@@ -476,6 +477,25 @@ pub async fn statuses_out_of_order_keep_the_furthest(store: Arc<dyn Store>, ids:
             .collect::<Vec<_>>(),
         [10, 20, 30]
     );
+}
+
+pub async fn same_second_statuses_read_in_order_of_progress(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let id = ids.message("1");
+    // Meta's timestamps are whole seconds, and its webhooks may arrive in any order.
+    for s in [
+        MessageStatus::Read,
+        MessageStatus::Sent,
+        MessageStatus::Delivered,
+    ] {
+        store
+            .record_status(&bot, &status(&id, s, 10))
+            .await
+            .unwrap();
+    }
+    let record = store.message(&bot, &id).await.unwrap().unwrap();
+    assert_eq!(names(&record.statuses), ["sent", "delivered", "read"]);
+    assert_eq!(record.status, Some(MessageStatus::Read));
 }
 
 pub async fn failed_is_final(store: Arc<dyn Store>, ids: Ids) {

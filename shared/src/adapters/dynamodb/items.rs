@@ -356,14 +356,9 @@ pub(super) fn message_record(
             record.statuses.push(StatusEvent::try_from(item)?);
         }
     }
-    // Oldest first; a tie (same second) is broken by progress so `sent` precedes `delivered`.
-    record.statuses.sort_by(|a, b| {
-        (a.timestamp, a.status.rank(), a.status.as_str()).cmp(&(
-            b.timestamp,
-            b.status.rank(),
-            b.status.as_str(),
-        ))
-    });
+    record
+        .statuses
+        .sort_by(|a, b| a.history_key().cmp(&b.history_key()));
     Ok(Some(record))
 }
 
