@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use intaj_dev::simulator::{FaultConfig, InboundMessage, RecipientFailure, SimulatorHandle};
+use intaj_dev::simulator::{
+    FaultConfig, InboundMessage, RecipientFailure, SimulatedNumber, SimulatorHandle,
+};
 use intaj_dev::stack::{self, RunningStack, StackSettings};
 use intaj_send::{SendDeps, handle};
 use intaj_shared::adapters::{CachedSecrets, MemorySecrets};
@@ -236,6 +238,41 @@ async fn every_message_type_reaches_meta_in_its_documented_shape() {
             json!({"type": "reaction", "content": {"messageId": "wamid.ABC", "emoji": "👍"}}),
             json!({"type": "reaction", "reaction": {"message_id": "wamid.ABC", "emoji": "👍"}}),
         ),
+        (
+            json!({"type": "contacts", "content": [{
+                "name": {"formattedName": "Ada Lovelace", "firstName": "Ada"},
+                "phones": [{"phone": "+44 20 7946 0958", "type": "WORK", "waId": "442079460958"}]}]}),
+            json!({"type": "contacts", "contacts": [{
+                "name": {"formatted_name": "Ada Lovelace", "first_name": "Ada"},
+                "phones": [{"phone": "+44 20 7946 0958", "type": "WORK", "wa_id": "442079460958"}]}]}),
+        ),
+        (
+            json!({"type": "interactive", "content": {"type": "list", "body": "What would you like?",
+                   "button": "Choose", "sections": [{"title": "Drinks", "rows": [
+                       {"id": "tea", "title": "Tea", "description": "Hot"}]}]}}),
+            json!({"type": "interactive", "interactive": {"type": "list",
+                   "body": {"text": "What would you like?"},
+                   "action": {"button": "Choose", "sections": [{"title": "Drinks", "rows": [
+                       {"id": "tea", "title": "Tea", "description": "Hot"}]}]}}}),
+        ),
+        (
+            json!({"type": "interactive", "content": {"type": "cta_url", "body": "See the dates.",
+                   "displayText": "See Dates", "url": "https://example.com/dates"}}),
+            json!({"type": "interactive", "interactive": {"type": "cta_url",
+                   "body": {"text": "See the dates."},
+                   "action": {"name": "cta_url", "parameters": {
+                       "display_text": "See Dates", "url": "https://example.com/dates"}}}}),
+        ),
+        (
+            json!({"type": "template", "template": {"name": "order_update", "language": "en",
+                   "components": [{"type": "body", "parameters": [
+                       {"type": "text", "text": "Ada"}, {"type": "text", "text": "#42"},
+                       {"type": "text", "text": "on its way"}]}]}}),
+            json!({"type": "template", "template": {"name": "order_update", "language": {"code": "en"},
+                   "components": [{"type": "body", "parameters": [
+                       {"type": "text", "text": "Ada"}, {"type": "text", "text": "#42"},
+                       {"type": "text", "text": "on its way"}]}]}}),
+        ),
     ];
     for (request, expected) in cases {
         let mut body = request.clone();
@@ -274,6 +311,23 @@ async fn every_message_type_reaches_meta_in_its_documented_shape() {
         sent.request["interactive"]["action"]["buttons"][1],
         json!({"type": "reply", "reply": {"id": "no", "title": "No"}})
     );
+
+    // A customer known by their business-scoped user id only: `recipient`, never `to`.
+    let bsuid = "US.13491208655302741918";
+    let (status, answer) = s
+        .send(json!({"to": bsuid, "type": "template",
+                     "template": {"name": "hello_world", "language": "en_US"}}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["to"], bsuid);
+    let sent = s
+        .sim()
+        .outbox()
+        .into_iter()
+        .find(|m| m.id == answer["messageId"])
+        .unwrap();
+    assert_eq!(sent.request["recipient"], bsuid);
+    assert!(sent.request.get("to").is_none(), "{}", sent.request);
     s.stack.shutdown().await;
 }
 
@@ -674,6 +728,69 @@ async fn a_key_only_ever_sees_its_own_bot() {
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (401, Some("unauthorized"))
+    );
+
+    // Sending as the other bot: its own window, its own number and token, its own records.
+    s.stack
+        .secrets
+        .put_bot_secrets(
+            "other",
+            &BotSecrets {
+                access_token: Secret::new("other-access-token"),
+                app_secret: Secret::new("other-app-secret"),
+                verify_token: Secret::new("other-verify-token"),
+            },
+        )
+        .await
+        .unwrap();
+    s.sim().upsert_number(SimulatedNumber::new(
+        "100000000000009",
+        "200000000000009",
+        "other-access-token",
+        "other-app-secret",
+    ));
+    let (status, _, body) = s
+        .send_with(
+            "other-key",
+            json!({"to": CUSTOMER, "type": "text", "content": "hi from other"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("outside_window")),
+        "the customer wrote to demo, not to other: {body}"
+    );
+    let (status, _, body) = s
+        .send_with(
+            "other-key",
+            json!({"to": CUSTOMER, "type": "template",
+                   "template": {"name": "hello_world", "language": "en_US"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let theirs = body["messageId"].as_str().unwrap();
+    let sent = s
+        .sim()
+        .outbox()
+        .into_iter()
+        .find(|m| m.id == theirs)
+        .unwrap();
+    assert_eq!(
+        sent.phone_number_id, "100000000000009",
+        "from other's number"
+    );
+    let (status, _) = s
+        .get("other-key", &format!("/api/whatsapp/messages/{theirs}"))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = s
+        .get(KEY, &format!("/api/whatsapp/messages/{theirs}"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("message_not_found"))
     );
     s.stack.shutdown().await;
 }
