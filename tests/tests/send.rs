@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use intaj_dev::simulator::{
-    FaultConfig, InboundMessage, RecipientFailure, SimulatedNumber, SimulatorHandle,
+    FaultConfig, InboundMessage, OutboxMessage, RecipientFailure, SimulatedNumber, SimulatorHandle,
 };
 use intaj_dev::stack::{self, RunningStack, StackSettings};
 use intaj_send::{SendDeps, handle};
@@ -38,6 +38,15 @@ impl Stack {
 
     fn sim(&self) -> &SimulatorHandle {
         sim(&self.stack)
+    }
+
+    /// What reached the simulator for the message id a send answered with.
+    fn sent(&self, id: &(impl PartialEq<String> + ?Sized + std::fmt::Debug)) -> OutboxMessage {
+        self.sim()
+            .outbox()
+            .into_iter()
+            .find(|m| id == &m.id)
+            .unwrap_or_else(|| panic!("{id:?} is not in the simulator's outbox"))
     }
 
     /// The customer writes, which opens their 24-hour window.
@@ -279,12 +288,7 @@ async fn every_message_type_reaches_meta_in_its_documented_shape() {
         body["to"] = json!(CUSTOMER);
         let (status, answer) = s.send(body).await;
         assert_eq!(status, 200, "{request}: {answer}");
-        let sent = s
-            .sim()
-            .outbox()
-            .into_iter()
-            .find(|m| m.id == answer["messageId"])
-            .unwrap();
+        let sent = s.sent(&answer["messageId"]);
         let mut wanted = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER});
         for (k, v) in expected.as_object().unwrap() {
             wanted[k] = v.clone();
@@ -299,12 +303,7 @@ async fn every_message_type_reaches_meta_in_its_documented_shape() {
                                  "buttons": [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]}}))
         .await;
     assert_eq!(status, 200, "{answer}");
-    let sent = s
-        .sim()
-        .outbox()
-        .into_iter()
-        .find(|m| m.id == answer["messageId"])
-        .unwrap();
+    let sent = s.sent(&answer["messageId"]);
     assert_eq!(sent.request["context"], json!({"message_id": "wamid.PREV"}));
     assert_eq!(sent.request["interactive"]["type"], "button");
     assert_eq!(
@@ -320,12 +319,7 @@ async fn every_message_type_reaches_meta_in_its_documented_shape() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["to"], bsuid);
-    let sent = s
-        .sim()
-        .outbox()
-        .into_iter()
-        .find(|m| m.id == answer["messageId"])
-        .unwrap();
+    let sent = s.sent(&answer["messageId"]);
     assert_eq!(sent.request["recipient"], bsuid);
     assert!(sent.request.get("to").is_none(), "{}", sent.request);
     s.stack.shutdown().await;
@@ -771,12 +765,7 @@ async fn a_key_only_ever_sees_its_own_bot() {
         .await;
     assert_eq!(status, 200, "{body}");
     let theirs = body["messageId"].as_str().unwrap();
-    let sent = s
-        .sim()
-        .outbox()
-        .into_iter()
-        .find(|m| m.id == theirs)
-        .unwrap();
+    let sent = s.sent(theirs);
     assert_eq!(
         sent.phone_number_id, "100000000000009",
         "from other's number"

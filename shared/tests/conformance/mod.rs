@@ -67,6 +67,25 @@ macro_rules! conformance_suite {
 }
 pub(crate) use conformance_suite;
 
+/// The results of racing writers, in spawn order.
+async fn joined<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+/// Of racing deliveries of one item, exactly one is new; the others are duplicates.
+async fn assert_exactly_one_new(tasks: Vec<tokio::task::JoinHandle<Claim>>) {
+    let claims = joined(tasks).await;
+    assert_eq!(
+        claims.iter().filter(|c| **c == Claim::New).count(),
+        1,
+        "{claims:?}"
+    );
+}
+
 /// Unique per test process: time plus pid.
 pub fn run_id() -> &'static str {
     static RUN: OnceLock<String> = OnceLock::new();
@@ -397,15 +416,7 @@ pub async fn concurrent_inbound_deliveries_claim_once(store: Arc<dyn Store>, ids
             tokio::spawn(async move { store.record_inbound(&bot, &message).await.unwrap() })
         })
         .collect();
-    let mut claims = Vec::new();
-    for task in tasks {
-        claims.push(task.await.unwrap());
-    }
-    assert_eq!(
-        claims.iter().filter(|c| **c == Claim::New).count(),
-        1,
-        "{claims:?}"
-    );
+    assert_exactly_one_new(tasks).await;
     assert!(
         store
             .message(&bot, &id)
@@ -563,15 +574,7 @@ pub async fn concurrent_duplicate_statuses_claim_once(store: Arc<dyn Store>, ids
             tokio::spawn(async move { store.record_status(&bot, &event).await.unwrap() })
         })
         .collect();
-    let mut claims = Vec::new();
-    for task in tasks {
-        claims.push(task.await.unwrap());
-    }
-    assert_eq!(
-        claims.iter().filter(|c| **c == Claim::New).count(),
-        1,
-        "{claims:?}"
-    );
+    assert_exactly_one_new(tasks).await;
     let record = store.message(&bot, &id).await.unwrap().unwrap();
     assert_eq!(names(&record.statuses), ["delivered"]);
 }
@@ -711,15 +714,7 @@ pub async fn raw_events_larger_than_an_item_are_kept_whole(store: Arc<dyn Store>
             tokio::spawn(async move { store.record_raw_event(&bot, &event).await.unwrap() })
         })
         .collect();
-    let mut claims = Vec::new();
-    for task in tasks {
-        claims.push(task.await.unwrap());
-    }
-    assert_eq!(
-        claims.iter().filter(|c| **c == Claim::New).count(),
-        1,
-        "{claims:?}"
-    );
+    assert_exactly_one_new(tasks).await;
     for event in [&one, &three] {
         let again = RawEvent {
             received_at: 999,
@@ -1020,10 +1015,7 @@ pub async fn concurrent_idempotency_claims_claim_once(store: Arc<dyn Store>, ids
             })
         })
         .collect();
-    let mut claims = Vec::new();
-    for task in tasks {
-        claims.push(task.await.unwrap());
-    }
+    let claims = joined(tasks).await;
     let claimed = claims
         .iter()
         .filter(|c| **c == IdempotencyClaim::Claimed)
