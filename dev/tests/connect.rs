@@ -1,12 +1,12 @@
-//! `intaj-connect` adds a connection that the real webhook handler, on DynamoDB Local and moto's
-//! Secrets Manager, then verifies and routes, with an API key that authenticates.
+//! `intaj-connect` adds a connection (creating DynamoDB Local's table) that the real webhook
+//! handler, on DynamoDB Local and moto's Secrets Manager, then verifies and routes, with an API
+//! key that authenticates.
 
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::config::Credentials;
-use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
 use intaj_shared::domain::api_key_hash;
 use intaj_shared::ports::{ApiKeyStore, ConnectionStore};
@@ -54,7 +54,6 @@ async fn intaj_connect_adds_a_connection_the_functions_can_use() {
             .endpoint_url(&dynamodb_endpoint)
             .build(),
     );
-    create_table_if_missing(&dynamodb, &table).await.unwrap();
 
     let output = Command::new(env!("CARGO_BIN_EXE_intaj-connect"))
         .env("TABLE_NAME", &table)

@@ -5,10 +5,12 @@
 //!
 //! `TABLE_NAME`, `SECRET_PREFIX` (as the functions use them), `BOT_ID`, `PHONE_NUMBER_ID`,
 //! `WABA_ID`, `ACCESS_TOKEN`, `APP_SECRET`, `VERIFY_TOKEN`, and optionally `API_KEY` (made up when
-//! absent, and then printed once) and `RATE_LIMIT_PER_SECOND` (default 80).
+//! absent, and then printed once) and `RATE_LIMIT_PER_SECOND` (default 80). With an endpoint
+//! override (`AWS_ENDPOINT_URL_DYNAMODB`, i.e. DynamoDB Local) it creates the table if missing.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::bootstrap;
 use intaj_shared::connecting::{
     DEFAULT_RATE_LIMIT_PER_SECOND, NewConnection, connect, generate_api_key,
@@ -23,6 +25,17 @@ async fn main() {
         std::process::exit(2)
     });
     let aws = bootstrap::aws_config().await;
+    // Against DynamoDB Local (an endpoint override) there is no SAM stack to own the table.
+    let local = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if local {
+        let client = aws_sdk_dynamodb::Client::new(&aws);
+        if let Err(error) = create_table_if_missing(&client, &config.table_name).await {
+            eprintln!("the local table could not be created: {error}");
+            std::process::exit(1)
+        }
+    }
     let store = bootstrap::dynamodb_store(&aws, &config);
     let secrets = bootstrap::secret_store(&aws, &config);
     let now = SystemTime::now()
