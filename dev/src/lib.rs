@@ -1,2 +1,3 @@
+mod background;
 pub mod simulator;
 pub mod stack;

@@ -8,11 +8,13 @@
 //!   limits of the Bearer routes.
 //! - [`graph`]: the Graph API client; [`sending`]: the one send path (API and responder).
 //! - [`connecting`]: adding a business's connection (store items and secrets).
+//! - [`bootstrap`]: the composition root of every Lambda main; [`clock`]: unix seconds.
 
 pub mod access;
 pub mod adapters;
 pub mod api;
 pub mod bootstrap;
+pub mod clock;
 pub mod config;
 pub mod connecting;
 pub mod domain;

@@ -2,12 +2,11 @@
 //! `INTAJ_TEST_DYNAMODB_ENDPOINT` (skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
 
 mod conformance;
+mod local_service;
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType, TimeToLiveStatus};
 use intaj_shared::adapters::DynamoDbStore;
 use intaj_shared::adapters::dynamodb::{create_table_if_missing, table_definition};
@@ -17,19 +16,7 @@ const ENDPOINT: &str = "INTAJ_TEST_DYNAMODB_ENDPOINT";
 
 /// A client for DynamoDB Local, or `None` (with a notice) when the endpoint is not configured.
 async fn client() -> Option<Client> {
-    let Some(endpoint) = std::env::var(ENDPOINT).ok().filter(|v| !v.is_empty()) else {
-        if std::env::var("INTAJ_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("{ENDPOINT} is not set but INTAJ_TEST_REQUIRE_SERVICES=1");
-        }
-        eprintln!("skipped: set {ENDPOINT} (DynamoDB Local) to run the DynamoDB store tests");
-        return None;
-    };
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "intaj-tests"))
-        .load()
-        .await;
+    let config = local_service::sdk_config(ENDPOINT, "DynamoDB Local").await?;
     Some(Client::new(&config))
 }
 

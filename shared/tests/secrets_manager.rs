@@ -1,31 +1,19 @@
 //! The Secrets Manager adapter on moto at `INTAJ_TEST_SECRETS_ENDPOINT` (skipped when unset,
 //! unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
 
+mod local_service;
+
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::Credentials;
 use intaj_shared::adapters::{CachedSecrets, SecretsManager};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore, SecretsError};
 
 const ENDPOINT: &str = "INTAJ_TEST_SECRETS_ENDPOINT";
 
 async fn client() -> Option<Client> {
-    let Some(endpoint) = std::env::var(ENDPOINT).ok().filter(|v| !v.is_empty()) else {
-        if std::env::var("INTAJ_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("{ENDPOINT} is not set but INTAJ_TEST_REQUIRE_SERVICES=1");
-        }
-        eprintln!("skipped: set {ENDPOINT} (moto) to run the Secrets Manager tests");
-        return None;
-    };
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "intaj-tests"))
-        .load()
-        .await;
+    let config = local_service::sdk_config(ENDPOINT, "moto").await?;
     Some(Client::new(&config))
 }
 
@@ -169,16 +157,15 @@ async fn malformed_json_is_malformed_and_the_error_shows_no_value() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_unavailable() {
-    let Some(_) = client().await else { return };
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+    let Some(local) = local_service::sdk_config(ENDPOINT, "moto").await else {
+        return;
+    };
+    let config = aws_sdk_secretsmanager::config::Builder::from(&local)
         // Port 9 (discard) on loopback: nothing listens there.
         .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(Credentials::new("test", "test", None, None, "intaj-tests"))
         .retry_config(aws_config::retry::RetryConfig::disabled())
-        .load()
-        .await;
-    let store = SecretsManager::new(Client::new(&config), prefix());
+        .build();
+    let store = SecretsManager::new(Client::from_conf(config), prefix());
     let err = store
         .put_bot_secrets("unreachable", &secrets("EAA-secret-token"))
         .await

@@ -8,10 +8,9 @@
 //! absent, and then printed once) and `RATE_LIMIT_PER_SECOND` (default 80). With an endpoint
 //! override (`AWS_ENDPOINT_URL_DYNAMODB`, i.e. DynamoDB Local) it creates the table if missing.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::bootstrap;
+use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::{
     DEFAULT_RATE_LIMIT_PER_SECOND, NewConnection, connect, generate_api_key,
 };
@@ -38,11 +37,7 @@ async fn main() {
     }
     let store = bootstrap::dynamodb_store(&aws, &config);
     let secrets = bootstrap::secret_store(&aws, &config);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
-    if let Err(error) = connect(store.as_ref(), secrets.as_ref(), &new, now).await {
+    if let Err(error) = connect(store.as_ref(), secrets.as_ref(), &new, unix_now()).await {
         eprintln!("the connection was not added: {error}");
         std::process::exit(1)
     }

@@ -107,8 +107,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::background::BackgroundServer;
 
 pub use config::{
     FailNext, FailureDelivery, FaultConfig, PairRateLimit, RecipientFailure, SimulatedNumber,
@@ -204,8 +204,7 @@ pub struct RunningSimulator {
     base_url: String,
     local_addr: SocketAddr,
     handle: SimulatorHandle,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    server: Option<BackgroundServer>,
 }
 
 impl RunningSimulator {
@@ -226,14 +225,14 @@ impl RunningSimulator {
     pub async fn shutdown(mut self) {
         self.stop_signals();
         if let Some(server) = self.server.take() {
-            let _ = server.await;
+            server.stop().await;
         }
     }
 
     fn stop_signals(&mut self) {
         self.handle.state.shutdown.send_replace(true);
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(server) = self.server.as_mut() {
+            server.signal_stop();
         }
     }
 }
@@ -266,25 +265,12 @@ pub fn serve(
     if handle.base_url().is_none() {
         handle.set_base_url(base_url.clone());
     }
-    let (stop, stopped) = oneshot::channel::<()>();
-    let router = simulator.router();
-    let server = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(%error, "the Cloud API simulator stopped");
-        }
-    });
+    let server = BackgroundServer::spawn(listener, simulator.router(), "Cloud API simulator");
     tracing::info!(%base_url, "Cloud API simulator listening");
     Ok(RunningSimulator {
         base_url,
         local_addr,
         handle,
-        stop: Some(stop),
         server: Some(server),
     })
 }

@@ -24,9 +24,8 @@ use intaj_shared::graph::{GraphClient, GraphConfig};
 use intaj_shared::ports::{Secret, SecretStore, Store, StoreError};
 use intaj_webhook::WebhookDeps;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
+use crate::background::BackgroundServer;
 use crate::simulator::{self, RunningSimulator, SimulatedNumber, SimulatorConfig, SimulatorError};
 pub use settings::StackSettings;
 
@@ -64,8 +63,7 @@ pub struct RunningStack {
     pub secrets: Arc<dyn SecretStore>,
     /// The Graph API client the send routes use.
     pub graph: GraphClient,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    server: Option<BackgroundServer>,
 }
 
 impl RunningStack {
@@ -78,11 +76,8 @@ impl RunningStack {
 
     /// Stops accepting requests, finishes the ones under way, stops the simulator.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
         if let Some(server) = self.server.take() {
-            let _ = server.await;
+            server.stop().await;
         }
         if let Some(simulator) = self.simulator.take() {
             simulator.shutdown().await;
@@ -144,18 +139,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         },
     };
     let router = router(services);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(%error, "local stack server stopped");
-        }
-    });
+    let server = BackgroundServer::spawn(listener, router, "local stack");
     tracing::info!(%base_url, whatsapp_api_base, "local stack serving");
     Ok(RunningStack {
         settings,
@@ -166,7 +150,6 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         store,
         secrets,
         graph,
-        stop: Some(stop),
         server: Some(server),
     })
 }
@@ -246,10 +229,7 @@ async fn create_demo_connection(
     store: &dyn Store,
     secrets: &dyn SecretStore,
 ) -> Result<(), StackError> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = intaj_shared::clock::unix_now();
     let demo = NewConnection {
         bot_id: settings.bot_id.clone(),
         business_account_id: settings.waba_id.clone(),

@@ -1,11 +1,11 @@
 //! HTTP in and out: API key, rate limit headers on every answer, then the route.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{Method, StatusCode, header};
 use intaj_shared::access::{self, Caller};
 use intaj_shared::api::{ApiError, json};
+use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{SecretStore, Store};
 use intaj_shared::sending::request::SendRequest;
@@ -162,11 +162,4 @@ fn method_not_allowed(allowed: &'static str) -> ApiError {
         "method_not_allowed",
         format!("this route accepts {allowed} only"),
     )
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }

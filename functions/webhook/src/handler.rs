@@ -1,10 +1,11 @@
 //! HTTP in and out for `/webhook/whatsapp/{botId}`.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderValue, Method, StatusCode, header};
 use intaj_shared::api::{ApiError, json};
+use intaj_shared::clock::unix_now;
+use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::ports::{BotSecrets, SecretStore, Store};
 use intaj_shared::whatsapp::signature::{self, SIGNATURE_HEADER};
 use intaj_shared::whatsapp::verification::{self, Handshake, VerificationError};
@@ -197,12 +198,7 @@ fn bot_id(request: &Request) -> Option<String> {
         let rest = request.uri().path().strip_prefix(PATH_PREFIX)?;
         Some(rest.trim_end_matches('/').to_owned())
     })?;
-    let valid = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    valid.then_some(id)
+    is_valid_bot_id(&id).then_some(id)
 }
 
 fn query_param(request: &Request, name: &str) -> Option<String> {
@@ -216,11 +212,4 @@ fn query_param(request: &Request, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, v)| v.into_owned())
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }

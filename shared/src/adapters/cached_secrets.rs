@@ -148,13 +148,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn reads_once_per_ttl_and_refresh_bypasses_the_cache() {
-        let cache = CachedSecrets::new(
-            CountingReads {
-                inner: MemorySecrets::new(),
-                reads: AtomicUsize::new(0),
-            },
-            Duration::from_secs(300),
-        );
+        let cache = counting_cache();
         cache.put_bot_secrets("demo", &secrets("t1")).await.unwrap();
         for _ in 0..3 {
             let got = cache.bot_secrets("demo").await.unwrap().unwrap();

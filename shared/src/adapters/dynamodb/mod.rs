@@ -96,7 +96,7 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 use futures::{StreamExt, TryStreamExt};
 
@@ -166,17 +166,7 @@ impl DynamoDbStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(unavailable("UpdateItem", err)),
-        }
+        condition_held("UpdateItem", result)
     }
 
     /// A PutItem that only creates: `Ok(false)` when an item with that key exists.
@@ -189,17 +179,7 @@ impl DynamoDbStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(unavailable("PutItem", err)),
-        }
+        condition_held("PutItem", result)
     }
 
     /// A conditional DeleteItem: `Ok(false)` when the condition did not hold (e.g. nothing to
@@ -221,17 +201,7 @@ impl DynamoDbStore {
             .set_expression_attribute_values(Some(values).filter(|v| !v.is_empty()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(unavailable("DeleteItem", err)),
-        }
+        condition_held("DeleteItem", result)
     }
 
     /// Unconditional puts and deletes in BatchWriteItem requests (25 each, a few at a time),
@@ -293,6 +263,22 @@ impl DynamoDbStore {
 
 fn build_error(err: BuildError) -> StoreError {
     StoreError::Unavailable(format!("DynamoDB request could not be built: {err}"))
+}
+
+/// A conditional write's outcome: `Ok(false)` when its condition did not hold.
+fn condition_held<O, E, R>(
+    operation: &str,
+    result: Result<O, SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(err) => Err(unavailable(operation, err)),
+    }
 }
 
 /// An SDK failure as a 5xx-worthy store error.
