@@ -821,17 +821,18 @@ async fn an_expired_window_refuses_free_form_until_the_customer_writes_again() {
 
 #[tokio::test]
 async fn synced_templates_are_checked_before_meta_is_called() {
-    use intaj_shared::domain::MessageTemplate;
+    use intaj_shared::domain::{MessageTemplate, TemplateSync};
     let s = Stack::start().await;
     let template = |name: &str, status: &str| MessageTemplate {
-        name: name.into(),
-        language: "en".into(),
-        status: status.into(),
-        category: "UTILITY".into(),
         parameter_format: Some("POSITIONAL".into()),
-        components: json!([{"type": "BODY", "text": "Hi {{1}}, your order {{2}} is {{3}}."}])
-            .to_string(),
-        id: format!("id-{name}"),
+        ..MessageTemplate::new(
+            format!("id-{name}"),
+            name,
+            "en",
+            status,
+            "UTILITY",
+            json!([{"type": "BODY", "text": "Hi {{1}}, your order {{2}} is {{3}}."}]).to_string(),
+        )
     };
     let synced = [
         template("order_update", "APPROVED"),
@@ -839,7 +840,14 @@ async fn synced_templates_are_checked_before_meta_is_called() {
     ];
     s.stack
         .store
-        .replace_templates("demo", &synced, 1)
+        .replace_templates(
+            "demo",
+            &TemplateSync {
+                templates: synced.to_vec(),
+                synced_at: 1,
+                template_limit: None,
+            },
+        )
         .await
         .unwrap();
     let body = |name: &str, params: usize| {

@@ -8,7 +8,8 @@ use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
     MessageRecord, MessageStatus, MessageTemplate, OutboundRecord, RawEvent, RawEventKind,
-    StatusEvent, StoredResponse, TemplateSet, TemplateSyncCounts,
+    StatusEvent, StoredResponse, TemplateChange, TemplateKey, TemplatePage, TemplateQuery,
+    TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState,
 };
 use intaj_shared::ports::{
     ApiKeyStore, BotSecrets, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore,
@@ -647,28 +648,31 @@ impl TemplateStore for BrokenStore {
     async fn replace_templates(
         &self,
         _: &str,
-        _: &[MessageTemplate],
-        _: i64,
+        _: &TemplateSync,
     ) -> Result<TemplateSyncCounts, StoreError> {
         Err(outage())
     }
-    async fn templates(&self, b: &str) -> Result<TemplateSet, StoreError> {
-        self.0.templates(b).await
+    async fn templates(&self, _: &str) -> Result<TemplateSet, StoreError> {
+        Err(outage())
+    }
+    async fn template_page(&self, _: &str, _: &TemplateQuery) -> Result<TemplatePage, StoreError> {
+        Err(outage())
     }
     async fn template(
         &self,
-        b: &str,
-        n: &str,
-        l: &str,
+        _: &str,
+        _: &TemplateKey,
     ) -> Result<Option<MessageTemplate>, StoreError> {
-        self.0.template(b, n, l).await
+        Err(outage())
     }
-    async fn set_template_status(
+    async fn template_sync_state(&self, _: &str) -> Result<TemplateSyncState, StoreError> {
+        Err(outage())
+    }
+    async fn update_template(
         &self,
         _: &str,
-        _: &str,
-        _: &str,
-        _: &str,
+        _: &TemplateRef,
+        _: &TemplateChange,
     ) -> Result<bool, StoreError> {
         Err(outage())
     }

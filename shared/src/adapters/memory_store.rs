@@ -1,6 +1,7 @@
 //! In-memory [`Store`](crate::ports::Store) for the local stack and fast tests.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -8,7 +9,9 @@ use async_trait::async_trait;
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
     IdempotencyRecord, InboundMessage, MessageRecord, MessageStatus, MessageTemplate,
-    OutboundRecord, RawEvent, StatusEvent, StoredResponse, TemplateSet, TemplateSyncCounts,
+    OutboundRecord, RawEvent, StatusEvent, StoredResponse, TemplateChange, TemplateKey,
+    TemplatePage, TemplateQuery, TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts,
+    TemplateSyncState, diff_templates,
 };
 use crate::ports::{
     ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, StoreError,
@@ -61,9 +64,10 @@ struct MessageHead {
     content: String,
 }
 
+#[derive(Default)]
 struct SyncedTemplates {
-    by_name_and_language: BTreeMap<(String, String), MessageTemplate>,
-    synced_at: i64,
+    by_key: BTreeMap<TemplateKey, MessageTemplate>,
+    state: TemplateSyncState,
 }
 
 impl MemoryStore {
@@ -416,68 +420,119 @@ impl TemplateStore for MemoryStore {
     async fn replace_templates(
         &self,
         bot_id: &str,
-        templates: &[MessageTemplate],
-        synced_at: i64,
+        sync: &TemplateSync,
     ) -> Result<TemplateSyncCounts, StoreError> {
-        let by_name_and_language: BTreeMap<_, _> = templates
+        let by_key: BTreeMap<_, _> = sync
+            .templates
             .iter()
-            .map(|t| ((t.name.clone(), t.language.clone()), t.clone()))
+            .map(|t| (t.key(), t.clone()))
             .collect();
         let mut state = self.lock();
         let old: Vec<_> = state
             .templates
             .get(bot_id)
-            .map(|set| set.by_name_and_language.values().cloned().collect())
+            .map(|set| set.by_key.values().cloned().collect())
             .unwrap_or_default();
-        let new: Vec<_> = by_name_and_language.values().cloned().collect();
+        let new: Vec<_> = by_key.values().cloned().collect();
+        let (_, counts) = diff_templates(&old, &new);
         state.templates.insert(
             bot_id.to_owned(),
             SyncedTemplates {
-                by_name_and_language,
-                synced_at,
+                by_key,
+                state: TemplateSyncState {
+                    synced_at: Some(sync.synced_at),
+                    template_limit: sync.template_limit,
+                },
             },
         );
-        Ok(TemplateSyncCounts::between(&old, &new))
+        Ok(counts)
     }
 
     async fn templates(&self, bot_id: &str) -> Result<TemplateSet, StoreError> {
         Ok(match self.lock().templates.get(bot_id) {
             Some(set) => TemplateSet {
-                templates: set.by_name_and_language.values().cloned().collect(),
-                synced_at: Some(set.synced_at),
+                templates: set.by_key.values().cloned().collect(),
+                state: set.state,
             },
             None => TemplateSet::default(),
+        })
+    }
+
+    async fn template_page(
+        &self,
+        bot_id: &str,
+        query: &TemplateQuery,
+    ) -> Result<TemplatePage, StoreError> {
+        let state = self.lock();
+        let Some(set) = state.templates.get(bot_id) else {
+            return Ok(TemplatePage::default());
+        };
+        let start = match &query.after {
+            Some(after) => Bound::Excluded(after.clone()),
+            None => Bound::Unbounded,
+        };
+        let mut matching = set
+            .by_key
+            .range((start, Bound::Unbounded))
+            .map(|(_, template)| template)
+            .filter(|template| query.matches(template));
+        let templates: Vec<MessageTemplate> = matching
+            .by_ref()
+            .take(query.limit.max(1))
+            .cloned()
+            .collect();
+        let next = match matching.next() {
+            Some(_) => templates.last().map(MessageTemplate::key),
+            None => None,
+        };
+        Ok(TemplatePage {
+            templates,
+            next,
+            state: set.state,
         })
     }
 
     async fn template(
         &self,
         bot_id: &str,
-        name: &str,
-        language: &str,
+        key: &TemplateKey,
     ) -> Result<Option<MessageTemplate>, StoreError> {
-        Ok(self.lock().templates.get(bot_id).and_then(|set| {
-            set.by_name_and_language
-                .get(&(name.to_owned(), language.to_owned()))
-                .cloned()
-        }))
+        Ok(self
+            .lock()
+            .templates
+            .get(bot_id)
+            .and_then(|set| set.by_key.get(key).cloned()))
     }
 
-    async fn set_template_status(
+    async fn template_sync_state(&self, bot_id: &str) -> Result<TemplateSyncState, StoreError> {
+        Ok(self
+            .lock()
+            .templates
+            .get(bot_id)
+            .map(|set| set.state)
+            .unwrap_or_default())
+    }
+
+    async fn update_template(
         &self,
         bot_id: &str,
-        name: &str,
-        language: &str,
-        status: &str,
+        target: &TemplateRef,
+        change: &TemplateChange,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock();
-        let template = state.templates.get_mut(bot_id).and_then(|set| {
-            set.by_name_and_language
-                .get_mut(&(name.to_owned(), language.to_owned()))
+        let Some(set) = state.templates.get_mut(bot_id) else {
+            return Ok(false);
+        };
+        let by_id = target.id.as_deref().and_then(|id| {
+            set.by_key
+                .values()
+                .find(|template| template.id == id)
+                .map(MessageTemplate::key)
         });
-        Ok(match template {
+        let key = by_id.unwrap_or_else(|| target.key.clone());
+        Ok(match set.by_key.get_mut(&key) {
             Some(template) => {
-                status.clone_into(&mut template.status);
+                template.apply(change);
                 true
             }
             None => false,

@@ -17,7 +17,10 @@ pub use message::{
     Direction, InboundMessage, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
 };
 pub use status::{MessageStatus, StatusEvent};
-pub use template::{MessageTemplate, TemplateSet, TemplateSyncCounts};
+pub use template::{
+    MessageTemplate, TemplateChange, TemplateDiff, TemplateKey, TemplatePage, TemplateQuery,
+    TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState, diff_templates,
+};
 pub use window::{ConversationWindow, WINDOW_SECONDS};
 
 /// Result of trying to record something that may have been delivered before.

@@ -3,7 +3,8 @@ use async_trait::async_trait;
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
     MessageRecord, MessageTemplate, OutboundRecord, RawEvent, StatusEvent, StoredResponse,
-    TemplateSet, TemplateSyncCounts,
+    TemplateChange, TemplateKey, TemplatePage, TemplateQuery, TemplateRef, TemplateSet,
+    TemplateSync, TemplateSyncCounts, TemplateSyncState,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -149,35 +150,41 @@ pub trait RateLimitStore: Send + Sync {
     ) -> Result<u64, StoreError>;
 }
 
-/// Message templates, synced from Meta. Readers see either the whole previous sync or the
-/// whole new one, never a mix.
+/// Message templates, synced from Meta. A reader sees either the whole previous sync or the
+/// whole new one, never a mix; of two concurrent syncs of one bot, one whole result stays.
 #[async_trait]
 pub trait TemplateStore: Send + Sync {
-    /// Replaces a bot's templates with `templates` synced at `synced_at`, and says what changed.
-    /// Templates are identified by name and language; of two with the same pair, the last wins.
+    /// Makes a bot's templates those of `sync` and says what changed. Writes only what
+    /// changed: an unchanged re-run writes no template, only the sync time.
     async fn replace_templates(
         &self,
         bot_id: &str,
-        templates: &[MessageTemplate],
-        synced_at: i64,
+        sync: &TemplateSync,
     ) -> Result<TemplateSyncCounts, StoreError>;
     /// A bot's templates, ordered by name then language.
     async fn templates(&self, bot_id: &str) -> Result<TemplateSet, StoreError>;
+    /// One page of a bot's templates (see [`TemplateQuery`]).
+    async fn template_page(
+        &self,
+        bot_id: &str,
+        query: &TemplateQuery,
+    ) -> Result<TemplatePage, StoreError>;
     /// One template of the current set by name and language code (e.g. `en_US`).
     async fn template(
         &self,
         bot_id: &str,
-        name: &str,
-        language: &str,
+        key: &TemplateKey,
     ) -> Result<Option<MessageTemplate>, StoreError>;
-    /// Sets one template's status (from a `message_template_status_update` webhook); returns
-    /// whether the template exists. The next sync overwrites it with Meta's.
-    async fn set_template_status(
+    /// When the bot's templates were last synced, and the account's template limit.
+    async fn template_sync_state(&self, bot_id: &str) -> Result<TemplateSyncState, StoreError>;
+    /// Applies a template webhook's change to the stored template (found by Meta's id, else
+    /// name and language); returns whether there was one. The next sync overwrites it with
+    /// Meta's.
+    async fn update_template(
         &self,
         bot_id: &str,
-        name: &str,
-        language: &str,
-        status: &str,
+        target: &TemplateRef,
+        change: &TemplateChange,
     ) -> Result<bool, StoreError>;
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::api::{ApiError, UpstreamError};
-use crate::domain::{CustomerIds, OutboundRecord};
+use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
 use crate::graph::{GraphClient, GraphFailure, RetryPolicy, retry};
 use crate::ports::{SecretStore, SecretsError, Store, StoreError};
 use crate::sending::request::ValidatedSend;
@@ -170,12 +170,16 @@ async fn check_template(
     // One template read on the hot path; the whole set only to tell "unknown" from "never synced".
     let found = ctx
         .store
-        .template(bot_id, name, language)
+        .template(bot_id, &TemplateKey::new(name, language))
         .await
         .map_err(storage)?;
     let Some(template) = found else {
-        let set = ctx.store.templates(bot_id).await.map_err(storage)?;
-        if set.synced_at.is_none() {
+        let state = ctx
+            .store
+            .template_sync_state(bot_id)
+            .await
+            .map_err(storage)?;
+        if state.synced_at.is_none() {
             // Never synced: nothing to check against yet; Meta will judge.
             return Ok(());
         }

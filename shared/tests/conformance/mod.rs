@@ -11,7 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use intaj_shared::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
     InboundMessage, MessageStatus, MessageTemplate, OutboundRecord, RawEvent, RawEventKind,
-    StatusEvent, StoredResponse, TemplateSyncCounts, WINDOW_SECONDS, api_key_hash,
+    StatusEvent, StoredResponse, TemplateChange, TemplateKey, TemplatePage, TemplateQuery,
+    TemplateRef, TemplateSync, TemplateSyncCounts, TemplateSyncState, WINDOW_SECONDS, api_key_hash,
 };
 use intaj_shared::ports::{Store, StoreError};
 
@@ -50,8 +51,10 @@ macro_rules! conformance_suite {
             outbound_message_is_accepted_then_raised_by_statuses,
             statuses_before_the_outbound_record_are_not_lowered,
             template_sync_counts_changes_and_replaces_the_set,
-            template_status_update_changes_one_template,
+            template_webhook_changes_apply_to_one_template,
+            template_listing_filters_and_pages,
             template_readers_never_see_a_mix,
+            concurrent_template_syncs_leave_one_whole_result,
         );
     };
     (@each $store:expr; $($check:ident),+ $(,)?) => {
@@ -1200,13 +1203,36 @@ pub async fn statuses_before_the_outbound_record_are_not_lowered(store: Arc<dyn 
 
 fn template(name: &str, language: &str, status: &str, body: &str) -> MessageTemplate {
     MessageTemplate {
-        name: name.to_owned(),
-        language: language.to_owned(),
-        status: status.to_owned(),
-        category: "UTILITY".to_owned(),
         parameter_format: Some("POSITIONAL".to_owned()),
-        components: format!(r#"[{{"type":"BODY","text":"{body}"}}]"#),
-        id: format!("id-{name}-{language}"),
+        ..MessageTemplate::new(
+            format!("id-{name}-{language}"),
+            name,
+            language,
+            status,
+            "UTILITY",
+            format!(r#"[{{"type":"BODY","text":"{body}"}}]"#),
+        )
+    }
+}
+
+fn sync(templates: &[MessageTemplate], synced_at: i64) -> TemplateSync {
+    TemplateSync {
+        templates: templates.to_vec(),
+        synced_at,
+        template_limit: None,
+    }
+}
+
+fn key(name: &str, language: &str) -> TemplateKey {
+    TemplateKey::new(name, language)
+}
+
+fn counts(added: usize, updated: usize, removed: usize, unchanged: usize) -> TemplateSyncCounts {
+    TemplateSyncCounts {
+        added,
+        updated,
+        removed,
+        unchanged,
     }
 }
 
@@ -1214,32 +1240,48 @@ pub async fn template_sync_counts_changes_and_replaces_the_set(store: Arc<dyn St
     let bot = ids.bot("a");
     let before = store.templates(&bot).await.unwrap();
     assert!(before.templates.is_empty());
-    assert_eq!(before.synced_at, None, "never synced");
-    assert_eq!(store.template(&bot, "order", "en").await.unwrap(), None);
+    assert_eq!(before.state.synced_at, None, "never synced");
+    assert_eq!(
+        store.template(&bot, &key("order", "en")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.template_sync_state(&bot).await.unwrap(),
+        TemplateSyncState::default()
+    );
 
     let order_en = template("order", "en", "APPROVED", "Order {{1}} ships {{2}}");
     let order_es = template("order", "es", "APPROVED", "Pedido {{1}}");
     let welcome = template("welcome", "en", "PENDING", "Hi");
     let first = vec![welcome.clone(), order_es.clone(), order_en.clone()];
+    let with_limit = TemplateSync {
+        template_limit: Some(250),
+        ..sync(&first, 100)
+    };
     assert_eq!(
-        store.replace_templates(&bot, &first, 100).await.unwrap(),
-        TemplateSyncCounts {
-            added: 3,
-            updated: 0,
-            removed: 0
-        }
+        store.replace_templates(&bot, &with_limit).await.unwrap(),
+        counts(3, 0, 0, 0)
     );
     let set = store.templates(&bot).await.unwrap();
-    assert_eq!(set.synced_at, Some(100));
+    assert_eq!(
+        set.state,
+        TemplateSyncState {
+            synced_at: Some(100),
+            template_limit: Some(250)
+        }
+    );
     assert_eq!(
         set.templates,
         vec![order_en.clone(), order_es.clone(), welcome.clone()],
         "ordered by name, then language"
     );
-    let found = store.template(&bot, "order", "en").await.unwrap();
+    let found = store.template(&bot, &key("order", "en")).await.unwrap();
     assert_eq!(found.as_ref(), Some(&order_en));
     assert_eq!(found.unwrap().body_placeholder_count(), 2);
-    assert_eq!(store.template(&bot, "order", "fr").await.unwrap(), None);
+    assert_eq!(
+        store.template(&bot, &key("order", "fr")).await.unwrap(),
+        None
+    );
 
     // Second sync: one unchanged, one changed, one gone, one new.
     let order_es_paused = MessageTemplate {
@@ -1249,55 +1291,88 @@ pub async fn template_sync_counts_changes_and_replaces_the_set(store: Arc<dyn St
     let shipping = template("shipping", "en", "APPROVED", "Track {{1}}");
     let second = vec![order_en.clone(), order_es_paused.clone(), shipping.clone()];
     assert_eq!(
-        store.replace_templates(&bot, &second, 200).await.unwrap(),
-        TemplateSyncCounts {
-            added: 1,
-            updated: 1,
-            removed: 1
-        }
+        store
+            .replace_templates(&bot, &sync(&second, 200))
+            .await
+            .unwrap(),
+        counts(1, 1, 1, 1)
     );
     let set = store.templates(&bot).await.unwrap();
-    assert_eq!(set.synced_at, Some(200));
+    assert_eq!(set.state.synced_at, Some(200));
     assert_eq!(
         set.templates,
         vec![order_en.clone(), order_es_paused.clone(), shipping.clone()]
     );
-    assert_eq!(store.template(&bot, "welcome", "en").await.unwrap(), None);
     assert_eq!(
-        store.template(&bot, "order", "es").await.unwrap(),
+        store.template(&bot, &key("welcome", "en")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.template(&bot, &key("order", "es")).await.unwrap(),
         Some(order_es_paused)
     );
 
-    // The same set again changes nothing; an empty one removes everything but is a sync.
+    // The same set again changes nothing but the sync time; an empty one removes everything.
     assert_eq!(
-        store.replace_templates(&bot, &second, 300).await.unwrap(),
-        TemplateSyncCounts::default()
+        store
+            .replace_templates(&bot, &sync(&second, 300))
+            .await
+            .unwrap(),
+        counts(0, 0, 0, 3)
     );
     assert_eq!(
-        store.replace_templates(&bot, &[], 400).await.unwrap(),
-        TemplateSyncCounts {
-            added: 0,
-            updated: 0,
-            removed: 3
-        }
+        store.template_sync_state(&bot).await.unwrap().synced_at,
+        Some(300)
+    );
+    assert_eq!(
+        store
+            .replace_templates(&bot, &sync(&[], 400))
+            .await
+            .unwrap(),
+        counts(0, 0, 3, 0)
     );
     let set = store.templates(&bot).await.unwrap();
     assert!(set.templates.is_empty());
-    assert_eq!(set.synced_at, Some(400));
-    assert_eq!(store.template(&bot, "order", "en").await.unwrap(), None);
+    assert_eq!(set.state.synced_at, Some(400));
+    assert_eq!(
+        store.template(&bot, &key("order", "en")).await.unwrap(),
+        None
+    );
+    // And a removed template can come back.
+    assert_eq!(
+        store
+            .replace_templates(&bot, &sync(&first, 500))
+            .await
+            .unwrap(),
+        counts(3, 0, 0, 0)
+    );
+    assert_eq!(store.templates(&bot).await.unwrap().templates.len(), 3);
 
     // Another bot's templates are its own.
     assert_eq!(
-        store.templates(&ids.bot("b")).await.unwrap().synced_at,
+        store
+            .templates(&ids.bot("b"))
+            .await
+            .unwrap()
+            .state
+            .synced_at,
         None
     );
 }
 
-pub async fn template_status_update_changes_one_template(store: Arc<dyn Store>, ids: Ids) {
+pub async fn template_webhook_changes_apply_to_one_template(store: Arc<dyn Store>, ids: Ids) {
     let bot = ids.bot("a");
+    let by_name = |name: &str, language: &str| TemplateRef {
+        id: None,
+        key: key(name, language),
+    };
+    let approve = TemplateChange::Status {
+        status: "APPROVED".to_owned(),
+        reason: None,
+    };
     assert!(
         !store
-            .set_template_status(&bot, "order", "en", "APPROVED")
+            .update_template(&bot, &by_name("order", "en"), &approve)
             .await
             .unwrap(),
         "nothing synced yet"
@@ -1305,19 +1380,19 @@ pub async fn template_status_update_changes_one_template(store: Arc<dyn Store>, 
     let order_en = template("order", "en", "PENDING", "Order {{1}}");
     let order_es = template("order", "es", "PENDING", "Pedido {{1}}");
     store
-        .replace_templates(&bot, &[order_en.clone(), order_es.clone()], 100)
+        .replace_templates(&bot, &sync(&[order_en.clone(), order_es.clone()], 100))
         .await
         .unwrap();
 
     assert!(
         store
-            .set_template_status(&bot, "order", "en", "APPROVED")
+            .update_template(&bot, &by_name("order", "en"), &approve)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .set_template_status(&bot, "order", "fr", "APPROVED")
+            .update_template(&bot, &by_name("order", "fr"), &approve)
             .await
             .unwrap(),
         "unknown language"
@@ -1327,13 +1402,204 @@ pub async fn template_status_update_changes_one_template(store: Arc<dyn Store>, 
         ..order_en.clone()
     };
     assert_eq!(
-        store.template(&bot, "order", "en").await.unwrap(),
+        store.template(&bot, &key("order", "en")).await.unwrap(),
         Some(approved.clone())
     );
+    // Meta's id wins over a name and language that do not match it (`en-US` reads as `en_US`).
+    let pause = TemplateChange::Status {
+        status: "PAUSED".to_owned(),
+        reason: Some("FIRST_PAUSE".to_owned()),
+    };
+    let by_id = TemplateRef {
+        id: Some(order_es.id.clone()),
+        key: key("renamed", "en-US"),
+    };
+    assert!(store.update_template(&bot, &by_id, &pause).await.unwrap());
+    let paused = store
+        .template(&bot, &key("order", "es"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(paused.status, "PAUSED");
+    assert_eq!(paused.status_reason.as_deref(), Some("FIRST_PAUSE"));
+    // An unknown status is kept as it is.
+    let future = TemplateChange::Status {
+        status: "LIMIT_EXCEEDED".to_owned(),
+        reason: None,
+    };
+    assert!(
+        store
+            .update_template(&bot, &by_name("order", "es"), &future)
+            .await
+            .unwrap()
+    );
+    let quality = TemplateChange::Quality {
+        score: "YELLOW".to_owned(),
+    };
+    assert!(
+        store
+            .update_template(&bot, &by_name("order", "es"), &quality)
+            .await
+            .unwrap()
+    );
+    let es = store
+        .template(&bot, &key("order", "es"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(es.status, "LIMIT_EXCEEDED");
+    assert_eq!(es.quality_score.as_deref(), Some("YELLOW"));
+
     let set = store.templates(&bot).await.unwrap();
-    assert_eq!(set.templates, vec![approved, order_es]);
-    assert_eq!(set.synced_at, Some(100), "a status update is not a sync");
-    assert_eq!(store.template(&bot, "order", "fr").await.unwrap(), None);
+    assert_eq!(set.templates, vec![approved, es]);
+    assert_eq!(set.state.synced_at, Some(100), "a webhook is not a sync");
+
+    // The next sync makes the set Meta's again.
+    assert_eq!(
+        store
+            .replace_templates(&bot, &sync(&[order_en.clone(), order_es.clone()], 200))
+            .await
+            .unwrap(),
+        counts(0, 2, 0, 0)
+    );
+    assert_eq!(
+        store.templates(&bot).await.unwrap().templates,
+        vec![order_en, order_es]
+    );
+}
+
+pub async fn template_listing_filters_and_pages(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    assert_eq!(
+        store
+            .template_page(
+                &bot,
+                &TemplateQuery {
+                    limit: 10,
+                    ..TemplateQuery::default()
+                }
+            )
+            .await
+            .unwrap(),
+        TemplatePage::default(),
+        "never synced"
+    );
+    let mut all: Vec<MessageTemplate> = (0..23)
+        .map(|i| {
+            let status = if i % 3 == 0 { "PAUSED" } else { "APPROVED" };
+            template(&format!("t{i:02}"), "en", status, "Hi {{1}}")
+        })
+        .collect();
+    all.push(MessageTemplate {
+        category: "MARKETING".to_owned(),
+        ..template("t05", "es", "APPROVED", "Hola {{1}}")
+    });
+    store
+        .replace_templates(
+            &bot,
+            &TemplateSync {
+                template_limit: Some(6000),
+                ..sync(&all, 100)
+            },
+        )
+        .await
+        .unwrap();
+
+    // Every page in order, with a cursor until the last.
+    let mut query = TemplateQuery {
+        limit: 10,
+        ..TemplateQuery::default()
+    };
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = store.template_page(&bot, &query).await.unwrap();
+        assert_eq!(page.state.synced_at, Some(100));
+        assert_eq!(page.state.template_limit, Some(6000));
+        assert!(page.templates.len() <= 10);
+        seen.extend(page.templates.iter().map(MessageTemplate::key));
+        pages += 1;
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut expected: Vec<TemplateKey> = all.iter().map(MessageTemplate::key).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    // Filters: status, category, language (either spelling), name substring; combined.
+    let page = |query: TemplateQuery| {
+        let store = Arc::clone(&store);
+        let bot = bot.clone();
+        async move {
+            store
+                .template_page(
+                    &bot,
+                    &TemplateQuery {
+                        limit: 100,
+                        ..query
+                    },
+                )
+                .await
+                .unwrap()
+                .templates
+        }
+    };
+    let paused = page(TemplateQuery {
+        status: Some("paused".to_owned()),
+        ..TemplateQuery::default()
+    })
+    .await;
+    assert_eq!(paused.len(), 8);
+    assert!(paused.iter().all(|t| t.status == "PAUSED"));
+    let marketing = page(TemplateQuery {
+        category: Some("MARKETING".to_owned()),
+        ..TemplateQuery::default()
+    })
+    .await;
+    assert_eq!(marketing.len(), 1);
+    assert_eq!(marketing[0].key(), key("t05", "es"));
+    let spanish = page(TemplateQuery {
+        language: Some("es".to_owned()),
+        ..TemplateQuery::default()
+    })
+    .await;
+    assert_eq!(spanish.len(), 1);
+    let named = page(TemplateQuery {
+        name: Some("t1".to_owned()),
+        status: Some("APPROVED".to_owned()),
+        ..TemplateQuery::default()
+    })
+    .await;
+    let names: Vec<&str> = named.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["t10", "t11", "t13", "t14", "t16", "t17", "t19"]);
+    // A filtered listing pages too: exactly the matches, no empty last page.
+    let mut query = TemplateQuery {
+        status: Some("PAUSED".to_owned()),
+        limit: 4,
+        ..TemplateQuery::default()
+    };
+    let first = store.template_page(&bot, &query).await.unwrap();
+    assert_eq!(first.templates.len(), 4);
+    query.after = first.next;
+    let second = store.template_page(&bot, &query).await.unwrap();
+    assert_eq!(second.templates.len(), 4);
+    assert_eq!(second.next, None, "the last match ends the listing");
+
+    // Another bot sees none of them.
+    let other = store
+        .template_page(
+            &ids.bot("b"),
+            &TemplateQuery {
+                limit: 100,
+                ..TemplateQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(other.templates.is_empty());
 }
 
 /// A sync of `count` templates whose ids all name generation `generation`.
@@ -1347,12 +1613,12 @@ fn generation(generation: usize, count: usize) -> Vec<MessageTemplate> {
 }
 
 pub async fn template_readers_never_see_a_mix(store: Arc<dyn Store>, ids: Ids) {
-    // More than one BatchWriteItem (25) per sync, so a sync is several writes.
+    // Enough templates that a sync is many writes.
     const COUNT: usize = 30;
     const SYNCS: usize = 4;
     let bot = ids.bot("a");
     store
-        .replace_templates(&bot, &generation(0, COUNT), 0)
+        .replace_templates(&bot, &sync(&generation(0, COUNT), 0))
         .await
         .unwrap();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -1368,7 +1634,21 @@ pub async fn template_readers_never_see_a_mix(store: Arc<dyn Store>, ids: Ids) {
                         set.templates.iter().map(|t| t.id.clone()).collect();
                     assert_eq!(set.templates.len(), COUNT, "a whole set: {gens:?}");
                     assert_eq!(gens.len(), 1, "one sync only: {gens:?}");
-                    let one = store.template(&bot, "t07", "en").await.unwrap();
+                    let page = store
+                        .template_page(
+                            &bot,
+                            &TemplateQuery {
+                                limit: 100,
+                                ..TemplateQuery::default()
+                            },
+                        )
+                        .await
+                        .unwrap();
+                    let gens: std::collections::BTreeSet<_> =
+                        page.templates.iter().map(|t| t.id.clone()).collect();
+                    assert_eq!(page.templates.len(), COUNT, "a whole listing: {gens:?}");
+                    assert_eq!(gens.len(), 1, "one sync only in a listing: {gens:?}");
+                    let one = store.template(&bot, &key("t07", "en")).await.unwrap();
                     assert!(one.is_some(), "present in every sync");
                     reads += 1;
                 }
@@ -1378,25 +1658,57 @@ pub async fn template_readers_never_see_a_mix(store: Arc<dyn Store>, ids: Ids) {
         .collect();
 
     for g in 1..=SYNCS {
-        let counts = store
-            .replace_templates(&bot, &generation(g, COUNT), g as i64)
+        let synced = store
+            .replace_templates(&bot, &sync(&generation(g, COUNT), g as i64))
             .await
             .unwrap();
-        assert_eq!(
-            counts,
-            TemplateSyncCounts {
-                added: 0,
-                updated: COUNT,
-                removed: 0
-            }
-        );
+        assert_eq!(synced, counts(0, COUNT, 0, 0));
         // And after each step, for the sequential view.
         let set = store.templates(&bot).await.unwrap();
-        assert_eq!(set.synced_at, Some(g as i64));
+        assert_eq!(set.state.synced_at, Some(g as i64));
         assert!(set.templates.iter().all(|t| t.id == format!("gen{g}")));
     }
     done.store(true, std::sync::atomic::Ordering::Release);
     for reader in readers {
         assert!(reader.await.unwrap() > 0);
     }
+}
+
+pub async fn concurrent_template_syncs_leave_one_whole_result(store: Arc<dyn Store>, ids: Ids) {
+    const COUNT: usize = 30;
+    let bot = ids.bot("a");
+    store
+        .replace_templates(&bot, &sync(&generation(0, COUNT), 10))
+        .await
+        .unwrap();
+    // Two syncs of different content race; each must end whole, and the set must be one of them.
+    let racers: Vec<_> = (1..=2)
+        .map(|g| {
+            let (store, bot) = (Arc::clone(&store), bot.clone());
+            tokio::spawn(async move {
+                store
+                    .replace_templates(&bot, &sync(&generation(g, COUNT), 10 + g as i64))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let results = joined(racers).await;
+    for synced in &results {
+        assert_eq!(synced.added + synced.removed, 0);
+        assert_eq!(synced.updated + synced.unchanged, COUNT);
+    }
+    let set = store.templates(&bot).await.unwrap();
+    assert_eq!(set.templates.len(), COUNT);
+    let gens: std::collections::BTreeSet<_> = set.templates.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(gens.len(), 1, "one whole result: {gens:?}");
+    // The next sync of the winner's content changes nothing.
+    let winner: usize = gens.first().unwrap()[3..].parse().unwrap();
+    assert_eq!(
+        store
+            .replace_templates(&bot, &sync(&generation(winner, COUNT), 20))
+            .await
+            .unwrap(),
+        counts(0, 0, 0, COUNT)
+    );
 }

@@ -10,7 +10,7 @@ use super::keys::{self, Key};
 use crate::domain::{
     ApiKey, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyRecord,
     InboundMessage, MessageRecord, MessageStatus, MessageTemplate, OutboundRecord, RawEvent,
-    RawEventKind, StatusEvent, StoredResponse,
+    RawEventKind, StatusEvent, StoredResponse, TemplateKey, TemplateSyncState,
 };
 use crate::ports::StoreError;
 
@@ -35,7 +35,6 @@ pub(super) const IN_PROGRESS_UNTIL: &str = "inProgressUntil";
 pub(super) const REQUESTS: &str = "requests";
 pub(super) const VERSION: &str = "version";
 pub(super) const NEXT_VERSION: &str = "nextVersion";
-pub(super) const CLEAN_BELOW: &str = "cleanBelow";
 pub(super) const SYNCED_AT: &str = "syncedAt";
 
 /// `status` of an idempotency record whose request is being handled.
@@ -661,51 +660,77 @@ impl ItemReader<'_> {
 
 // --- templates ---------------------------------------------------------------------------------
 
-/// One template of one synced version of a bot's set.
-pub(super) struct TemplateItem<'a> {
-    pub bot_id: &'a str,
-    pub version: i64,
-    pub template: &'a MessageTemplate,
+/// `pending` of a template a sync removes: it is deleted once the sync is committed.
+pub(super) const REMOVED: &str = "REMOVED";
+
+/// A template as JSON text, the form `template` and `pending` hold.
+pub(super) fn template_json(template: &MessageTemplate) -> String {
+    serde_json::to_string(template).unwrap_or_default()
 }
 
-impl From<TemplateItem<'_>> for Attrs {
-    fn from(
-        TemplateItem {
-            bot_id,
-            version,
-            template: t,
-        }: TemplateItem<'_>,
-    ) -> Self {
-        ItemBuilder::new(
-            Key::template(bot_id, version, &t.name, &t.language),
-            "template",
-        )
-        .s(BOT_ID, bot_id)
-        .n(VERSION, version)
-        .s("name", &t.name)
-        .s("language", &t.language)
-        .s(STATUS, &t.status)
-        .s("category", &t.category)
-        .opt_s("parameterFormat", t.parameter_format.as_deref())
-        .s("components", &t.components)
-        .s("templateId", &t.id)
-        .build()
+fn parse_template(
+    r: &ItemReader<'_>,
+    name: &str,
+    json: &str,
+) -> Result<MessageTemplate, StoreError> {
+    serde_json::from_str(json).map_err(|e| r.corrupt(name, &format!("is not a template: {e}")))
+}
+
+/// One template item as read: what readers saw before the last committed sync (`template`),
+/// and what a sync wrote for its version (`pending`, a template or [`REMOVED`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct TemplateRecord {
+    pub key: TemplateKey,
+    pub template_id: Option<String>,
+    pub template: Option<MessageTemplate>,
+    pub pending: Option<Pending>,
+    pub pending_version: Option<i64>,
+    /// Raised by every write; each writer's condition names the one it read.
+    pub rev: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Pending {
+    Template(Box<MessageTemplate>),
+    Removed,
+}
+
+impl TemplateRecord {
+    /// What a reader of the committed `version` sees.
+    pub fn visible(&self, version: Option<i64>) -> Option<&MessageTemplate> {
+        match (&self.pending, self.pending_version) {
+            (Some(pending), Some(v)) if Some(v) == version => match pending {
+                Pending::Template(template) => Some(template.as_ref()),
+                Pending::Removed => None,
+            },
+            _ => self.template.as_ref(),
+        }
     }
 }
 
-impl TryFrom<&Attrs> for MessageTemplate {
+impl TryFrom<&Attrs> for TemplateRecord {
     type Error = StoreError;
 
     fn try_from(item: &Attrs) -> Result<Self, StoreError> {
         let r = ItemReader::new(item);
+        let template = r
+            .opt_s("template")?
+            .map(|json| parse_template(&r, "template", json))
+            .transpose()?;
+        let pending = match r.opt_s("pending")? {
+            None => None,
+            Some(REMOVED) => Some(Pending::Removed),
+            Some(json) => Some(Pending::Template(Box::new(parse_template(
+                &r, "pending", json,
+            )?))),
+        };
         Ok(Self {
-            name: r.s("name")?.to_owned(),
-            language: r.s("language")?.to_owned(),
-            status: r.s(STATUS)?.to_owned(),
-            category: r.s("category")?.to_owned(),
-            parameter_format: r.opt_s("parameterFormat")?.map(str::to_owned),
-            components: r.s("components")?.to_owned(),
-            id: r.s("templateId")?.to_owned(),
+            key: TemplateKey::new(r.s("name")?, r.s("language")?),
+            template_id: r.opt_s("templateId")?.map(str::to_owned),
+            template,
+            pending,
+            pending_version: r.opt_n("pendingVersion")?,
+            rev: r.n("rev")?,
         })
     }
 }
@@ -713,11 +738,12 @@ impl TryFrom<&Attrs> for MessageTemplate {
 /// The pointer item of a bot's templates, as read.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct TemplatePointer {
-    /// The version readers use; `None` before the first sync.
+    /// The committed sync version readers use; `None` before the first sync.
     pub version: Option<i64>,
     pub synced_at: Option<i64>,
-    /// Every version below this one has been deleted.
-    pub clean_below: Option<i64>,
+    pub template_limit: Option<u64>,
+    /// Unix seconds until which a sync holds the right to write (see `templates.rs`).
+    pub lease_until: Option<i64>,
 }
 
 impl TryFrom<&Attrs> for TemplatePointer {
@@ -728,8 +754,18 @@ impl TryFrom<&Attrs> for TemplatePointer {
         Ok(Self {
             version: r.opt_n(VERSION)?,
             synced_at: r.opt_n(SYNCED_AT)?,
-            clean_below: r.opt_n(CLEAN_BELOW)?,
+            template_limit: r.opt_unsigned("templateLimit")?,
+            lease_until: r.opt_n("leaseUntil")?,
         })
+    }
+}
+
+impl TemplatePointer {
+    pub fn state(&self) -> TemplateSyncState {
+        TemplateSyncState {
+            synced_at: self.synced_at,
+            template_limit: self.template_limit,
+        }
     }
 }
 
@@ -971,23 +1007,34 @@ mod tests {
     }
 
     #[test]
-    fn template_round_trips_under_its_version() {
-        let template = MessageTemplate {
-            name: "order_update".into(),
-            language: "en_US".into(),
-            status: "APPROVED".into(),
-            category: "UTILITY".into(),
-            parameter_format: Some("POSITIONAL".into()),
-            components: "[]".into(),
-            id: "123".into(),
+    fn template_record_shows_pending_only_to_its_committed_version() {
+        let old = MessageTemplate::new("1", "order_update", "en_US", "APPROVED", "UTILITY", "[]");
+        let new = MessageTemplate {
+            status: "PAUSED".into(),
+            ..old.clone()
         };
-        let item = Attrs::from(TemplateItem {
-            bot_id: "b1",
-            version: 4,
-            template: &template,
-        });
-        assert_eq!(item["pk"], s("BOT#b1#TPL#4"));
-        assert_eq!(MessageTemplate::try_from(&item).unwrap(), template);
+        let item = HashMap::from([
+            ("name".to_owned(), s("order_update")),
+            ("language".to_owned(), s("en_US")),
+            ("template".to_owned(), s(template_json(&old))),
+            ("pending".to_owned(), s(template_json(&new))),
+            ("pendingVersion".to_owned(), n(4)),
+            ("rev".to_owned(), n(2)),
+        ]);
+        let record = TemplateRecord::try_from(&item).unwrap();
+        assert_eq!(record.visible(Some(3)), Some(&old));
+        assert_eq!(record.visible(Some(4)), Some(&new));
+        let mut removed = item.clone();
+        removed.insert("pending".to_owned(), s(REMOVED));
+        assert_eq!(
+            TemplateRecord::try_from(&removed).unwrap().visible(Some(4)),
+            None
+        );
+        removed.insert("template".to_owned(), s("{"));
+        assert!(matches!(
+            TemplateRecord::try_from(&removed),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]

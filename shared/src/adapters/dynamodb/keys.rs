@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::TemplateKey;
+
 pub(super) const PK: &str = "pk";
 pub(super) const SK: &str = "sk";
 pub(super) const GSI1: &str = "gsi1";
@@ -29,7 +31,9 @@ pub(super) const API_KEY_SK: &str = "APIKEY";
 pub(super) const BOT_API_KEY_SK_PREFIX: &str = "APIKEY#";
 pub(super) const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 pub(super) const RATE_SK: &str = "RATE";
-pub(super) const TEMPLATE_SET_SK: &str = "TEMPLATESET";
+/// Not the earlier layout's `TEMPLATESET`: a table that still holds that pointer reads as never
+/// synced until the first sync, so sends go to Meta unchecked meanwhile.
+pub(super) const TEMPLATES_SK: &str = "TEMPLATES";
 const TEMPLATE_SK_PREFIX: &str = "TEMPLATE#";
 
 /// The primary key of one item.
@@ -105,15 +109,15 @@ impl Key {
         Self::new(format!("RATE#{key_hash}#{window_start}"), RATE_SK)
     }
 
-    /// The pointer to a bot's current template version.
+    /// The pointer to a bot's committed template sync, and the sync lease.
     pub fn template_set(bot_id: &str) -> Self {
-        Self::new(bot_partition(bot_id), TEMPLATE_SET_SK)
+        Self::new(bot_partition(bot_id), TEMPLATES_SK)
     }
 
-    pub fn template(bot_id: &str, version: i64, name: &str, language: &str) -> Self {
+    pub fn template(bot_id: &str, key: &TemplateKey) -> Self {
         Self::new(
-            template_partition(bot_id, version),
-            format!("{TEMPLATE_SK_PREFIX}{name}#{language}"),
+            template_partition(bot_id),
+            format!("{TEMPLATE_SK_PREFIX}{}#{}", key.name, key.language),
         )
     }
 
@@ -144,9 +148,9 @@ pub(super) fn raw_partition(bot_id: &str) -> String {
     format!("BOT#{bot_id}#RAW")
 }
 
-/// Holds one synced version of a bot's templates, so one Query reads the whole set.
-pub(super) fn template_partition(bot_id: &str, version: i64) -> String {
-    format!("BOT#{bot_id}#TPL#{version}")
+/// Holds a bot's templates, ordered by name then language, so one Query reads them all.
+pub(super) fn template_partition(bot_id: &str) -> String {
+    format!("BOT#{bot_id}#TPL")
 }
 
 #[cfg(test)]
@@ -193,11 +197,11 @@ mod tests {
         );
         assert_eq!(
             Key::template_set("b1"),
-            Key::new("BOT#b1".into(), "TEMPLATESET")
+            Key::new("BOT#b1".into(), "TEMPLATES")
         );
         assert_eq!(
-            Key::template("b1", 7, "order_update", "en_US"),
-            Key::new("BOT#b1#TPL#7".into(), "TEMPLATE#order_update#en_US")
+            Key::template("b1", &TemplateKey::new("order_update", "en_US")),
+            Key::new("BOT#b1#TPL".into(), "TEMPLATE#order_update#en_US")
         );
     }
 }
