@@ -567,4 +567,30 @@ mod tests {
         );
         assert!(serde_json::from_value::<SettingsPatch>(json!({"bogus": 1})).is_err());
     }
+
+    #[test]
+    fn template_settings_are_patched() {
+        let settings =
+            patched(json!({"templateDelayMs": 120, "messageTemplateLimit": 6000})).unwrap();
+        assert_eq!(settings.template_delay, Duration::from_millis(120));
+        assert_eq!(settings.message_template_limit, 6000);
+        assert_eq!(
+            patched(json!({})).unwrap().message_template_limit,
+            templates::DEFAULT_MESSAGE_TEMPLATE_LIMIT
+        );
+    }
+
+    #[test]
+    fn a_status_change_reads_language_status_and_other_info() {
+        let input: StatusInput = serde_json::from_value(json!({
+            "language": "en", "status": "PAUSED",
+            "otherInfo": {"title": "FIRST_PAUSE", "description": "Low quality."}
+        }))
+        .unwrap();
+        assert_eq!(input.language, "en");
+        assert_eq!(
+            input.update,
+            TemplateStatusUpdate::new("PAUSED").with_other_info("FIRST_PAUSE", "Low quality.")
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Media: `POST /{version}/{phoneNumberId}/media` (multipart upload), `GET /{version}/{mediaId}`
 //! (its URL and metadata), `DELETE /{version}/{mediaId}`, and the download behind the URL,
-//! `GET /_sim/media/{mediaId}` (Bearer, like Meta's lookaside URLs).
+//! `GET /_sim/media/{mediaId}` (Bearer, like Meta's lookaside URLs). `GET /{version}/{id}` also
+//! answers phone number ids and message template ids, since Graph serves every object there.
 
 use axum::Json;
 use axum::extract::{
