@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use intaj_dev::simulator::{
     FaultConfig, InboundMessage, RecipientFailure, RunningSimulator, SimulatedNumber, Simulator,
-    SimulatorConfig, SimulatorSettings, start,
+    SimulatorConfig, SimulatorSettings, TemplateStatusUpdate, start,
 };
 use intaj_shared::whatsapp::signature::{SIGNATURE_HEADER, verify};
 use intaj_shared::whatsapp::webhook::{Message, MessageContent, MessagesValue, WebhookPayload};
@@ -960,4 +960,465 @@ async fn the_router_can_be_served_by_hand() {
         (status, meta_error(&answer)),
         (StatusCode::BAD_REQUEST, 2500)
     );
+}
+
+impl Client {
+    async fn post_sim(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.http.post(format!("{}{path}", self.base)).json(body);
+        read(response.send().await.unwrap()).await
+    }
+}
+
+fn template_message(name: &str, language: &str, components: Value) -> Value {
+    json!({"messaging_product": "whatsapp", "to": "15551234567", "type": "template",
+           "template": {"name": name, "language": {"code": language}, "components": components}})
+}
+
+#[tokio::test]
+async fn generated_templates_page_with_summary_large_limits_and_stale_cursors() {
+    let simulator = simulator(None).await;
+    let client = Client::of(&simulator);
+    let (status, answer) = client
+        .post_sim(
+            &format!("/_sim/templates/{WABA_ID}/generate"),
+            &json!({"count": 60}),
+        )
+        .await;
+    assert_eq!((status, &answer["templates"]), (StatusCode::OK, &json!(60)));
+
+    let list = format!("{}/{VERSION}/{WABA_ID}/message_templates", client.base);
+    let mut url = format!(
+        "{list}?limit=25&summary=total_count,message_template_count,message_template_limit"
+    );
+    let mut pages = Vec::new();
+    let mut names = Vec::new();
+    loop {
+        let (status, page) = client.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(
+            page["summary"],
+            json!({"total_count": 60, "message_template_count": 60, "message_template_limit": 250})
+        );
+        let data = page["data"].as_array().unwrap();
+        pages.push(data.len());
+        names.extend(data.iter().map(|t| t["name"].as_str().unwrap().to_owned()));
+        assert!(data[0]["quality_score"]["score"].is_string());
+        assert!(data[0]["rejected_reason"].is_string());
+        let cursors = &page["paging"]["cursors"];
+        assert!(
+            cursors["before"].is_string() && cursors["after"].is_string(),
+            "every page, the last too, has cursors: {page}"
+        );
+        match page["paging"]["next"].as_str() {
+            Some(next) => {
+                assert!(next.contains("summary="), "{next}");
+                url = next.to_owned();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, [25, 25, 10]);
+    assert_eq!(
+        (names[0].as_str(), names[59].as_str()),
+        ("bench_0000", "bench_0059")
+    );
+
+    // A limit far above the page size is honoured.
+    let (status, page) = client.get(&format!("{list}?limit=5000")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["data"].as_array().unwrap().len(), 60);
+    assert!(page["paging"]["cursors"]["after"].is_string());
+    assert!(page["paging"].get("next").is_none());
+    assert!(page.get("summary").is_none(), "only when asked");
+
+    // Filters count in total_count, not in message_template_count.
+    let (_, page) = client
+        .get(&format!(
+            "{list}?status=APPROVED&summary=total_count,message_template_count"
+        ))
+        .await;
+    assert_eq!(
+        page["summary"],
+        json!({"total_count": 48, "message_template_count": 60})
+    );
+
+    // A listing interrupted by a change of the set gets 131059 for its next page.
+    let (_, first) = client.get(&format!("{list}?limit=25")).await;
+    let next = first["paging"]["next"].as_str().unwrap().to_owned();
+    simulator
+        .handle()
+        .set_template_status(
+            WABA_ID,
+            "bench_0000",
+            "en",
+            TemplateStatusUpdate::new("PAUSED"),
+        )
+        .await
+        .expect("bench_0000 exists");
+    let (status, answer) = client.get(&next).await;
+    assert_eq!(
+        (status, meta_error(&answer)),
+        (StatusCode::BAD_REQUEST, 131059)
+    );
+    assert_eq!(answer["error"]["message"], "(#131059) Invalid cursor");
+    assert_eq!(answer["error"]["type"], "OAuthException");
+    let (status, answer) = client.get(&format!("{list}?after=bm90LW91cnM")).await;
+    assert_eq!(
+        (status, meta_error(&answer)),
+        (StatusCode::BAD_REQUEST, 131059)
+    );
+    // Restarting works.
+    let (status, _) = client.get(&format!("{list}?limit=25")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn one_template_is_read_by_its_id() {
+    let simulator = simulator(None).await;
+    let client = Client::of(&simulator);
+    let id = simulator
+        .handle()
+        .templates(WABA_ID)
+        .into_iter()
+        .find(|t| t["name"] == "appointment_reminder")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, template) = client.get(&format!("{}/{VERSION}/{id}", client.base)).await;
+    assert_eq!(status, StatusCode::OK, "{template}");
+    assert_eq!(template["name"], "appointment_reminder");
+    assert_eq!(template["parameter_format"], "POSITIONAL");
+    assert_eq!(template["status"], "APPROVED");
+    assert_eq!(template["rejected_reason"], "NONE");
+
+    let (_, template) = client
+        .get(&format!(
+            "{}/{VERSION}/{id}?fields=name,status",
+            client.base
+        ))
+        .await;
+    assert_eq!(
+        template,
+        json!({"id": id, "name": "appointment_reminder", "status": "APPROVED"})
+    );
+
+    let (status, answer) = client
+        .get(&format!("{}/{VERSION}/1999999999999999", client.base))
+        .await;
+    assert_eq!(
+        (status, meta_error(&answer)),
+        (StatusCode::BAD_REQUEST, 100)
+    );
+    assert_eq!(answer["error"]["error_subcode"], 33);
+}
+
+#[tokio::test]
+async fn template_sends_are_checked_like_meta() {
+    let simulator = simulator(None).await;
+    let client = Client::of(&simulator);
+    let text = |value: &str| json!({"type": "text", "text": value});
+    let body = |values: &[&str]| json!({"type": "body", "parameters": values.iter().map(|v| text(v)).collect::<Vec<_>>()});
+    let cases = [
+        // The integration guide's send: two positional text parameters.
+        (
+            "appointment_reminder",
+            "en",
+            json!([body(&["Sam", "10:00 on May 4"])]),
+            200,
+        ),
+        (
+            "order_update",
+            "es",
+            json!([body(&["Sam", "#1", "en camino"])]),
+            200,
+        ),
+        (
+            "order_update",
+            "fr",
+            json!([body(&["Sam", "#1", "shipped"])]),
+            132001,
+        ),
+        ("loyalty_invite", "en", json!([]), 132001),
+        ("account_notice", "en", json!([]), 132001),
+        ("shipping_delay", "en", json!([body(&["#1"])]), 132015),
+        ("legacy_offer", "en", json!([]), 132016),
+        (
+            "appointment_reminder",
+            "en",
+            json!([body(&["Sam"])]),
+            132000,
+        ),
+        (
+            "appointment_reminder",
+            "en",
+            json!([body(&["Sam\nand Kim", "10:00"])]),
+            132018,
+        ),
+        (
+            "appointment_reminder",
+            "en",
+            json!([body(&["Sam", "10:00     sharp"])]),
+            132018,
+        ),
+        (
+            "order_confirmation",
+            "en",
+            json!([{"type": "body", "parameters": [
+                {"type": "text", "text": "Sam", "parameter_name": "first_name"},
+                {"type": "text", "text": "#1", "parameter_name": "order_number"}]}]),
+            200,
+        ),
+        (
+            "order_confirmation",
+            "en",
+            json!([{"type": "body", "parameters": [
+                {"type": "text", "text": "Sam", "parameter_name": "customer"},
+                {"type": "text", "text": "#1", "parameter_name": "order_number"}]}]),
+            132000,
+        ),
+        (
+            "order_confirmation",
+            "en",
+            json!([body(&["Sam", "#1"])]),
+            132000,
+        ),
+        ("product_launch", "en", json!([body(&["the lamp"])]), 132012),
+        (
+            "product_launch",
+            "en",
+            json!([{"type": "header", "parameters": [{"type": "video", "video": {"link": "https://example.com/v.mp4"}}]},
+                   body(&["the lamp"])]),
+            132012,
+        ),
+        (
+            "product_launch",
+            "en",
+            json!([{"type": "header", "parameters": [{"type": "image", "image": {"link": "https://example.com/a.jpg"}}]},
+                   body(&["the lamp"]),
+                   {"type": "button", "sub_type": "quick_reply", "index": "1", "parameters": [{"type": "payload", "payload": "stop"}]}]),
+            200,
+        ),
+        (
+            "welcome_video",
+            "en",
+            json!([{"type": "header", "parameters": [{"type": "video", "video": {"id": "1234"}}]}]),
+            200,
+        ),
+        (
+            "invoice_ready",
+            "en",
+            json!([{"type": "header", "parameters": [{"type": "document", "document": {"id": "1234", "filename": "invoice.pdf"}}]},
+                   body(&["INV-1"])]),
+            200,
+        ),
+        (
+            "store_location",
+            "en",
+            json!([{"type": "header", "parameters": [{"type": "location", "location": {"latitude": 25.2, "longitude": 55.3, "name": "Store"}}]},
+                   body(&["8 pm"])]),
+            200,
+        ),
+        (
+            "delivery_tracking",
+            "en",
+            json!([{"type": "header", "parameters": [text("#1234")]}, body(&["DHL"]),
+                   {"type": "button", "sub_type": "url", "index": 0, "parameters": [text("1234")]}]),
+            200,
+        ),
+        (
+            "delivery_tracking",
+            "en",
+            json!([{"type": "header", "parameters": [text("#1234")]}, body(&["DHL"])]),
+            132000,
+        ),
+        (
+            "delivery_tracking",
+            "en",
+            json!([{"type": "header", "parameters": [text("#1234")]}, body(&["DHL"]),
+                   {"type": "button", "sub_type": "url", "index": 0, "parameters": [text("1234")]},
+                   {"type": "button", "sub_type": "url", "index": 1, "parameters": [text("1")]}]),
+            132000,
+        ),
+        (
+            "delivery_tracking",
+            "en",
+            json!([body(&["DHL"]), {"type": "button", "sub_type": "url", "index": 0, "parameters": [text("1234")]}]),
+            132000,
+        ),
+        (
+            "coupon_offer",
+            "en",
+            json!([body(&["15%"]), {"type": "button", "sub_type": "copy_code", "index": 0,
+                                    "parameters": [{"type": "coupon_code", "coupon_code": "SAVE15"}]}]),
+            200,
+        ),
+        (
+            "coupon_offer",
+            "en",
+            json!([body(&["15%"]), {"type": "button", "sub_type": "copy_code", "index": 0, "parameters": [text("SAVE15")]}]),
+            132012,
+        ),
+        (
+            "verification_code",
+            "en",
+            json!([body(&["123456"]), {"type": "button", "sub_type": "url", "index": "0", "parameters": [text("123456")]}]),
+            200,
+        ),
+        (
+            "verification_code",
+            "en",
+            json!([body(&["123456"])]),
+            132000,
+        ),
+    ];
+    let mut accepted = 0;
+    for (name, language, components, expected) in cases {
+        let (status, answer) = client
+            .send(&template_message(name, language, components.clone()))
+            .await;
+        if expected == 200 {
+            assert_eq!(status, StatusCode::OK, "{name} {components} → {answer}");
+            assert_eq!(answer["messages"][0]["message_status"], "accepted");
+            accepted += 1;
+            continue;
+        }
+        assert_eq!(
+            meta_error(&answer),
+            expected,
+            "{name} {components} → {answer}"
+        );
+        let wanted = if expected == 132001 {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(status, wanted, "{name} → {answer}");
+        assert!(
+            answer["error"]["error_data"]["details"].is_string(),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        simulator.handle().outbox().len(),
+        accepted,
+        "only the valid sends reach the outbox"
+    );
+}
+
+#[tokio::test]
+async fn a_template_status_change_posts_a_signed_webhook() {
+    let (receiver, url) = Receiver::start(0).await;
+    let simulator = simulator(Some(&url)).await;
+    let client = Client::of(&simulator);
+
+    let (status, answer) = client
+        .post_sim(
+            &format!("/_sim/templates/{WABA_ID}/order_update/status"),
+            &json!({"language": "en", "status": "PAUSED",
+                    "otherInfo": {"title": "FIRST_PAUSE", "description": "Paused for 3 hours because of low quality."}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["template"]["status"], "PAUSED");
+    assert_eq!(answer["delivered"], 1);
+    assert_eq!(answer["webhooks"][0]["phoneNumberId"], PHONE_ID);
+    assert_eq!(answer["webhooks"][0]["status"], 200);
+
+    let deliveries = receiver.deliveries();
+    assert_eq!(deliveries.len(), 1);
+    let delivery = &deliveries[0];
+    verify(
+        SECRET.as_bytes(),
+        &delivery.body,
+        delivery.signature.as_deref(),
+    )
+    .expect("signed with the app secret");
+    let payload: Value = serde_json::from_slice(&delivery.body).unwrap();
+    assert_eq!(payload["object"], "whatsapp_business_account");
+    let entry = &payload["entry"][0];
+    assert_eq!(entry["id"], WABA_ID);
+    assert!(entry["time"].is_u64());
+    assert_eq!(
+        entry["changes"][0]["field"],
+        "message_template_status_update"
+    );
+    assert_eq!(
+        entry["changes"][0]["value"],
+        json!({"event": "PAUSED", "message_template_id": 1_000_000_000_000_002_u64,
+               "message_template_name": "order_update", "message_template_language": "en",
+               "reason": "NONE",
+               "other_info": {"title": "FIRST_PAUSE", "description": "Paused for 3 hours because of low quality."}})
+    );
+
+    // The paused template is now refused; the Spanish one still goes out.
+    let three = json!([{"type": "body", "parameters": [
+        {"type": "text", "text": "Sam"}, {"type": "text", "text": "#1"}, {"type": "text", "text": "shipped"}]}]);
+    let (status, answer) = client
+        .send(&template_message("order_update", "en", three.clone()))
+        .await;
+    assert_eq!(
+        (status, meta_error(&answer)),
+        (StatusCode::BAD_REQUEST, 132015)
+    );
+    let (status, _) = client
+        .send(&template_message("order_update", "es", three))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let outcome = simulator
+        .handle()
+        .set_template_status(
+            WABA_ID,
+            "seasonal_promo",
+            "en",
+            TemplateStatusUpdate::new("REJECTED").with_reason("INVALID_FORMAT"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.template["rejected_reason"], "INVALID_FORMAT");
+    assert_eq!(outcome.delivered(), 1);
+
+    let (status, answer) = client
+        .post_sim(
+            &format!("/_sim/templates/{WABA_ID}/no_such_template/status"),
+            &json!({"language": "en", "status": "PAUSED"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+}
+
+#[tokio::test]
+async fn template_reads_can_be_slowed_down() {
+    let simulator = simulator(None).await;
+    let client = Client::of(&simulator);
+    simulator
+        .handle()
+        .set_template_delay(Duration::from_millis(150));
+    let started = Instant::now();
+    let (status, _) = client
+        .get(&format!(
+            "{}/{VERSION}/{WABA_ID}/message_templates",
+            client.base
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    let (status, config) = client
+        .post_sim(
+            "/_sim/config",
+            &json!({"templateDelayMs": 0, "messageTemplateLimit": 6000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{config}");
+    assert_eq!(config["templateDelayMs"], 0);
+    let (_, page) = client
+        .get(&format!(
+            "{}/{VERSION}/{WABA_ID}/message_templates?summary=message_template_limit",
+            client.base
+        ))
+        .await;
+    assert_eq!(page["summary"]["message_template_limit"], 6000);
 }

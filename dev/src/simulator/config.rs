@@ -130,6 +130,11 @@ pub struct SimulatorSettings {
     pub fail_next: Option<FailNext>,
     /// Pause before each status webhook (sent, delivered, read).
     pub status_delay: Duration,
+    /// Added latency of template reads (`message_templates` pages and one template by id), on
+    /// top of `fault.delay`: a slow Meta for template-sync benchmarks.
+    pub template_delay: Duration,
+    /// `message_template_limit` answered in the `summary` of `message_templates`.
+    pub message_template_limit: u32,
 }
 
 impl Default for SimulatorSettings {
@@ -142,6 +147,8 @@ impl Default for SimulatorSettings {
             recipient_failures: HashMap::new(),
             fail_next: None,
             status_delay: Duration::from_millis(300),
+            template_delay: Duration::ZERO,
+            message_template_limit: super::templates::DEFAULT_MESSAGE_TEMPLATE_LIMIT,
         }
     }
 }

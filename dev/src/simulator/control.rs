@@ -1,6 +1,14 @@
 //! The simulator's own routes under `/_sim` (camelCase JSON, errors as
 //! `{"error":{"code","message"}}`): the outbox, run-time settings, inbound messages, numbers and
 //! templates. They mirror [`super::SimulatorHandle`] for callers outside the process.
+//!
+//! Templates: `GET`/`PUT /_sim/templates/{wabaId}` read and replace a WABA's set;
+//! `POST /_sim/templates/{wabaId}/generate` `{"count","append"?}` fills it with generated
+//! `bench_…` templates; `POST /_sim/templates/{wabaId}/{name}/status`
+//! `{"language","status","reason"?,"otherInfo"?:{"title","description"}}` changes one template's
+//! status and posts the signed `message_template_status_update` webhook, answering
+//! `{"template","webhooks":[{"phoneNumberId","url","status"?,"error"?}],"delivered"}`. The
+//! latency of template reads is `templateDelayMs` of `POST /_sim/config`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -21,6 +29,7 @@ use super::config::{
 use super::graph_api::AppState;
 use super::inbound::{InboundMessage, post_inbound};
 use super::state::{SimulatorHandle, lock};
+use super::templates::{self, TemplateStatusUpdate};
 
 fn error_response(error: ApiError) -> Response {
     error.to_response().into_response()
@@ -139,6 +148,8 @@ struct SettingsPatch {
     #[serde(default, deserialize_with = "explicit_null")]
     fail_next: Option<Option<FailNextJson>>,
     status_delay_ms: Option<u64>,
+    template_delay_ms: Option<u64>,
+    message_template_limit: Option<u32>,
 }
 
 /// Tells a field set to `null` (`Some(None)`) from an absent one (`None`).
@@ -157,6 +168,8 @@ struct SettingsView {
     recipient_failures: BTreeMap<String, RecipientFailureView>,
     fail_next: Option<FailNextJson>,
     status_delay_ms: u64,
+    template_delay_ms: u64,
+    message_template_limit: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -207,6 +220,8 @@ fn view(settings: &SimulatorSettings) -> SettingsView {
             code: fail.code,
         }),
         status_delay_ms: millis(settings.status_delay),
+        template_delay_ms: millis(settings.template_delay),
+        message_template_limit: settings.message_template_limit,
     }
 }
 
@@ -255,6 +270,12 @@ fn apply(patch: SettingsPatch, settings: &mut SimulatorSettings) -> Result<(), A
     }
     if let Some(delay) = patch.status_delay_ms {
         settings.status_delay = Duration::from_millis(delay);
+    }
+    if let Some(delay) = patch.template_delay_ms {
+        settings.template_delay = Duration::from_millis(delay);
+    }
+    if let Some(limit) = patch.message_template_limit {
+        settings.message_template_limit = limit;
     }
     Ok(())
 }
@@ -396,6 +417,90 @@ pub(crate) async fn put_templates(
     Json(json!({ "templates": count })).into_response()
 }
 
+/// The most templates one `generate` call makes: plenty for benchmarks, bounded for memory.
+const MAX_GENERATED: usize = 100_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GenerateInput {
+    count: usize,
+    /// Keeps the WABA's current templates and adds the generated ones after them.
+    #[serde(default)]
+    append: bool,
+}
+
+/// `POST /_sim/templates/{wabaId}/generate` `{"count","append"?}`: answers the set's new size.
+pub(crate) async fn generate_templates(
+    StateExtractor(state): AppState,
+    Path(waba_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let input: GenerateInput = match parse_json(&body) {
+        Ok(input) => input,
+        Err(error) => return error_response(error),
+    };
+    if input.count > MAX_GENERATED {
+        return error_response(ApiError::bad_request(
+            "invalid_count",
+            format!("count must be at most {MAX_GENERATED}"),
+        ));
+    }
+    let generated = templates::generated_templates(input.count);
+    let total = state.change_templates(&waba_id, |set| {
+        if !input.append {
+            set.clear();
+        }
+        set.extend(generated);
+        set.len()
+    });
+    Json(json!({ "templates": total, "generated": input.count })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusInput {
+    language: String,
+    #[serde(flatten)]
+    update: TemplateStatusUpdate,
+}
+
+/// `POST /_sim/templates/{wabaId}/{name}/status`: see the module docs.
+pub(crate) async fn set_template_status(
+    StateExtractor(state): AppState,
+    Path((waba_id, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let input: StatusInput = match parse_json(&body) {
+        Ok(input) => input,
+        Err(error) => return error_response(error),
+    };
+    if input.update.status.trim().is_empty() {
+        return error_response(ApiError::bad_request(
+            "invalid_status",
+            "status must not be empty",
+        ));
+    }
+    let handle = SimulatorHandle { state };
+    match handle
+        .set_template_status(&waba_id, &name, &input.language, input.update)
+        .await
+    {
+        Some(outcome) => {
+            let delivered = outcome.delivered();
+            let mut answer = serde_json::to_value(&outcome).unwrap_or_default();
+            answer["delivered"] = json!(delivered);
+            Json(answer).into_response()
+        }
+        None => error_response(ApiError::not_found(
+            "unknown_template",
+            format!(
+                "WABA {waba_id} has no template {name} in {}",
+                input.language
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::config::FaultConfig;
@@ -461,5 +566,31 @@ mod tests {
             })
         );
         assert!(serde_json::from_value::<SettingsPatch>(json!({"bogus": 1})).is_err());
+    }
+
+    #[test]
+    fn template_settings_are_patched() {
+        let settings =
+            patched(json!({"templateDelayMs": 120, "messageTemplateLimit": 6000})).unwrap();
+        assert_eq!(settings.template_delay, Duration::from_millis(120));
+        assert_eq!(settings.message_template_limit, 6000);
+        assert_eq!(
+            patched(json!({})).unwrap().message_template_limit,
+            templates::DEFAULT_MESSAGE_TEMPLATE_LIMIT
+        );
+    }
+
+    #[test]
+    fn a_status_change_reads_language_status_and_other_info() {
+        let input: StatusInput = serde_json::from_value(json!({
+            "language": "en", "status": "PAUSED",
+            "otherInfo": {"title": "FIRST_PAUSE", "description": "Low quality."}
+        }))
+        .unwrap();
+        assert_eq!(input.language, "en");
+        assert_eq!(
+            input.update,
+            TemplateStatusUpdate::new("PAUSED").with_other_info("FIRST_PAUSE", "Low quality.")
+        );
     }
 }

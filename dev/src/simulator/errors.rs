@@ -315,6 +315,16 @@ const CATALOGUE: &[CatalogueEntry] = &[
         "Account in maintenance mode",
         "Business Account is in maintenance mode.",
     ),
+    // A paging cursor that is unknown or was made before the template set changed; Meta answers
+    // it without `error_data`.
+    CatalogueEntry {
+        code: 131059,
+        status: BAD,
+        title: "(#131059) Invalid cursor",
+        details: "The paging cursor is invalid or stale; restart the listing without a cursor.",
+        graph_level: true,
+        subcode: None,
+    },
     whatsapp(
         131062,
         BAD,
@@ -362,6 +372,12 @@ const CATALOGUE: &[CatalogueEntry] = &[
         BAD,
         "Template is Disabled",
         "Template has been paused too many times due to low quality and is now permanently disabled.",
+    ),
+    whatsapp(
+        132018,
+        BAD,
+        "There was an issue with the parameters in your template.",
+        "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
     ),
 ];
 

@@ -174,18 +174,9 @@ pub(crate) async fn send_message(
 
     let message = validation::validate(&body)?;
     let template = match &message.template {
-        Some(wanted) => {
-            let set = lock(&state.templates)
-                .get(&number.waba_id)
-                .cloned()
-                .unwrap_or_default();
-            Some(templates::check_send(
-                &set,
-                &wanted.name,
-                &wanted.language,
-                wanted.body_parameters,
-            )?)
-        }
+        Some(wanted) => Some(state.with_templates(&number.waba_id, |set| {
+            templates::check_send(&set.templates, wanted)
+        })?),
         None => None,
     };
     let recipient_key = message.recipient.key().to_owned();
@@ -286,7 +277,15 @@ fn take_pair_rate(
     }
 }
 
-/// `GET /{version}/{wabaId}/message_templates?limit=&after=&before=&fields=&status=&name=`.
+/// The added latency of template reads, when set (after the injected faults).
+pub(crate) async fn template_delay(state: &State) {
+    let delay = state.settings().template_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// `GET /{version}/{wabaId}/message_templates?limit=&after=&before=&fields=&status=&name=&language=&category=&summary=`.
 pub(crate) async fn list_templates(
     StateExtractor(state): AppState,
     Path((version, waba_id)): Path<(String, String)>,
@@ -301,15 +300,23 @@ pub(crate) async fn list_templates(
         return Err(GraphError::unknown_object("get", &waba_id));
     }
     inject_faults(&state).await?;
-    let set = lock(&state.templates)
-        .get(&waba_id)
-        .cloned()
-        .unwrap_or_default();
-    let page = templates::page(&set, &query)?;
+    template_delay(&state).await;
+    let (page, message_template_count) = state.with_templates(&waba_id, |set| {
+        templates::page(set, &query).map(|page| (page, set.templates.len()))
+    })?;
+    let summary = query.summary.as_deref().and_then(|asked| {
+        templates::summary(
+            asked,
+            page.total_count,
+            message_template_count,
+            state.settings().message_template_limit,
+        )
+    });
     let (Some(before), Some(after)) = (page.before.clone(), page.after.clone()) else {
         return Ok(Json(TemplateList {
             data: page.data,
             paging: None,
+            summary,
         }));
     };
     let link = |cursor_name: &str, cursor: &str| {
@@ -323,6 +330,9 @@ pub(crate) async fn list_templates(
             ("fields", &query.fields),
             ("status", &query.status),
             ("name", &query.name),
+            ("language", &query.language),
+            ("category", &query.category),
+            ("summary", &query.summary),
         ] {
             if let Some(value) = value {
                 url.push_str(&format!("&{name}={}", encode_query(value)));
@@ -340,6 +350,7 @@ pub(crate) async fn list_templates(
             next,
             previous,
         }),
+        summary,
     }))
 }
 

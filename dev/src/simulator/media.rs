@@ -1,6 +1,7 @@
 //! Media: `POST /{version}/{phoneNumberId}/media` (multipart upload), `GET /{version}/{mediaId}`
 //! (its URL and metadata), `DELETE /{version}/{mediaId}`, and the download behind the URL,
-//! `GET /_sim/media/{mediaId}` (Bearer, like Meta's lookaside URLs).
+//! `GET /_sim/media/{mediaId}` (Bearer, like Meta's lookaside URLs). `GET /{version}/{id}` also
+//! answers phone number ids and message template ids, since Graph serves every object there.
 
 use axum::Json;
 use axum::extract::{
@@ -14,9 +15,11 @@ use sha2::{Digest, Sha256};
 use super::errors::GraphError;
 use super::graph_api::{
     AppState, TokenQuery, authenticate, base_url, check_version, inject_faults, phone_number_info,
+    template_delay,
 };
 use super::ids;
 use super::state::{StoredMedia, lock};
+use super::templates::{self, TemplateQuery};
 
 const MIB: usize = 1024 * 1024;
 
@@ -172,11 +175,13 @@ pub(crate) async fn upload(
     Ok(Json(UploadResponse { id }))
 }
 
-/// `GET /{version}/{id}`: a media object (with its download URL) or a phone number.
+/// `GET /{version}/{id}`: a phone number, a message template (with `fields=` selection) or a media
+/// object (with its download URL).
 pub(crate) async fn get_object(
     StateExtractor(state): AppState,
     Path((version, id)): Path<(String, String)>,
     Query(token): Query<TokenQuery>,
+    Query(query): Query<TemplateQuery>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
@@ -185,6 +190,13 @@ pub(crate) async fn get_object(
     if let Some(number) = numbers.iter().find(|number| number.phone_number_id == id) {
         inject_faults(&state).await?;
         return Ok(Json(phone_number_info(number)).into_response());
+    }
+    let template = state.template_by_id(numbers.iter().map(|number| number.waba_id.as_str()), &id);
+    if let Some(template) = template {
+        inject_faults(&state).await?;
+        template_delay(&state).await;
+        let fields = templates::requested_fields(query.fields.as_deref());
+        return Ok(Json(templates::select_fields(&template, fields.as_deref())).into_response());
     }
     let media = lock(&state.media).get(&id).cloned();
     let media = media

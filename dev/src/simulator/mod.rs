@@ -21,11 +21,12 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /{version}/{phoneNumberId}/messages` | `{"messaging_product","contacts":[{"input","wa_id"\|"user_id"}],"messages":[{"id","message_status"?}]}` |
-//! | `GET /{version}/{wabaId}/message_templates?limit=&after=&before=&fields=&status=&name=` | `{"data":[…],"paging":{"cursors":{"before","after"},"next"?,"previous"?}}`, 25 a page |
+//! | `GET /{version}/{wabaId}/message_templates?limit=&after=&before=&fields=&status=&name=&language=&category=&summary=` | `{"data":[…],"paging":{"cursors":{"before","after"},"next"?,"previous"?},"summary"?}` |
 //! | `POST /{version}/{phoneNumberId}/media` (multipart `messaging_product`, `type`, `file`) | `{"id"}` |
 //! | `GET /{version}/{mediaId}` | `{"messaging_product","url","mime_type","sha256","file_size","id"}` |
 //! | `DELETE /{version}/{mediaId}` | `{"success":true}` |
 //! | `GET /{version}/{phoneNumberId}` | the phone number object |
+//! | `GET /{version}/{templateId}?fields=` | one template object |
 //!
 //! Every Graph route wants `Authorization: Bearer <token>` (or `?access_token=`): missing or
 //! unknown → 401 code 190 "Invalid OAuth access token - Cannot parse access token". A token is
@@ -34,6 +35,22 @@
 //! exist…"). The version must look like `v25.0` (and equal [`SimulatorConfig::api_version`] when
 //! that is set), else 400 code 2500 "Unknown path components". Paging links never carry the
 //! access token.
+//!
+//! # Templates
+//! A WABA starts with [`default_templates`] (every status, two languages of `order_update`, every
+//! header format and button kind, a NAMED and an AUTHENTICATION template). Template objects carry
+//! Meta's `id`, `name`, `language`, `status`, `category`, `sub_category`?, `parameter_format`,
+//! `components`, `quality_score` `{"score","date"}` and `rejected_reason` (`NONE` unless
+//! rejected). `message_templates` pages 25 by default; `limit` is honoured up to
+//! [`MAX_PAGE_SIZE`]; the last page has `paging.cursors` but no `next`; `fields` picks fields (`id`
+//! always comes); `status`, `language` and `category` filter by comma-separated values, `name`
+//! by substring; `summary=total_count,message_template_count,message_template_limit` (or `true`)
+//! adds those counts (`total_count` after the filters; the limit is
+//! [`SimulatorSettings::message_template_limit`], 250 by default). Cursors belong to one version
+//! of the WABA's set: after any change (replace, generate, status change) and for cursors that
+//! are not the simulator's, the answer is 400 code 131059 `(#131059) Invalid cursor`, and the
+//! client restarts the listing. `GET /{templateId}` answers a template of any WABA the token may
+//! use; both reads wait [`SimulatorSettings::template_delay`] on top of the injected faults.
 //!
 //! # Message rules and their codes
 //! Missing required parameters answer Meta's `(#100) The parameter <path> is required.`; values of
@@ -57,9 +74,16 @@
 //! | button: 1–3 reply buttons, title 1–20, id ≤ 256 and unique | 131009 (missing fields 100) |
 //! | list: `action.button` ≤ 20, 1–10 sections, 1–10 rows in total, row title ≤ 24, row id ≤ 200 and unique, description ≤ 72, section title ≤ 24 (required with several sections) | 131009 (missing fields 100) |
 //! | cta_url: `action.name` = cta_url, `display_text` ≤ 20, http(s) `url` | 100 / 131009 |
-//! | `template.name`, `template.language.code`; text parameters carry `text` | 100 |
-//! | template exists in that language for the WABA and is APPROVED | 132001 (HTTP 404); PAUSED 132015; DISABLED 132016 |
-//! | body parameters = distinct placeholders of the template's BODY | 132000 |
+//! | `template.name`, `template.language.code`; text parameters carry `text`; `components[].index` a number | 100 |
+//! | template exists in that language for the WABA and is APPROVED (PENDING, REJECTED and unknown statuses count as missing) | 132001 (HTTP 404); PAUSED 132015; DISABLED 132016 |
+//! | `components[].type` one of header, body, button; button `sub_type` one of url, quick_reply, copy_code, with `index` | 100 |
+//! | body parameters = distinct placeholders of the template's BODY; NAMED templates: each carries a distinct `parameter_name` of the body | 132000 |
+//! | body parameters are text, currency or date_time | 132012 |
+//! | IMAGE / VIDEO / DOCUMENT / LOCATION header: one parameter of that type (missing → 132012), with `id`/`link` (or `latitude`/`longitude`) | 132012; object incomplete 100 |
+//! | TEXT header: one text parameter per placeholder (none without placeholders) | 132000; not text 132012 |
+//! | `button` `url` only at the index of a URL button with a variable or an OTP button, one text parameter; `quick_reply` at a QUICK_REPLY button, optional `payload` parameter; `copy_code` at a COPY_CODE button, one `coupon_code` parameter; each index once | 132000; wrong parameter type 132012 |
+//! | every URL button with a variable, OTP and COPY_CODE button gets its `button` component | 132000 |
+//! | text parameters without newline, tab or more than 4 consecutive spaces | 132018 |
 //! | `reaction.message_id` present, `reaction.emoji` present (empty removes a reaction) | 100 |
 //! | `context.message_id` present when `context` is | 100 |
 //! | recipient is not the business number itself | 131021 |
@@ -85,8 +109,15 @@
 //! # `/_sim` routes
 //! `GET /_sim/health`; `GET /_sim/messages?to=&phoneNumberId=` (outbox), `DELETE /_sim/messages`;
 //! `GET`/`POST /_sim/config` (settings; see [`SimulatorSettings`]); `POST /_sim/inbound` (see
-//! [`InboundMessage`]); `GET`/`POST /_sim/numbers`; `GET`/`PUT /_sim/templates/{wabaId}`;
-//! `GET /_sim/media/{mediaId}` (the download behind media URLs, Bearer required).
+//! [`InboundMessage`]); `GET`/`POST /_sim/numbers`; `GET /_sim/media/{mediaId}` (the download
+//! behind media URLs, Bearer required); and for templates:
+//!
+//! | route | does | handle |
+//! |---|---|---|
+//! | `GET`/`PUT /_sim/templates/{wabaId}` | reads / replaces the set (`PUT` takes an array of template objects) | [`SimulatorHandle::templates`], [`SimulatorHandle::set_templates`] |
+//! | `POST /_sim/templates/{wabaId}/generate` `{"count","append"?}` | `count` generated templates `bench_0000`… (mixed statuses, languages, components), replacing the set unless `append` | [`SimulatorHandle::generate_templates`], [`generated_templates`] |
+//! | `POST /_sim/templates/{wabaId}/{name}/status` `{"language","status","reason"?,"otherInfo"?:{"title","description"}}` | sets the status and posts the signed `message_template_status_update` webhook (`{"event","message_template_id":<number>,"message_template_name","message_template_language","reason","other_info"?}`, entry with `time`) to every number of the WABA; answers `{"template","webhooks":[{"phoneNumberId","url","status"?,"error"?}],"delivered"}`, 404 for an unknown template | [`SimulatorHandle::set_template_status`] |
+//! | `POST /_sim/config` `{"templateDelayMs","messageTemplateLimit"}` | latency of template reads; `message_template_limit` of `summary` | [`SimulatorHandle::set_template_delay`], [`SimulatorHandle::update_settings`] |
 
 mod config;
 mod control;
@@ -96,6 +127,7 @@ mod ids;
 mod inbound;
 mod media;
 mod state;
+mod template_status;
 mod templates;
 mod validation;
 mod webhooks;
@@ -117,7 +149,11 @@ pub use config::{
 pub use errors::{GraphError, MetaError};
 pub use inbound::{InboundMessage, InboundOutcome};
 pub use state::{OutboxMessage, SimulatorHandle};
-pub use templates::default_templates;
+pub use template_status::{TemplateStatusOutcome, WebhookDelivery};
+pub use templates::{
+    DEFAULT_MESSAGE_TEMPLATE_LIMIT, MAX_PAGE_SIZE, OtherInfo, TemplateStatusUpdate,
+    default_templates, generated_templates,
+};
 
 /// Why the simulator could not start or could not post an inbound message.
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +212,14 @@ impl Simulator {
             .route(
                 "/_sim/templates/{waba_id}",
                 get(control::templates).put(control::put_templates),
+            )
+            .route(
+                "/_sim/templates/{waba_id}/generate",
+                post(control::generate_templates),
+            )
+            .route(
+                "/_sim/templates/{waba_id}/{name}/status",
+                post(control::set_template_status),
             )
             .route("/_sim/media/{media_id}", get(media::download))
             .route(

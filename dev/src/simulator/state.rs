@@ -2,6 +2,7 @@
 //! [`SimulatorHandle`] that tests and the local stack drive it with.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ use super::config::{
     SimulatorSettings,
 };
 use super::inbound::{InboundMessage, InboundOutcome};
-use super::templates;
+use super::templates::{self, TemplateSet};
 
 /// An accepted message as the simulator received it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,7 +102,11 @@ pub(crate) struct State {
     pub api_version: Option<String>,
     pub numbers: RwLock<HashMap<String, SimulatedNumber>>,
     pub settings: Mutex<SimulatorSettings>,
-    pub templates: Mutex<HashMap<String, Vec<Value>>>,
+    /// Templates per WABA id.
+    pub templates: Mutex<HashMap<String, TemplateSet>>,
+    /// The last template-set epoch handed out; shared by every WABA so that a cursor of one set
+    /// never matches another.
+    template_epoch: AtomicU64,
     pub outbox: Mutex<Vec<OutboxMessage>>,
     pub media: Mutex<HashMap<String, StoredMedia>>,
     pub throughput_buckets: Mutex<HashMap<String, TokenBucket>>,
@@ -123,15 +128,27 @@ impl State {
             .user_agent("facebookexternalua")
             .build()
             .map_err(SimulatorError::HttpClient)?;
-        let mut templates = config.templates;
+        let mut initial = config.templates;
         for number in &config.numbers {
-            templates
+            initial
                 .entry(number.waba_id.clone())
                 .or_insert_with(templates::default_templates);
         }
-        for set in templates.values_mut() {
-            templates::assign_ids(set);
-        }
+        let template_epoch = AtomicU64::new(0);
+        let templates = initial
+            .into_iter()
+            .map(|(waba_id, mut set)| {
+                templates::assign_ids(&mut set);
+                let epoch = template_epoch.fetch_add(1, Ordering::Relaxed) + 1;
+                (
+                    waba_id,
+                    TemplateSet {
+                        epoch,
+                        templates: set,
+                    },
+                )
+            })
+            .collect();
         let numbers = config
             .numbers
             .into_iter()
@@ -142,6 +159,7 @@ impl State {
             numbers: RwLock::new(numbers),
             settings: Mutex::new(config.settings),
             templates: Mutex::new(templates),
+            template_epoch,
             outbox: Mutex::new(Vec::new()),
             media: Mutex::new(HashMap::new()),
             throughput_buckets: Mutex::new(HashMap::new()),
@@ -192,6 +210,46 @@ impl State {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Runs `read` on the templates of `waba_id` (an empty set when it has none).
+    pub fn with_templates<R>(&self, waba_id: &str, read: impl FnOnce(&TemplateSet) -> R) -> R {
+        let sets = lock(&self.templates);
+        match sets.get(waba_id) {
+            Some(set) => read(set),
+            None => read(&TemplateSet::default()),
+        }
+    }
+
+    /// Changes the templates of `waba_id` with `change` and gives the set a new epoch, so that
+    /// cursors into the old set go stale.
+    pub fn change_templates<R>(
+        &self,
+        waba_id: &str,
+        change: impl FnOnce(&mut Vec<Value>) -> R,
+    ) -> R {
+        let mut sets = lock(&self.templates);
+        let set = sets.entry(waba_id.to_owned()).or_default();
+        let answer = change(&mut set.templates);
+        templates::assign_ids(&mut set.templates);
+        set.epoch = self.template_epoch.fetch_add(1, Ordering::Relaxed) + 1;
+        answer
+    }
+
+    /// The template with `id` among the WABAs `waba_ids`.
+    pub fn template_by_id<'a>(
+        &self,
+        mut waba_ids: impl Iterator<Item = &'a str>,
+        id: &str,
+    ) -> Option<Value> {
+        let sets = lock(&self.templates);
+        waba_ids.find_map(|waba_id| {
+            sets.get(waba_id)?
+                .templates
+                .iter()
+                .find(|template| template.get("id").and_then(Value::as_str) == Some(id))
+                .cloned()
+        })
     }
 
     pub fn set_outbox_status(&self, message_id: &str, status: &str) {
@@ -292,29 +350,39 @@ impl SimulatorHandle {
     }
 
     /// Replaces the templates of `waba_id` (Meta's template objects; `id` added where missing).
-    pub fn set_templates(&self, waba_id: impl Into<String>, mut templates: Vec<Value>) {
-        templates::assign_ids(&mut templates);
-        lock(&self.state.templates).insert(waba_id.into(), templates);
+    /// Cursors into the previous set answer 131059 from now on.
+    pub fn set_templates(&self, waba_id: impl Into<String>, templates: Vec<Value>) {
+        self.state
+            .change_templates(&waba_id.into(), |set| *set = templates);
     }
 
     /// The templates of `waba_id`.
     pub fn templates(&self, waba_id: &str) -> Vec<Value> {
-        lock(&self.state.templates)
-            .get(waba_id)
-            .cloned()
-            .unwrap_or_default()
+        self.state
+            .with_templates(waba_id, |set| set.templates.clone())
+    }
+
+    /// Replaces the templates of `waba_id` with `count` generated ones
+    /// ([`super::generated_templates`]: `bench_0000`…); answers `count`.
+    pub fn generate_templates(&self, waba_id: &str, count: usize) -> usize {
+        self.set_templates(waba_id, templates::generated_templates(count));
+        count
+    }
+
+    /// Added latency of template reads (listing pages and one template by id).
+    pub fn set_template_delay(&self, delay: Duration) {
+        lock(&self.state.settings).template_delay = delay;
     }
 
     /// Adds a number, or replaces the one with the same `phone_number_id` (e.g. to point its
     /// webhooks at a new URL). A WABA without templates gets [`super::default_templates`].
     pub fn upsert_number(&self, number: SimulatedNumber) {
-        lock(&self.state.templates)
-            .entry(number.waba_id.clone())
-            .or_insert_with(|| {
-                let mut set = templates::default_templates();
-                templates::assign_ids(&mut set);
-                set
+        let known = lock(&self.state.templates).contains_key(&number.waba_id);
+        if !known {
+            self.state.change_templates(&number.waba_id, |set| {
+                *set = templates::default_templates();
             });
+        }
         self.state
             .numbers
             .write()

@@ -203,8 +203,11 @@ struct Language {
 struct Component {
     #[serde(rename = "type")]
     kind: Option<String>,
+    sub_type: Option<String>,
+    /// Meta takes the button index as a number or a string of digits.
+    index: Option<Value>,
     #[serde(default)]
-    parameters: Vec<Parameter>,
+    parameters: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,12 +241,24 @@ impl Recipient {
     }
 }
 
-/// The template a template message names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The template a template message names, and the parameters it gives each component.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TemplateRef {
     pub name: String,
     pub language: String,
-    pub body_parameters: usize,
+    pub components: Vec<SentComponent>,
+}
+
+/// One entry of `template.components` of a send; checked against the template in
+/// [`super::templates::check_send`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SentComponent {
+    /// `header`, `body` or `button`, lowercase.
+    pub kind: String,
+    /// `url`, `quick_reply` or `copy_code` for a button, lowercase.
+    pub sub_type: Option<String>,
+    pub index: Option<usize>,
+    pub parameters: Vec<Value>,
 }
 
 /// A message that passed every structural rule.
@@ -663,10 +678,11 @@ fn template_ref(object: &Value) -> Result<TemplateRef, GraphError> {
         .as_ref()
         .ok_or_else(|| GraphError::required("template.language"))?;
     let language = required(&language.code, "template.language.code")?;
-    let mut body_parameters = 0;
-    for component in &template.components {
-        let kind = required(&component.kind, "template.components.type")?;
+    let mut components = Vec::new();
+    for component in template.components {
+        let kind = required(&component.kind, "template.components.type")?.to_ascii_lowercase();
         for parameter in &component.parameters {
+            let parameter: Parameter = parse(parameter, "template.components.parameters")?;
             let parameter_kind = required(&parameter.kind, "template.components.parameters.type")?;
             if parameter_kind == "text" && parameter.text.is_none() {
                 return Err(GraphError::invalid_parameter(
@@ -674,14 +690,31 @@ fn template_ref(object: &Value) -> Result<TemplateRef, GraphError> {
                 ));
             }
         }
-        if kind.eq_ignore_ascii_case("body") {
-            body_parameters += component.parameters.len();
-        }
+        let index = match &component.index {
+            None | Some(Value::Null) => None,
+            Some(index) => Some(
+                index
+                    .as_u64()
+                    .or_else(|| index.as_str().and_then(|text| text.trim().parse().ok()))
+                    .and_then(|index| usize::try_from(index).ok())
+                    .ok_or_else(|| {
+                        GraphError::invalid_parameter(
+                            "Param template.components.index must be a non-negative integer",
+                        )
+                    })?,
+            ),
+        };
+        components.push(SentComponent {
+            kind,
+            sub_type: present(&component.sub_type).map(str::to_ascii_lowercase),
+            index,
+            parameters: component.parameters,
+        });
     }
     Ok(TemplateRef {
         name: name.to_owned(),
         language: language.to_owned(),
-        body_parameters,
+        components,
     })
 }
 
@@ -954,13 +987,35 @@ mod tests {
             ]}),
         ))
         .unwrap();
+        let template = valid.template.unwrap();
         assert_eq!(
-            valid.template,
-            Some(TemplateRef {
-                name: "order_update".into(),
-                language: "en".into(),
-                body_parameters: 3
-            })
+            (template.name.as_str(), template.language.as_str()),
+            ("order_update", "en")
+        );
+        assert_eq!(template.components[0].kind, "body");
+        assert_eq!(template.components[0].parameters.len(), 3);
+        let button = check(message(
+            "template",
+            json!({"name": "x", "language": {"code": "en"}, "components": [
+                {"type": "button", "sub_type": "URL", "index": "1", "parameters": [{"type": "text", "text": "1234"}]}
+            ]}),
+        ))
+        .unwrap()
+        .template
+        .unwrap();
+        assert_eq!(
+            (
+                button.components[0].sub_type.as_deref(),
+                button.components[0].index
+            ),
+            (Some("url"), Some(1))
+        );
+        assert_eq!(
+            code(message(
+                "template",
+                json!({"name": "x", "language": {"code": "en"}, "components": [{"type": "button", "index": "first"}]})
+            )),
+            100
         );
         assert_eq!(
             code(message("template", json!({"language": {"code": "en"}}))),

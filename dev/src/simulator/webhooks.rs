@@ -31,6 +31,9 @@ pub(crate) struct WebhookPayload<V> {
 #[derive(Debug, Serialize)]
 struct Entry<V> {
     id: String,
+    /// Unix seconds; Meta sends it on account-level changes such as template status updates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<u64>,
     changes: Vec<Change<V>>,
 }
 
@@ -62,10 +65,28 @@ pub(crate) fn envelope<V: Serialize>(number: &SimulatedNumber, value: V) -> Webh
         object: OBJECT,
         entry: vec![Entry {
             id: number.waba_id.clone(),
+            time: None,
             changes: vec![Change {
                 value,
                 field: "messages",
             }],
+        }],
+    }
+}
+
+/// Wraps an account-level change (e.g. `message_template_status_update`) of `waba_id` in Meta's
+/// envelope, with the entry's `time`.
+pub(crate) fn account_envelope<V: Serialize>(
+    waba_id: &str,
+    field: &'static str,
+    value: V,
+) -> WebhookPayload<V> {
+    WebhookPayload {
+        object: OBJECT,
+        entry: vec![Entry {
+            id: waba_id.to_owned(),
+            time: Some(ids::unix_now()),
+            changes: vec![Change { value, field }],
         }],
     }
 }
@@ -191,23 +212,45 @@ async fn pause(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool
     !stopped && !*shutdown.borrow()
 }
 
+/// How the last attempt of a webhook delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeliveryOutcome {
+    /// The receiver's HTTP status (2xx, or the last refusal).
+    Answered(StatusCode),
+    /// The receiver could not be reached, or the simulator stopped first.
+    Failed(String),
+}
+
 /// Delivers with up to `state.webhook_attempts` tries while the receiver answers non-2xx or
 /// cannot be reached, backing off between tries.
-async fn deliver_with_retry(state: &State, number: &SimulatedNumber, url: &str, body: Vec<u8>) {
+pub(crate) async fn deliver_with_retry(
+    state: &State,
+    number: &SimulatedNumber,
+    url: &str,
+    body: Vec<u8>,
+) -> DeliveryOutcome {
     let mut shutdown = state.shutdown.subscribe();
     let mut backoff = state.webhook_retry_backoff;
+    let mut outcome = DeliveryOutcome::Failed("the simulator is stopping".to_owned());
     for attempt in 1..=state.webhook_attempts {
         match post_signed(state, url, &number.app_secret, body.clone()).await {
-            Ok(status) if status.is_success() => return,
-            Ok(status) => tracing::warn!(%url, %status, attempt, "status webhook refused"),
-            Err(error) => tracing::warn!(%url, %error, attempt, "status webhook not delivered"),
+            Ok(status) if status.is_success() => return DeliveryOutcome::Answered(status),
+            Ok(status) => {
+                tracing::warn!(%url, %status, attempt, "webhook refused");
+                outcome = DeliveryOutcome::Answered(status);
+            }
+            Err(error) => {
+                tracing::warn!(%url, %error, attempt, "webhook not delivered");
+                outcome = DeliveryOutcome::Failed(error.to_string());
+            }
         }
         if attempt == state.webhook_attempts || !pause(backoff, &mut shutdown).await {
             break;
         }
         backoff = backoff.saturating_mul(2);
     }
-    tracing::warn!(%url, attempts = state.webhook_attempts, "status webhook given up");
+    tracing::warn!(%url, attempts = state.webhook_attempts, "webhook given up");
+    outcome
 }
 
 /// A message the simulator accepted, as its status webhooks need it.
