@@ -1,6 +1,8 @@
 //! Who is calling a Bearer route, and whether they are within their rate limit.
 
-use http::{HeaderMap, HeaderValue, StatusCode};
+use std::future::Future;
+
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::api::ApiError;
 use crate::domain::api_key_hash;
@@ -104,4 +106,36 @@ pub async fn count_request(
         return Err((error, Some(state)));
     }
     Ok(state)
+}
+
+/// A Bearer route: authenticates the caller, counts the request against its limit, runs
+/// `route` for it, and puts the rate-limit headers on whatever the answer is.
+pub async fn guarded<F, Fut>(
+    keys: &dyn ApiKeyStore,
+    counters: &dyn RateLimitStore,
+    authorization: Option<&str>,
+    now: i64,
+    route: F,
+) -> Response<String>
+where
+    F: FnOnce(Caller) -> Fut,
+    Fut: Future<Output = Result<Response<String>, ApiError>>,
+{
+    let caller = match authenticate(keys, authorization).await {
+        Ok(caller) => caller,
+        Err(error) => return error.to_response(),
+    };
+    let limit = match count_request(counters, &caller, now).await {
+        Ok(limit) => limit,
+        Err((error, limit)) => {
+            let mut response = error.to_response();
+            if let Some(limit) = limit {
+                limit.apply(response.headers_mut());
+            }
+            return response;
+        }
+    };
+    let mut response = route(caller).await.unwrap_or_else(|e| e.to_response());
+    limit.apply(response.headers_mut());
+    response
 }

@@ -31,6 +31,17 @@ pub struct UpstreamError {
     pub fbtrace_id: Option<String>,
 }
 
+impl From<&crate::graph::MetaApiError> for UpstreamError {
+    fn from(meta: &crate::graph::MetaApiError) -> Self {
+        Self {
+            code: meta.code,
+            message: meta.message.clone(),
+            details: meta.details.clone(),
+            fbtrace_id: meta.fbtrace_id.clone(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,

@@ -8,6 +8,7 @@
 //!   limits of the Bearer routes.
 //! - [`graph`]: the Graph API client; [`sending`]: the one send path (API and responder).
 //! - [`connecting`]: adding a business's connection (store items and secrets).
+//! - [`template_sync`]: syncing a bot's message templates from Meta.
 //! - [`bootstrap`]: the composition root of every Lambda main; [`clock`]: unix seconds.
 
 pub mod access;
@@ -21,4 +22,5 @@ pub mod domain;
 pub mod graph;
 pub mod ports;
 pub mod sending;
+pub mod template_sync;
 pub mod whatsapp;

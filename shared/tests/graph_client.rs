@@ -110,6 +110,8 @@ struct FakeState {
     templates: usize,
     /// Always answer a `next` page with the same cursor (a misbehaving paging).
     looping_cursor: bool,
+    /// Refuse this many requests that carry a cursor with 131059 (the set changed meanwhile).
+    stale_cursors: AtomicUsize,
 }
 
 struct Fake {
@@ -215,8 +217,19 @@ async fn templates(
     }
     assert_eq!(
         query.get("fields").map(String::as_str),
-        Some("name,language,status,category,parameter_format,components,id")
+        Some(
+            "name,language,status,category,sub_category,parameter_format,components,\
+             quality_score,rejected_reason,id"
+        )
     );
+    if query.contains_key("after")
+        && state
+            .stale_cursors
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": {"message": "(#131059) Invalid cursor", "type": "OAuthException", "code": 131059}}))).into_response();
+    }
     let limit: usize = query["limit"].parse().unwrap();
     let start: usize = query
         .get("after")
@@ -247,7 +260,8 @@ async fn templates(
             "https://graph.facebook.com/{version}/{waba}/message_templates?limit={limit}&after={after}"
         ));
     }
-    axum::Json(json!({"data": data, "paging": paging})).into_response()
+    let summary = json!({"total_count": state.templates, "message_template_limit": 250});
+    axum::Json(json!({"data": data, "paging": paging, "summary": summary})).into_response()
 }
 
 /// Tiny delays so retry tests take milliseconds.
@@ -578,6 +592,9 @@ async fn templates_are_read_across_pages_until_the_end() {
         .await
         .unwrap();
     assert_eq!(fake.calls() - before, 3);
+    assert_eq!(all.pages, 3);
+    assert_eq!(all.template_limit, Some(250));
+    let all = all.templates;
     assert_eq!(all.len(), 60);
     let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names[0], "template_000");
@@ -599,8 +616,42 @@ async fn an_empty_template_set_is_one_page() {
         .all_message_templates(WABA_ID, TOKEN, 25)
         .await
         .unwrap();
-    assert!(all.is_empty());
+    assert!(all.templates.is_empty());
     assert_eq!(fake.calls(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_cursor_restarts_the_listing_once() {
+    let fake = Fake::start_with(FakeState {
+        templates: 60,
+        stale_cursors: AtomicUsize::new(1),
+        ..FakeState::default()
+    })
+    .await;
+    let client = fake.client(fast_policy());
+    let all = client
+        .all_message_templates(WABA_ID, TOKEN, 25)
+        .await
+        .unwrap();
+    // Page 1, the refused page 2, then pages 1 to 3 again: every template once.
+    assert_eq!(fake.calls(), 5);
+    assert_eq!(all.templates.len(), 60);
+    let names: std::collections::BTreeSet<_> = all.templates.iter().map(|t| &t.name).collect();
+    assert_eq!(names.len(), 60);
+
+    // A second expiry in the same listing is Meta's error, not a loop.
+    let fake = Fake::start_with(FakeState {
+        templates: 60,
+        stale_cursors: AtomicUsize::new(2),
+        ..FakeState::default()
+    })
+    .await;
+    let failure = fake
+        .client(fast_policy())
+        .all_message_templates(WABA_ID, TOKEN, 25)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.error.meta_code(), Some(131059));
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ use intaj_shared::connecting::{
 };
 use intaj_shared::graph::{GraphClient, GraphConfig};
 use intaj_shared::ports::{Secret, SecretStore, Store, StoreError};
+use intaj_template_sync::TemplateSyncDeps;
 use intaj_webhook::WebhookDeps;
 use tokio::net::TcpListener;
 
@@ -48,7 +49,11 @@ pub enum StackError {
 struct Services {
     webhook: WebhookDeps,
     send: SendDeps,
+    templates: TemplateSyncDeps,
 }
+
+/// How often the stack syncs every connection's templates, as the deployed schedule does.
+const TEMPLATE_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// A running local stack.
 pub struct RunningStack {
@@ -64,6 +69,7 @@ pub struct RunningStack {
     /// The Graph API client the send routes use.
     pub graph: GraphClient,
     server: Option<BackgroundServer>,
+    template_schedule: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningStack {
@@ -76,6 +82,9 @@ impl RunningStack {
 
     /// Stops accepting requests, finishes the ones under way, stops the simulator.
     pub async fn shutdown(mut self) {
+        if let Some(schedule) = self.template_schedule.take() {
+            schedule.abort();
+        }
         if let Some(server) = self.server.take() {
             server.stop().await;
         }
@@ -137,7 +146,9 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
             secrets: secrets.clone(),
             graph: graph.clone(),
         },
+        templates: TemplateSyncDeps::new(store.clone(), secrets.clone(), graph.clone()),
     };
+    let template_schedule = start_template_schedule(services.templates.clone()).await;
     let router = router(services);
     let server = BackgroundServer::spawn(listener, router, "local stack");
     tracing::info!(%base_url, whatsapp_api_base, "local stack serving");
@@ -151,6 +162,27 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         secrets,
         graph,
         server: Some(server),
+        template_schedule: Some(template_schedule),
+    })
+}
+
+/// Syncs every connection's templates now (so that template sends are checked from the first
+/// request), then hourly in the background, like the deployed schedule.
+async fn start_template_schedule(deps: TemplateSyncDeps) -> tokio::task::JoinHandle<()> {
+    let run = |deps: TemplateSyncDeps| async move {
+        let now = intaj_shared::clock::unix_now();
+        if let Err(error) = intaj_template_sync::sync_all(&deps, now).await {
+            tracing::warn!(%error, "template sync of the local stack failed");
+        }
+    };
+    run(deps.clone()).await;
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(TEMPLATE_SYNC_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            run(deps.clone()).await;
+        }
     })
 }
 
@@ -160,6 +192,8 @@ fn router(services: Services) -> Router {
         .route("/api/whatsapp/send", any(send))
         .route("/api/whatsapp/messages/{message_id}", any(send))
         .route("/api/whatsapp/conversations/{phone}", any(send))
+        .route("/api/whatsapp/sync-templates", any(templates))
+        .route("/api/whatsapp/templates", any(templates))
         .fallback(not_found)
         .with_state(services)
 }
@@ -178,6 +212,15 @@ async fn send(State(services): State<Services>, request: Request) -> Response {
         Ok(request) => {
             lambda_bridge::from_lambda(intaj_send::handle(request, &services.send).await)
         }
+        Err(response) => response,
+    }
+}
+
+async fn templates(State(services): State<Services>, request: Request) -> Response {
+    match lambda_bridge::to_lambda(request).await {
+        Ok(request) => lambda_bridge::from_lambda(
+            intaj_template_sync::handle(request, &services.templates).await,
+        ),
         Err(response) => response,
     }
 }

@@ -50,25 +50,11 @@ async fn route(request: &Request, deps: &SendDeps, now: i64) -> http::Response<S
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let caller = match access::authenticate(deps.store.as_ref(), authorization).await {
-        Ok(caller) => caller,
-        Err(error) => return error.to_response(),
-    };
-    let limit = match access::count_request(deps.store.as_ref(), &caller, now).await {
-        Ok(limit) => limit,
-        Err((error, limit)) => {
-            let mut response = error.to_response();
-            if let Some(limit) = limit {
-                limit.apply(response.headers_mut());
-            }
-            return response;
-        }
-    };
-    let mut response = dispatch(request, deps, &caller, now)
-        .await
-        .unwrap_or_else(|e| e.to_response());
-    limit.apply(response.headers_mut());
-    response
+    let store = deps.store.as_ref();
+    access::guarded(store, store, authorization, now, |caller| async move {
+        dispatch(request, deps, &caller, now).await
+    })
+    .await
 }
 
 async fn dispatch(

@@ -16,11 +16,18 @@ use super::error::{GraphError, redact, snippet};
 use super::retry::{self, Failure, RetryPolicy};
 use crate::config::{DEFAULT_API_BASE, DEFAULT_API_VERSION};
 
-/// The fields SPEC §5 stores for each template.
-const TEMPLATE_FIELDS: &str = "name,language,status,category,parameter_format,components,id";
+/// The fields SPEC §5 stores for each template, and what else Meta tells of its review.
+const TEMPLATE_FIELDS: &str = "name,language,status,category,sub_category,parameter_format,\
+                               components,quality_score,rejected_reason,id";
+
+/// The account's template count and limit, beside the first page.
+const TEMPLATE_SUMMARY: &str = "total_count,message_template_count,message_template_limit";
 
 /// A WABA with more pages than this is a paging loop, not a real template set.
 const MAX_TEMPLATE_PAGES: usize = 1000;
+
+/// Meta's code for a paging cursor it no longer accepts (the set changed under the listing).
+pub const INVALID_CURSOR: i64 = 131059;
 
 /// How to reach the Graph API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,9 +91,22 @@ pub struct GraphTemplate {
     /// `POSITIONAL` or `NAMED`; Meta omits it for older templates.
     #[serde(default)]
     pub parameter_format: Option<String>,
+    #[serde(default)]
+    pub sub_category: Option<String>,
+    /// `{"score":"GREEN","date":…}`.
+    #[serde(default)]
+    pub quality_score: Option<QualityScore>,
+    /// `NONE` unless Meta rejected it.
+    #[serde(default)]
+    pub rejected_reason: Option<String>,
     /// Kept as Meta sent it: the send path reads the placeholders, the API returns it verbatim.
     #[serde(default = "empty_components")]
     pub components: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityScore {
+    pub score: String,
 }
 
 fn empty_components() -> serde_json::Value {
@@ -98,6 +118,17 @@ fn empty_components() -> serde_json::Value {
 pub struct TemplatePage {
     pub templates: Vec<GraphTemplate>,
     pub next_after: Option<String>,
+    /// `summary.message_template_limit`, when Meta gave it.
+    pub template_limit: Option<u64>,
+}
+
+/// Every template of an account, and its template limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateListing {
+    pub templates: Vec<GraphTemplate>,
+    pub template_limit: Option<u64>,
+    /// Pages read, restarts included.
+    pub pages: usize,
 }
 
 /// The Graph API client. Build one per process and clone it freely (an `Arc` inside): every clone
@@ -211,6 +242,7 @@ impl GraphClient {
             let mut query = url.query_pairs_mut();
             query
                 .append_pair("fields", TEMPLATE_FIELDS)
+                .append_pair("summary", TEMPLATE_SUMMARY)
                 .append_pair("limit", &limit.to_string());
             if let Some(after) = after {
                 query.append_pair("after", after);
@@ -224,32 +256,57 @@ impl GraphClient {
         .await
     }
 
-    /// Every template of the WABA, following the cursors to the last page. A repeated cursor or
-    /// more than 1000 pages is an error (`Decode` with HTTP 200), never a partial list: a sync
-    /// would otherwise delete the templates it did not see.
+    /// Every template of the WABA, following the cursors to the last page. A cursor Meta no
+    /// longer accepts (code 131059: the set changed under the listing) restarts the listing
+    /// once. A repeated cursor or more than 1000 pages is an error (`Decode` with HTTP 200),
+    /// never a partial list: a sync would otherwise delete the templates it did not see.
     pub async fn all_message_templates(
         &self,
         waba_id: &str,
         access_token: &str,
         limit: u32,
-    ) -> Result<Vec<GraphTemplate>, GraphFailure> {
-        let mut templates = Vec::new();
-        let mut seen = HashSet::new();
-        let mut after: Option<String> = None;
-        for _ in 0..MAX_TEMPLATE_PAGES {
-            let page = self
-                .message_templates_page(waba_id, access_token, after.as_deref(), limit)
-                .await?;
-            templates.extend(page.templates);
-            match page.next_after {
-                None => return Ok(templates),
-                Some(cursor) if !seen.insert(cursor.clone()) => {
-                    return Err(paging_failure("the paging cursor repeated"));
+    ) -> Result<TemplateListing, GraphFailure> {
+        let mut pages = 0;
+        let mut restarted = false;
+        'listing: loop {
+            let mut listing = TemplateListing {
+                templates: Vec::new(),
+                template_limit: None,
+                pages,
+            };
+            let mut seen = HashSet::new();
+            let mut after: Option<String> = None;
+            for _ in 0..MAX_TEMPLATE_PAGES {
+                let page = match self
+                    .message_templates_page(waba_id, access_token, after.as_deref(), limit)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(failure)
+                        if !restarted
+                            && after.is_some()
+                            && failure.error.meta_code() == Some(INVALID_CURSOR) =>
+                    {
+                        tracing::info!(waba_id, "template cursor expired; listing again");
+                        restarted = true;
+                        pages = listing.pages + 1;
+                        continue 'listing;
+                    }
+                    Err(failure) => return Err(failure),
+                };
+                listing.pages += 1;
+                listing.templates.extend(page.templates);
+                listing.template_limit = listing.template_limit.or(page.template_limit);
+                match page.next_after {
+                    None => return Ok(listing),
+                    Some(cursor) if !seen.insert(cursor.clone()) => {
+                        return Err(paging_failure("the paging cursor repeated"));
+                    }
+                    Some(cursor) => after = Some(cursor),
                 }
-                Some(cursor) => after = Some(cursor),
             }
+            return Err(paging_failure("more than 1000 pages of templates"));
         }
-        Err(paging_failure("more than 1000 pages of templates"))
     }
 
     async fn post_message(
@@ -407,12 +464,18 @@ impl SendResponse {
     }
 }
 
-/// `{"data":[…],"paging":{"cursors":{"before","after"},"next"?}}`.
+/// `{"data":[…],"paging":{"cursors":{"before","after"},"next"?},"summary"?:{…}}`.
 #[derive(Deserialize)]
 struct TemplatesResponse {
     #[serde(default)]
     data: Vec<GraphTemplate>,
     paging: Option<Paging>,
+    summary: Option<Summary>,
+}
+
+#[derive(Deserialize)]
+struct Summary {
+    message_template_limit: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -439,6 +502,7 @@ impl TemplatesResponse {
         TemplatePage {
             templates: self.data,
             next_after,
+            template_limit: self.summary.and_then(|s| s.message_template_limit),
         }
     }
 }

@@ -10,7 +10,10 @@ mod client;
 mod error;
 pub mod retry;
 
-pub use client::{GraphClient, GraphConfig, GraphTemplate, SendAccepted, TemplatePage};
+pub use client::{
+    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, QualityScore, SendAccepted,
+    TemplateListing, TemplatePage,
+};
 pub use error::{GraphError, MetaApiError, RETRYABLE_META_CODES};
 pub use retry::{Failure, RetryPolicy, Retryable};
 

@@ -1,0 +1,222 @@
+//! Syncing a bot's message templates from Meta (SPEC §5): every page of
+//! `GET /{wabaId}/message_templates`, Meta's failures answered as the send path answers them
+//! (190 → the token is re-read once; 5xx and throttling retried, then 503), and a store write of
+//! what changed only. The template-sync function, its schedule and the local stack all sync
+//! through [`sync_bot`].
+
+use std::time::Duration;
+
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::api::{ApiError, UpstreamError};
+use crate::domain::{MessageTemplate, TemplateSync};
+use crate::graph::{GraphClient, GraphFailure, GraphTemplate, TemplateListing};
+use crate::ports::{ConnectionStore, SecretStore, StoreError, TemplateStore};
+
+/// Templates asked for per page. Meta's default is 25 and its maximum is not documented: ask for
+/// many, and follow `next` whatever the page holds.
+pub const PAGE_LIMIT: u32 = 500;
+
+/// Meta's code for an access token it no longer accepts.
+const INVALID_TOKEN: i64 = 190;
+
+/// What a sync needs: the connection (its business account), the bot's token, Meta, the store.
+#[derive(Clone, Copy)]
+pub struct SyncPorts<'a> {
+    pub connections: &'a dyn ConnectionStore,
+    pub templates: &'a dyn TemplateStore,
+    pub secrets: &'a dyn SecretStore,
+    pub graph: &'a GraphClient,
+}
+
+/// The answer of `POST /api/whatsapp/sync-templates`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    /// Templates Meta listed.
+    pub fetched: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Unix seconds.
+    pub synced_at: i64,
+    /// How many templates Meta allows the business account, when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_limit: Option<u64>,
+    /// Pages read from Meta (restarts included).
+    #[serde(skip)]
+    pub pages: usize,
+}
+
+/// Syncs one bot's templates; `now` (unix seconds) becomes its `syncedAt`.
+pub async fn sync_bot(
+    ports: SyncPorts<'_>,
+    bot_id: &str,
+    now: i64,
+) -> Result<SyncReport, ApiError> {
+    let connection = ports
+        .connections
+        .connection(bot_id)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_bot",
+                format!("bot \"{bot_id}\" has no WhatsApp connection"),
+            )
+        })?;
+    let listing = list_templates(ports, bot_id, &connection.business_account_id).await?;
+    let sync = TemplateSync {
+        templates: listing.templates.into_iter().map(stored_template).collect(),
+        synced_at: now,
+        template_limit: listing.template_limit,
+    };
+    let counts = ports
+        .templates
+        .replace_templates(bot_id, &sync)
+        .await
+        .map_err(storage)?;
+    let report = SyncReport {
+        fetched: sync.templates.len(),
+        added: counts.added,
+        updated: counts.updated,
+        removed: counts.removed,
+        unchanged: counts.unchanged,
+        synced_at: now,
+        template_limit: sync.template_limit,
+        pages: listing.pages,
+    };
+    tracing::info!(
+        bot_id,
+        fetched = report.fetched,
+        added = report.added,
+        updated = report.updated,
+        removed = report.removed,
+        unchanged = report.unchanged,
+        pages = report.pages,
+        "templates synced"
+    );
+    Ok(report)
+}
+
+/// Every template of the account, re-reading the token once if Meta refuses it.
+async fn list_templates(
+    ports: SyncPorts<'_>,
+    bot_id: &str,
+    waba_id: &str,
+) -> Result<TemplateListing, ApiError> {
+    let token = ports
+        .secrets
+        .bot_secrets(bot_id)
+        .await
+        .map_err(secrets_error)?
+        .ok_or_else(missing_token)?
+        .access_token
+        .clone();
+    let mut result = ports
+        .graph
+        .all_message_templates(waba_id, token.expose(), PAGE_LIMIT)
+        .await;
+    if let Err(failure) = &result
+        && failure.error.meta_code() == Some(INVALID_TOKEN)
+    {
+        // The token may have been rotated since it was cached.
+        tracing::warn!(bot_id, "Meta rejected the access token; re-reading it");
+        if let Some(fresh) = ports
+            .secrets
+            .refresh_bot_secrets(bot_id)
+            .await
+            .map_err(secrets_error)?
+        {
+            result = ports
+                .graph
+                .all_message_templates(waba_id, fresh.access_token.expose(), PAGE_LIMIT)
+                .await;
+        }
+    }
+    result.map_err(|failure| upstream_error(bot_id, failure))
+}
+
+/// Meta's template as the store keeps it: `components` as compact JSON (keys sorted, so an
+/// unchanged template compares equal whatever order Meta sent them in).
+pub fn stored_template(template: GraphTemplate) -> MessageTemplate {
+    MessageTemplate {
+        parameter_format: template.parameter_format,
+        sub_category: template.sub_category,
+        quality_score: template.quality_score.map(|q| q.score),
+        rejected_reason: template.rejected_reason,
+        ..MessageTemplate::new(
+            template.id,
+            template.name,
+            template.language,
+            template.status,
+            template.category,
+            template.components.to_string(),
+        )
+    }
+}
+
+fn missing_token() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "invalid_access_token",
+        "this connection has no access token; update the connection's credentials",
+    )
+}
+
+fn storage(error: StoreError) -> ApiError {
+    if let StoreError::Conflict(message) = &error {
+        return ApiError::new(StatusCode::CONFLICT, "sync_in_progress", message.clone())
+            .with_retry_after(30);
+    }
+    tracing::error!(%error, "storage failed during a template sync");
+    ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
+        .with_retry_after(1)
+}
+
+fn secrets_error(error: crate::ports::SecretsError) -> ApiError {
+    tracing::error!(%error, "secrets unavailable during a template sync");
+    ApiError::unavailable(
+        "secrets_unavailable",
+        "credentials could not be read; retry later",
+    )
+    .with_retry_after(1)
+}
+
+/// Meta's failure as the API's answer, with Meta's error in `upstream`.
+fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
+    tracing::warn!(
+        bot_id, attempts = failure.attempts, error = %failure.error,
+        "Meta did not list the templates"
+    );
+    let upstream = failure.error.meta_error().map(UpstreamError::from);
+    let error = if failure.error.is_retryable() {
+        ApiError::unavailable(
+            "upstream_unavailable",
+            "WhatsApp is unavailable or throttling right now; retry after the Retry-After delay",
+        )
+        .with_retry_after(failure.retry_after.max(Duration::from_secs(1)).as_secs())
+    } else if failure.error.meta_code() == Some(INVALID_TOKEN) {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "invalid_access_token",
+            "Meta rejects this connection's access token; generate a new one and update the \
+             connection",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            format!(
+                "WhatsApp did not list the templates: {}; see error.upstream",
+                failure.error
+            ),
+        )
+    };
+    match upstream {
+        Some(upstream) => error.with_upstream(upstream),
+        None => error,
+    }
+}
