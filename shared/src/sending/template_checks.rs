@@ -274,7 +274,7 @@ fn check_body(
     }
     for parameter in given {
         // Meta fills a body placeholder with text, a currency or a date.
-        match parameter.kind.as_str() {
+        match parameter.kind.to_ascii_lowercase().as_str() {
             "text" => check_text(named, "body", parameter, max_text)?,
             "currency" | "date_time" => {}
             other => {
