@@ -876,3 +876,199 @@ async fn synced_templates_are_checked_before_meta_is_called() {
     assert_eq!(status, 200, "{answer}");
     s.stack.shutdown().await;
 }
+
+/// The simulator's demo template as a sync would store it.
+fn synced(template: &Value) -> intaj_shared::domain::MessageTemplate {
+    let text = |field: &str| template[field].as_str().unwrap_or_default().to_owned();
+    intaj_shared::domain::MessageTemplate {
+        parameter_format: template["parameter_format"].as_str().map(str::to_owned),
+        ..intaj_shared::domain::MessageTemplate::new(
+            text("id"),
+            text("name"),
+            text("language"),
+            text("status"),
+            text("category"),
+            template["components"].to_string(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn template_parameters_are_checked_against_the_synced_template() {
+    use intaj_shared::domain::TemplateSync;
+    let s = Stack::start().await;
+    // The simulator's own demo set, so what passes here must pass Meta's checks there too.
+    let templates: Vec<_> = intaj_dev::simulator::default_templates()
+        .iter()
+        .map(synced)
+        .collect();
+    s.stack
+        .store
+        .replace_templates(
+            "demo",
+            &TemplateSync {
+                templates,
+                synced_at: 1,
+                template_limit: None,
+            },
+        )
+        .await
+        .unwrap();
+    let send = |name: &str, components: Value| {
+        json!({"to": CUSTOMER, "type": "template",
+               "template": {"name": name, "language": "en", "components": components}})
+    };
+    let text = |value: &str| json!({"type": "text", "text": value});
+    let named = |first: &str| {
+        json!([{"type": "body", "parameters": [
+            {"type": "text", "text": "Sam", "parameter_name": first},
+            {"type": "text", "text": "#1234", "parameter_name": "order_number"}
+        ]}])
+    };
+    let image = json!({"type": "header", "parameters": [
+        {"type": "image", "image": {"link": "https://example.com/lamp.jpg"}}]});
+    let video = json!({"type": "header", "parameters": [
+        {"type": "video", "video": {"link": "https://example.com/lamp.mp4"}}]});
+    let launch_body = json!({"type": "body", "parameters": [text("the Aurora lamp")]});
+    let tracking = |header: &str, button: Option<&str>| {
+        let mut components = vec![
+            json!({"type": "header", "parameters": [text(header)]}),
+            json!({"type": "body", "parameters": [text("DHL")]}),
+        ];
+        if let Some(suffix) = button {
+            components.push(json!({"type": "button", "sub_type": "url", "index": "0",
+                                   "parameters": [text(suffix)]}));
+        }
+        Value::Array(components)
+    };
+    let otp = |body_code: &str, button_code: &str| {
+        json!([
+            {"type": "body", "parameters": [text(body_code)]},
+            {"type": "button", "sub_type": "url", "index": 0, "parameters": [text(button_code)]}
+        ])
+    };
+    let reminder =
+        |first: &str| json!([{"type": "body", "parameters": [text(first), text("10:00")]}]);
+
+    let refused = [
+        (send("shipping_delay", json!([])), "template_paused"),
+        (send("legacy_offer", json!([])), "template_disabled"),
+        (send("loyalty_invite", json!([])), "template_not_approved"),
+        (
+            send("order_confirmation", named("name")),
+            "template_parameter_mismatch",
+        ),
+        (
+            send("product_launch", json!([launch_body.clone()])),
+            "template_parameter_mismatch",
+        ),
+        (
+            send("product_launch", json!([video, launch_body.clone()])),
+            "template_parameter_format_mismatch",
+        ),
+        (
+            send("delivery_tracking", tracking("#1234", None)),
+            "template_button_mismatch",
+        ),
+        (
+            send("delivery_tracking", tracking(&"1".repeat(61), Some("1234"))),
+            "template_text_too_long",
+        ),
+        (
+            send("verification_code", otp("123456", "654321")),
+            "template_button_mismatch",
+        ),
+        (
+            send("appointment_reminder", reminder("Sam\nSmith")),
+            "template_parameter_invalid",
+        ),
+    ];
+    for (request, code) in refused {
+        let (status, answer) = s.send(request.clone()).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{request}: {answer}"
+        );
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("template")
+        );
+    }
+    assert!(s.sim().outbox().is_empty(), "nothing reached Meta");
+
+    let accepted = [
+        send("order_confirmation", named("first_name")),
+        send("product_launch", json!([image, launch_body])),
+        send("delivery_tracking", tracking("#1234", Some("1234"))),
+        send("verification_code", otp("123456", "123456")),
+        send("appointment_reminder", reminder("Sam")),
+    ];
+    for request in accepted {
+        let (status, answer) = s.send(request.clone()).await;
+        assert_eq!(status, 200, "{request}: {answer}");
+        let sent = s.sent(answer["messageId"].as_str().unwrap());
+        assert_eq!(
+            sent.request["template"]["components"],
+            request["template"]["components"]
+        );
+    }
+    s.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn before_any_sync_meta_refuses_template_sends_with_the_same_codes() {
+    let s = Stack::start().await;
+    let send = |name: &str, components: Value| {
+        json!({"to": CUSTOMER, "type": "template",
+               "template": {"name": name, "language": "en", "components": components}})
+    };
+    let body = |first: &str| {
+        json!([{"type": "body", "parameters": [
+            {"type": "text", "text": first}, {"type": "text", "text": "10:00"}]}])
+    };
+    let launch_video = json!([
+        {"type": "header", "parameters": [
+            {"type": "video", "video": {"link": "https://example.com/v.mp4"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "the lamp"}]}
+    ]);
+    let cases = [
+        (send("shipping_delay", json!([])), "template_paused", 132015),
+        (send("legacy_offer", json!([])), "template_disabled", 132016),
+        (
+            send("no_such_template", json!([])),
+            "unknown_template",
+            132001,
+        ),
+        (
+            send(
+                "appointment_reminder",
+                json!([{"type": "body", "parameters": [{"type": "text", "text": "Sam"}]}]),
+            ),
+            "template_parameter_mismatch",
+            132000,
+        ),
+        (
+            send("product_launch", launch_video),
+            "template_parameter_format_mismatch",
+            132012,
+        ),
+        (
+            send("appointment_reminder", body("Sam\tSmith")),
+            "template_parameter_invalid",
+            132018,
+        ),
+    ];
+    for (request, code, meta) in cases {
+        let (status, answer) = s.send(request.clone()).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{request}: {answer}"
+        );
+        assert_eq!(answer["error"]["upstream"]["code"], meta, "{answer}");
+    }
+    s.stack.shutdown().await;
+}

@@ -7,6 +7,7 @@ mod idempotency;
 mod message;
 mod status;
 mod template;
+mod template_parameters;
 mod window;
 
 pub use api_key::{ApiKey, api_key_hash};
@@ -20,6 +21,9 @@ pub use status::{MessageStatus, StatusEvent};
 pub use template::{
     MessageTemplate, TemplateChange, TemplateDiff, TemplateKey, TemplatePage, TemplateQuery,
     TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState, diff_templates,
+};
+pub use template_parameters::{
+    BodyParameters, ButtonKind, ButtonParameter, HeaderFormat, HeaderParameter, TemplateParameters,
 };
 pub use window::{ConversationWindow, WINDOW_SECONDS};
 

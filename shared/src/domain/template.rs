@@ -100,7 +100,7 @@ impl MessageTemplate {
 }
 
 /// The distinct `{{…}}` names in a text; a name is letters, digits and underscores.
-fn placeholders(text: &str) -> BTreeSet<&str> {
+pub(crate) fn placeholders(text: &str) -> BTreeSet<&str> {
     let mut found = BTreeSet::new();
     let mut rest = text;
     while let Some(open) = rest.find("{{") {

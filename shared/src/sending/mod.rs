@@ -3,5 +3,7 @@
 
 pub mod request;
 pub mod service;
+pub mod template_checks;
 
 pub use request::{SendRequest, ValidatedSend, ValidationError};
+pub use template_checks::{TemplateCheckError, check_template_message};

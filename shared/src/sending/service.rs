@@ -13,6 +13,8 @@ use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
 use crate::graph::{GraphClient, GraphFailure, RetryPolicy, retry};
 use crate::ports::{SecretStore, SecretsError, Store, StoreError};
 use crate::sending::request::ValidatedSend;
+use crate::sending::template_checks::check_template_message;
+use crate::whatsapp::outbound::Template;
 use crate::whatsapp::phone::Recipient;
 
 /// Meta's code for an access token it no longer accepts.
@@ -63,15 +65,8 @@ pub async fn send(
             return Err(outside_window(None));
         }
     }
-    if let Some((name, language)) = request.template_name_language() {
-        check_template(
-            ctx,
-            bot_id,
-            name,
-            language,
-            request.template_body_parameter_count(),
-        )
-        .await?;
+    if let Some(template) = request.outbound.template_ref() {
+        check_template(ctx, bot_id, template).await?;
     }
 
     let secrets = ctx
@@ -160,13 +155,14 @@ async fn record_sent(store: &dyn Store, bot_id: &str, record: &OutboundRecord) {
     }
 }
 
+/// Checks a template message against the synced template it names (SPEC §4, §5). Before the
+/// first sync there is nothing to check against, and Meta judges.
 async fn check_template(
     ctx: SendContext<'_>,
     bot_id: &str,
-    name: &str,
-    language: &str,
-    body_parameters: Option<usize>,
+    message: &Template,
 ) -> Result<(), ApiError> {
+    let (name, language) = (message.name.as_str(), message.language.code.as_str());
     // One template read on the hot path; the whole set only to tell "unknown" from "never synced".
     let found = ctx
         .store
@@ -191,27 +187,15 @@ async fn check_template(
             ),
         ));
     };
-    if !template.is_approved() {
-        return Err(unprocessable(
-            "template_not_approved",
-            format!(
-                "template \"{name}\" ({language}) is {}; only APPROVED templates can be sent",
-                template.status
-            ),
-        ));
-    }
-    let expected = template.body_placeholder_count();
-    let given = body_parameters.unwrap_or(0);
-    if expected != given {
-        return Err(unprocessable(
-            "template_parameter_mismatch",
-            format!(
-                "template \"{name}\" ({language}) has {expected} body placeholder(s) but {given} \
-                 body parameter(s) were given"
-            ),
-        ));
-    }
-    Ok(())
+    check_template_message(&template, message).map_err(|error| {
+        tracing::info!(
+            bot_id,
+            template = name,
+            code = error.code(),
+            "template message refused"
+        );
+        ApiError::from(error)
+    })
 }
 
 fn recipient_id(recipient: &Recipient) -> &str {
@@ -347,6 +331,11 @@ fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
             "template_disabled",
             "the template is disabled for low quality",
         ),
+        132018 => rejected(
+            "template_parameter_invalid",
+            "a template parameter breaks WhatsApp's rules (a newline, a tab or more than 4 \
+             consecutive spaces in a text parameter)",
+        ),
         132002..=132999 => rejected("template_rejected", "Meta rejected the template message"),
         _ => rejected(
             "rejected_by_whatsapp",
@@ -393,7 +382,11 @@ mod tests {
             (190, 401, 502, "invalid_access_token"),
             (132001, 404, 422, "unknown_template"),
             (132000, 400, 422, "template_parameter_mismatch"),
+            (132005, 400, 422, "template_text_too_long"),
+            (132012, 400, 422, "template_parameter_format_mismatch"),
             (132015, 400, 422, "template_paused"),
+            (132016, 400, 422, "template_disabled"),
+            (132018, 400, 422, "template_parameter_invalid"),
             (132069, 400, 422, "template_rejected"),
             (100, 400, 422, "rejected_by_whatsapp"),
         ];
