@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
-use intaj_shared::domain::{MessageTemplate, TemplateKey, TemplateQuery};
+use intaj_shared::domain::{MessageTemplate, TemplateKey, TemplateParameters, TemplateQuery};
 use intaj_shared::ports::TemplateStore;
 use serde::Serialize;
 use serde_json::Value;
@@ -48,6 +48,8 @@ struct ListedTemplate<'a> {
     impending_category: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     impending_category_at: Option<i64>,
+    /// What a send must fill in: the header's, the body's and the buttons' parameters.
+    parameters: TemplateParameters,
 }
 
 impl<'a> From<&'a MessageTemplate> for ListedTemplate<'a> {
@@ -66,6 +68,7 @@ impl<'a> From<&'a MessageTemplate> for ListedTemplate<'a> {
             status_reason: t.status_reason.as_deref(),
             impending_category: t.impending_category.as_deref(),
             impending_category_at: t.impending_category_at,
+            parameters: t.parameters(),
         }
     }
 }

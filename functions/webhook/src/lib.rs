@@ -4,5 +4,6 @@
 
 pub mod handler;
 pub mod receipt;
+mod template_events;
 
 pub use handler::{WebhookDeps, handle};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt, stream};
 use intaj_shared::domain::{
     Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
+    TemplateChange, TemplateRef,
 };
 use intaj_shared::ports::{Secret, SecretStore, SecretsError, Store, StoreError};
 use intaj_shared::whatsapp::webhook::{
@@ -14,6 +15,8 @@ use intaj_shared::whatsapp::webhook::{
 };
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+
+use crate::template_events;
 
 /// How many store writes of one body run at once (DynamoDB round trips overlap).
 const WRITE_CONCURRENCY: usize = 16;
@@ -52,6 +55,12 @@ enum Write {
         bot: Arc<str>,
         event: RawEvent,
     },
+    /// A template webhook: the stored template changed at once, the event kept as it came.
+    Template {
+        bot: Arc<str>,
+        change: Option<(TemplateRef, TemplateChange)>,
+        event: RawEvent,
+    },
 }
 
 enum Outcome {
@@ -73,17 +82,22 @@ pub async fn record(
     let mut summary = ReceiptSummary::default();
     let mut writes = Vec::new();
     let mut routes = Router::new(url_bot, app_secret);
-    for change in payload.entry.iter().flat_map(|entry| &entry.changes) {
-        collect_change(
-            change,
-            &mut routes,
-            store,
-            secrets,
-            now,
-            &mut writes,
-            &mut summary,
-        )
-        .await?;
+    for entry in &payload.entry {
+        for change in &entry.changes {
+            let known = collect_change(
+                change,
+                entry.time,
+                &mut routes,
+                store,
+                secrets,
+                now,
+                &mut writes,
+            )
+            .await?;
+            if !known {
+                summary.ignored_changes += 1;
+            }
+        }
     }
 
     let outcomes: Vec<Outcome> = stream::iter(writes)
@@ -141,37 +155,59 @@ async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
             store.record_raw_event(&bot, &event).await?;
             Ok(Outcome::Raw)
         }
+        Write::Template { bot, change, event } => {
+            if store.record_raw_event(&bot, &event).await? == Claim::New
+                && let Some((target, change)) = change
+            {
+                let found = store.update_template(&bot, &target, &change).await?;
+                let kind = event.kind.as_str();
+                let template = target.key.name.as_str();
+                let language = target.key.language.as_str();
+                if found {
+                    tracing::info!(bot_id = %bot, kind, template, language, ?change, "stored template updated");
+                } else {
+                    tracing::info!(
+                        bot_id = %bot, kind, template, language,
+                        "template webhook for a template not synced yet; the next sync reconciles it"
+                    );
+                }
+            }
+            Ok(Outcome::Raw)
+        }
     }
 }
 
+/// Adds the writes one change asks for; `false` for a kind of change this product ignores.
 async fn collect_change(
     change: &Change<'_>,
+    entry_time: Option<i64>,
     routes: &mut Router<'_>,
     store: &dyn Store,
     secrets: &dyn SecretStore,
     now: i64,
     writes: &mut Vec<Write>,
-    summary: &mut ReceiptSummary,
-) -> Result<(), ReceiptError> {
+) -> Result<bool, ReceiptError> {
     let raw = change.value.get();
     match change.field.as_ref() {
         "messages" => {}
-        "message_template_status_update" => {
-            // Kept verbatim until the template store applies it (template sync issue).
-            tracing::info!(bot_id = routes.url_bot, "template status update received");
-            writes.push(raw_write(
-                routes.url_bot,
-                RawEventKind::TemplateStatusUpdate,
-                None,
-                raw,
-                now,
-            ));
-            return Ok(());
+        field if let Some(kind) = template_events::kind_of(field) => {
+            // Templates belong to the business account; the URL's bot keeps and applies them.
+            let mut event = raw_event(kind, None, raw, now);
+            // A template paused, reinstated and paused again sends the same value twice: the
+            // entry's time tells them apart, and stays the same when Meta redelivers.
+            if let Some(time) = entry_time {
+                event.key = hex::encode(Sha256::digest(format!("{time}:{raw}").as_bytes()));
+            }
+            writes.push(Write::Template {
+                bot: Arc::from(routes.url_bot),
+                change: template_events::template_change(kind, raw),
+                event,
+            });
+            return Ok(true);
         }
         other => {
             tracing::debug!(field = other, "webhook change of an unhandled kind ignored");
-            summary.ignored_changes += 1;
-            return Ok(());
+            return Ok(false);
         }
     }
 
@@ -186,7 +222,7 @@ async fn collect_change(
                 raw,
                 now,
             ));
-            return Ok(());
+            return Ok(true);
         }
     };
     let phone_number_id = value.metadata.phone_number_id.as_ref();
@@ -203,7 +239,7 @@ async fn collect_change(
             raw,
             now,
         ));
-        return Ok(());
+        return Ok(true);
     };
 
     for message in &value.messages {
@@ -225,7 +261,7 @@ async fn collect_change(
             now,
         ));
     }
-    Ok(())
+    Ok(true)
 }
 
 fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now: i64) -> Write {
@@ -323,14 +359,18 @@ fn log_webhook_errors(bot: &str, errors: &[MetaError]) {
 fn raw_write(bot: &str, kind: RawEventKind, phone: Option<&str>, body: &str, now: i64) -> Write {
     Write::Raw {
         bot: Arc::from(bot),
-        event: RawEvent {
-            kind,
-            // The same content redelivered gets the same key, so it is kept once.
-            key: hex::encode(Sha256::digest(body.as_bytes())),
-            phone_number_id: phone.map(str::to_owned),
-            received_at: now,
-            body: body.to_owned(),
-        },
+        event: raw_event(kind, phone, body, now),
+    }
+}
+
+fn raw_event(kind: RawEventKind, phone: Option<&str>, body: &str, now: i64) -> RawEvent {
+    RawEvent {
+        kind,
+        // The same content redelivered gets the same key, so it is kept once.
+        key: hex::encode(Sha256::digest(body.as_bytes())),
+        phone_number_id: phone.map(str::to_owned),
+        received_at: now,
+        body: body.to_owned(),
     }
 }
 

@@ -71,17 +71,26 @@ pub enum RawEventKind {
     Unrouted,
     /// A top-level `errors` array Meta sent in a change.
     WebhookError,
-    /// A `message_template_status_update` change, kept until templates are synced.
+    /// A `message_template_status_update` change (also applied to the stored template).
     TemplateStatusUpdate,
+    /// A `message_template_quality_update` change.
+    TemplateQualityUpdate,
+    /// A `template_category_update` change, impending or done.
+    TemplateCategoryUpdate,
+    /// A `message_template_components_update` change.
+    TemplateComponentsUpdate,
     /// A part of a change that could not be read (e.g. a message without an id).
     Unreadable,
 }
 
 impl RawEventKind {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 7] = [
         Self::Unrouted,
         Self::WebhookError,
         Self::TemplateStatusUpdate,
+        Self::TemplateQualityUpdate,
+        Self::TemplateCategoryUpdate,
+        Self::TemplateComponentsUpdate,
         Self::Unreadable,
     ];
 
@@ -90,6 +99,9 @@ impl RawEventKind {
             Self::Unrouted => "unrouted",
             Self::WebhookError => "webhook_error",
             Self::TemplateStatusUpdate => "template_status_update",
+            Self::TemplateQualityUpdate => "template_quality_update",
+            Self::TemplateCategoryUpdate => "template_category_update",
+            Self::TemplateComponentsUpdate => "template_components_update",
             Self::Unreadable => "unreadable",
         }
     }

@@ -246,12 +246,7 @@ fn secrets_error(error: SecretsError) -> ApiError {
 /// Maps Meta's failure to the API's answer (SPEC §4), keeping Meta's error in `upstream`.
 fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
     let retry_after = failure.retry_after_secs().max(1);
-    let upstream = failure.error.meta_error().map(|meta| UpstreamError {
-        code: meta.code,
-        message: meta.message.clone(),
-        details: meta.details.clone(),
-        fbtrace_id: meta.fbtrace_id.clone(),
-    });
+    let upstream = failure.error.meta_error().map(UpstreamError::from);
     tracing::warn!(
         bot_id, attempts = failure.attempts, error = %failure.error,
         "Meta did not accept the message"

@@ -45,6 +45,9 @@ pub struct Entry<'a> {
     /// The WhatsApp Business Account id.
     #[serde(default, borrow)]
     pub id: Option<Cow<'a, str>>,
+    /// Unix seconds of the event; template changes carry nothing else that tells two alike apart.
+    #[serde(default)]
+    pub time: Option<i64>,
     #[serde(default, borrow)]
     pub changes: Vec<Change<'a>>,
 }
@@ -217,6 +220,74 @@ pub struct TemplateStatusUpdate<'a> {
     pub message_template_language: Cow<'a, str>,
     #[serde(default, borrow)]
     pub reason: Option<Cow<'a, str>>,
+}
+
+/// `value` of any of the four template changes: `message_template_status_update`,
+/// `message_template_quality_update`, `template_category_update` (impending or done) and
+/// `message_template_components_update`. Each carries some of these fields; statuses,
+/// categories and scores are open sets, so they are kept as text.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TemplateUpdate<'a> {
+    /// Meta sends a JSON number; a string is read too.
+    #[serde(default)]
+    pub message_template_id: Option<serde_json::Value>,
+    #[serde(default, borrow)]
+    pub message_template_name: Option<Cow<'a, str>>,
+    /// `en`, `en_US`, sometimes `en-US`.
+    #[serde(default, borrow)]
+    pub message_template_language: Option<Cow<'a, str>>,
+    /// Status update: the new status (`APPROVED`, `PAUSED`, …).
+    #[serde(default, borrow)]
+    pub event: Option<Cow<'a, str>>,
+    /// Status update: `NONE`, `INVALID_FORMAT`, …; may be `null`.
+    #[serde(default, borrow)]
+    pub reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub other_info: Option<TemplateInfo>,
+    #[serde(default)]
+    pub rejection_info: Option<TemplateInfo>,
+    #[serde(default)]
+    pub disable_info: Option<serde_json::Value>,
+    /// Quality update.
+    #[serde(default, borrow)]
+    pub new_quality_score: Option<Cow<'a, str>>,
+    /// Category update: done (`previous_category` → `new_category`), or impending
+    /// (`correct_category` from `category_update_timestamp`).
+    #[serde(default, borrow)]
+    pub new_category: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub correct_category: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub category_update_timestamp: Option<i64>,
+    /// Components update: the body text, footer and buttons as they are now.
+    #[serde(default, borrow)]
+    pub message_template_element: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub message_template_footer: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub message_template_buttons: Option<Vec<TemplateButtonUpdate>>,
+}
+
+/// `other_info` (`title`, `description`) or `rejection_info` (`reason`, `recommendation`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TemplateInfo {
+    #[serde(default, alias = "reason")]
+    pub title: Option<String>,
+    #[serde(default, alias = "recommendation")]
+    pub description: Option<String>,
+}
+
+/// One button of a components update.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TemplateButtonUpdate {
+    #[serde(default)]
+    pub message_template_button_type: Option<String>,
+    #[serde(default)]
+    pub message_template_button_text: Option<String>,
+    #[serde(default)]
+    pub message_template_button_url: Option<String>,
+    #[serde(default)]
+    pub message_template_button_phone_number: Option<String>,
 }
 
 /// A message with its type-specific content, for consumers that act on it.
