@@ -199,6 +199,49 @@ def main() -> None:
         ),
     )
 
+    # The template-sync function: on demand, the listing, and the hourly EventBridge schedule.
+    write(
+        "template-sync-now.json",
+        http_api_event(
+            "POST",
+            route="/api/whatsapp/sync-templates",
+            path="/api/whatsapp/sync-templates",
+            path_parameters={},
+            headers={"authorization": f"Bearer {args.api_key}"},
+            request_id="Uq3kcnSeIAMEbdA=",
+            **client,
+        ),
+    )
+    write(
+        "template-list.json",
+        http_api_event(
+            "GET",
+            route="/api/whatsapp/templates",
+            path="/api/whatsapp/templates",
+            path_parameters={},
+            query={"status": "APPROVED", "language": "en", "limit": "20"},
+            headers={"authorization": f"Bearer {args.api_key}"},
+            request_id="Uq3kdoSeIAMEbeA=",
+            **client,
+        ),
+    )
+    write(
+        "template-sync-schedule.json",
+        {
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": datetime.fromtimestamp(TIME_EPOCH_S, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "us-east-1",
+            "resources": [
+                "arn:aws:events:us-east-1:123456789012:rule/intaj-whatsapp-TemplateSyncHourly"
+            ],
+            "detail": {},
+        },
+    )
+
 
 if __name__ == "__main__":
     main()

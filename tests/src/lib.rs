@@ -1,6 +1,10 @@
 //! Support for the end-to-end tests: the local AWS services the test command started, unique
 //! names, and child processes that are stopped however a test ends.
 
+mod dynamodb_requests;
+
+pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
+
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

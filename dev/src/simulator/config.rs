@@ -133,6 +133,9 @@ pub struct SimulatorSettings {
     /// Added latency of template reads (`message_templates` pages and one template by id), on
     /// top of `fault.delay`: a slow Meta for template-sync benchmarks.
     pub template_delay: Duration,
+    /// Added latency of template reads for one business account only (a slow account among
+    /// several), on top of `template_delay`.
+    pub slow_wabas: HashMap<String, Duration>,
     /// `message_template_limit` answered in the `summary` of `message_templates`.
     pub message_template_limit: u32,
 }
@@ -148,6 +151,7 @@ impl Default for SimulatorSettings {
             fail_next: None,
             status_delay: Duration::from_millis(300),
             template_delay: Duration::ZERO,
+            slow_wabas: HashMap::new(),
             message_template_limit: super::templates::DEFAULT_MESSAGE_TEMPLATE_LIMIT,
         }
     }

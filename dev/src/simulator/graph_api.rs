@@ -277,9 +277,14 @@ fn take_pair_rate(
     }
 }
 
-/// The added latency of template reads, when set (after the injected faults).
-pub(crate) async fn template_delay(state: &State) {
-    let delay = state.settings().template_delay;
+/// The added latency of template reads, when set (after the injected faults); `waba_id` adds
+/// its own when it is one of the slow accounts.
+pub(crate) async fn template_delay(state: &State, waba_id: Option<&str>) {
+    let settings = state.settings();
+    let own = waba_id
+        .and_then(|waba| settings.slow_wabas.get(waba).copied())
+        .unwrap_or_default();
+    let delay = settings.template_delay + own;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -300,7 +305,7 @@ pub(crate) async fn list_templates(
         return Err(GraphError::unknown_object("get", &waba_id));
     }
     inject_faults(&state).await?;
-    template_delay(&state).await;
+    template_delay(&state, Some(&waba_id)).await;
     let (page, message_template_count) = state.with_templates(&waba_id, |set| {
         templates::page(set, &query).map(|page| (page, set.templates.len()))
     })?;

@@ -194,7 +194,7 @@ pub(crate) async fn get_object(
     let template = state.template_by_id(numbers.iter().map(|number| number.waba_id.as_str()), &id);
     if let Some(template) = template {
         inject_faults(&state).await?;
-        template_delay(&state).await;
+        template_delay(&state, None).await;
         let fields = templates::requested_fields(query.fields.as_deref());
         return Ok(Json(templates::select_fields(&template, fields.as_deref())).into_response());
     }

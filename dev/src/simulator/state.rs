@@ -369,6 +369,18 @@ impl SimulatorHandle {
         count
     }
 
+    /// Makes template reads of one business account this much slower (zero: no longer slow).
+    pub fn set_slow_waba(&self, waba_id: impl Into<String>, delay: Duration) {
+        let waba_id = waba_id.into();
+        self.update_settings(|settings| {
+            if delay.is_zero() {
+                settings.slow_wabas.remove(&waba_id);
+            } else {
+                settings.slow_wabas.insert(waba_id, delay);
+            }
+        });
+    }
+
     /// Added latency of template reads (listing pages and one template by id).
     pub fn set_template_delay(&self, delay: Duration) {
         lock(&self.state.settings).template_delay = delay;

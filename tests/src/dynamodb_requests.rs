@@ -1,0 +1,128 @@
+//! Counts the DynamoDB requests a client sends, by operation and by the keys they write, so that
+//! tests can hold the store to its write budget (DynamoDB writes are most of a deployment's bill).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use serde_json::Value;
+
+/// One request as sent: its operation (`UpdateItem`, …) and the `(pk, sk)` of every item it
+/// writes (none for reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    pub operation: String,
+    pub writes: Vec<(String, String)>,
+}
+
+/// An interceptor to add to a DynamoDB client's config; clones share one record.
+#[derive(Debug, Default, Clone)]
+pub struct DynamoDbRequests {
+    sent: Arc<Mutex<Vec<SentRequest>>>,
+}
+
+impl DynamoDbRequests {
+    /// A client of `config` that records through this counter.
+    pub fn client(&self, config: aws_sdk_dynamodb::Config) -> aws_sdk_dynamodb::Client {
+        let config = config.to_builder().interceptor(self.clone()).build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    pub fn sent(&self) -> Vec<SentRequest> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn reset(&self) {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Write requests sent (a batch counts once).
+    pub fn write_requests(&self) -> usize {
+        self.sent().iter().filter(|r| !r.writes.is_empty()).count()
+    }
+
+    /// Items written whose sort key satisfies `sk` (a batch counts each item).
+    pub fn items_written(&self, sk: impl Fn(&str) -> bool) -> usize {
+        self.sent()
+            .iter()
+            .flat_map(|r| &r.writes)
+            .filter(|(_, item_sk)| sk(item_sk))
+            .count()
+    }
+}
+
+impl Intercept for DynamoDbRequests {
+    fn name(&self) -> &'static str {
+        "DynamoDbRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request();
+        let operation = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|target| target.rsplit('.').next())
+            .unwrap_or_default()
+            .to_owned();
+        let body: Value = request
+            .body()
+            .bytes()
+            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+            .unwrap_or(Value::Null);
+        let writes = written_keys(&operation, &body);
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(SentRequest { operation, writes });
+        Ok(())
+    }
+}
+
+/// The keys a write request writes, from its JSON body.
+fn written_keys(operation: &str, body: &Value) -> Vec<(String, String)> {
+    let key = |item: &Value| {
+        let s = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_owned();
+        (s("pk"), s("sk"))
+    };
+    match operation {
+        "PutItem" => vec![key(&body["Item"])],
+        "UpdateItem" | "DeleteItem" => vec![key(&body["Key"])],
+        "BatchWriteItem" => body["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .flat_map(|requests| requests.as_array().into_iter().flatten())
+            .map(|request| match request.get("PutRequest") {
+                Some(put) => key(&put["Item"]),
+                None => key(&request["DeleteRequest"]["Key"]),
+            })
+            .collect(),
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                if let Some(put) = item.get("Put") {
+                    Some(key(&put["Item"]))
+                } else {
+                    ["Update", "Delete"]
+                        .iter()
+                        .find_map(|kind| item.get(*kind).map(|write| key(&write["Key"])))
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
