@@ -1021,6 +1021,29 @@ async fn template_parameters_are_checked_against_the_synced_template() {
 #[tokio::test]
 async fn before_any_sync_meta_refuses_template_sends_with_the_same_codes() {
     let s = Stack::start().await;
+    // The stack syncs its demo bot at start: a second bot on the same account has never synced.
+    let settings = &s.stack.settings;
+    s.sim().upsert_number(SimulatedNumber::new(
+        "100000000000077",
+        &settings.waba_id,
+        &settings.access_token,
+        &settings.app_secret,
+    ));
+    let fresh = intaj_shared::connecting::NewConnection {
+        bot_id: "fresh".into(),
+        business_account_id: settings.waba_id.clone(),
+        phone_number_id: "100000000000077".into(),
+        access_token: Secret::new(&settings.access_token),
+        app_secret: Secret::new(&settings.app_secret),
+        verify_token: Secret::new("fresh-verify"),
+        api_key: Secret::new("fresh-key"),
+        rate_limit_per_second: 80,
+    };
+    intaj_shared::connecting::connect(s.stack.store.as_ref(), s.stack.secrets.as_ref(), &fresh, 0)
+        .await
+        .unwrap();
+    let state = s.stack.store.template_sync_state("fresh").await.unwrap();
+    assert_eq!(state.synced_at, None, "never synced");
     let send = |name: &str, components: Value| {
         json!({"to": CUSTOMER, "type": "template",
                "template": {"name": name, "language": "en", "components": components}})
@@ -1062,7 +1085,7 @@ async fn before_any_sync_meta_refuses_template_sends_with_the_same_codes() {
         ),
     ];
     for (request, code, meta) in cases {
-        let (status, answer) = s.send(request.clone()).await;
+        let (status, _, answer) = s.send_with("fresh-key", request.clone(), None).await;
         assert_eq!(
             (status, answer["error"]["code"].as_str()),
             (422, Some(code)),
