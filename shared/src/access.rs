@@ -5,8 +5,8 @@ use std::future::Future;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::api::ApiError;
-use crate::domain::api_key_hash;
-use crate::ports::{ApiKeyStore, RateLimitStore};
+use crate::domain::{Connection, api_key_hash};
+use crate::ports::{ApiKeyStore, ConnectionStore, RateLimitStore};
 
 /// An authenticated caller: the one bot its API key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +51,19 @@ pub async fn authenticate(
             ))
         }
     }
+}
+
+/// The caller's WhatsApp connection; 404 `unknown_bot` when it has none (deleted meanwhile).
+pub async fn connection_of(
+    connections: &dyn ConnectionStore,
+    bot_id: &str,
+) -> Result<Connection, ApiError> {
+    connections.connection(bot_id).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_bot",
+            format!("bot \"{bot_id}\" has no WhatsApp connection"),
+        )
+    })
 }
 
 /// A key's standing in the current one-second window, sent on every answer.

@@ -42,6 +42,27 @@ impl From<&crate::graph::MetaApiError> for UpstreamError {
     }
 }
 
+/// A store failure: logged with its cause, answered 503 so that the caller retries.
+impl From<crate::ports::StoreError> for ApiError {
+    fn from(error: crate::ports::StoreError) -> Self {
+        tracing::error!(%error, "storage unavailable");
+        Self::unavailable("storage_unavailable", "storage is unavailable; retry later")
+            .with_retry_after(1)
+    }
+}
+
+/// A secrets failure: logged with its cause, answered 503 so that the caller retries.
+impl From<crate::ports::SecretsError> for ApiError {
+    fn from(error: crate::ports::SecretsError) -> Self {
+        tracing::error!(%error, "secrets unavailable");
+        Self::unavailable(
+            "secrets_unavailable",
+            "credentials could not be read; retry later",
+        )
+        .with_retry_after(1)
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,

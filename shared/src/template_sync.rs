@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::access::connection_of;
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{MessageTemplate, TemplateSync};
 use crate::graph::{GraphClient, GraphFailure, GraphTemplate, TemplateListing};
@@ -56,17 +57,7 @@ pub async fn sync_bot(
     bot_id: &str,
     now: i64,
 ) -> Result<SyncReport, ApiError> {
-    let connection = ports
-        .connections
-        .connection(bot_id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_bot",
-                format!("bot \"{bot_id}\" has no WhatsApp connection"),
-            )
-        })?;
+    let connection = connection_of(ports.connections, bot_id).await?;
     let listing = list_templates(ports, bot_id, &connection.business_account_id).await?;
     let sync = TemplateSync {
         templates: listing.templates.into_iter().map(stored_template).collect(),
@@ -110,8 +101,7 @@ async fn list_templates(
     let token = ports
         .secrets
         .bot_secrets(bot_id)
-        .await
-        .map_err(secrets_error)?
+        .await?
         .ok_or_else(missing_token)?
         .access_token
         .clone();
@@ -124,12 +114,7 @@ async fn list_templates(
     {
         // The token may have been rotated since it was cached.
         tracing::warn!(bot_id, "Meta rejected the access token; re-reading it");
-        if let Some(fresh) = ports
-            .secrets
-            .refresh_bot_secrets(bot_id)
-            .await
-            .map_err(secrets_error)?
-        {
+        if let Some(fresh) = ports.secrets.refresh_bot_secrets(bot_id).await? {
             result = ports
                 .graph
                 .all_message_templates(waba_id, fresh.access_token.expose(), PAGE_LIMIT)
@@ -166,23 +151,14 @@ fn missing_token() -> ApiError {
     )
 }
 
+/// A concurrent sync that kept the bot's lease is a 409; anything else a 503.
 fn storage(error: StoreError) -> ApiError {
-    if let StoreError::Conflict(message) = &error {
-        return ApiError::new(StatusCode::CONFLICT, "sync_in_progress", message.clone())
-            .with_retry_after(30);
+    match error {
+        StoreError::Conflict(message) => {
+            ApiError::new(StatusCode::CONFLICT, "sync_in_progress", message).with_retry_after(30)
+        }
+        other => other.into(),
     }
-    tracing::error!(%error, "storage failed during a template sync");
-    ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
-        .with_retry_after(1)
-}
-
-fn secrets_error(error: crate::ports::SecretsError) -> ApiError {
-    tracing::error!(%error, "secrets unavailable during a template sync");
-    ApiError::unavailable(
-        "secrets_unavailable",
-        "credentials could not be read; retry later",
-    )
-    .with_retry_after(1)
 }
 
 /// Meta's failure as the API's answer, with Meta's error in `upstream`.

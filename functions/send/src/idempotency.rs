@@ -58,7 +58,7 @@ where
     let mut pause = FIRST_PAUSE;
     let mut at = now;
     loop {
-        match claim(at).await.map_err(unavailable)? {
+        match claim(at).await? {
             IdempotencyClaim::Claimed => break,
             IdempotencyClaim::Completed(stored) => {
                 tracing::info!(bot_id, "idempotent repeat answered from the first request");
@@ -130,12 +130,6 @@ fn replay(stored: StoredResponse) -> http::Response<String> {
         http::HeaderValue::from_static("true"),
     );
     response
-}
-
-fn unavailable(error: intaj_shared::ports::StoreError) -> ApiError {
-    tracing::error!(%error, "idempotency store unavailable");
-    ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
-        .with_retry_after(1)
 }
 
 #[cfg(test)]

@@ -38,10 +38,7 @@ pub async fn message(
     bot_id: &str,
     message_id: &str,
 ) -> Result<http::Response<String>, ApiError> {
-    let record = store
-        .message(bot_id, message_id)
-        .await
-        .map_err(unavailable)?;
+    let record = store.message(bot_id, message_id).await?;
     // Another bot's message is indistinguishable from one that does not exist.
     let record = record.ok_or_else(|| {
         ApiError::not_found(
@@ -121,7 +118,7 @@ pub async fn conversation(
             ));
         }
     };
-    let window = store.window(bot_id, &customer).await.map_err(unavailable)?;
+    let window = store.window(bot_id, &customer).await?;
     let view = ConversationView {
         window_open: window.as_ref().is_some_and(|w| w.is_open_at(now)),
         window_expires_at: window.as_ref().map(|w| w.expires_at),
@@ -129,10 +126,4 @@ pub async fn conversation(
         phone: customer,
     };
     Ok(json(StatusCode::OK, &view))
-}
-
-fn unavailable(error: intaj_shared::ports::StoreError) -> ApiError {
-    tracing::error!(%error, "storage unavailable during a read");
-    ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
-        .with_retry_after(1)
 }

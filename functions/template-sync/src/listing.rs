@@ -117,11 +117,7 @@ pub(crate) async fn page(
     bot_id: &str,
     query: &TemplateQuery,
 ) -> Result<http::Response<String>, ApiError> {
-    let page = store.template_page(bot_id, query).await.map_err(|error| {
-        tracing::error!(bot_id, %error, "template listing failed");
-        ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
-            .with_retry_after(1)
-    })?;
+    let page = store.template_page(bot_id, query).await?;
     let listing = Listing {
         templates: page.templates.iter().map(ListedTemplate::from).collect(),
         synced_at: page.state.synced_at,

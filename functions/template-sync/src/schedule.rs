@@ -50,10 +50,7 @@ pub struct ScheduleFailure {
 /// Syncs every connection. Fails only when the connections cannot be listed.
 pub async fn sync_all(deps: &TemplateSyncDeps, now: i64) -> Result<ScheduleReport, ApiError> {
     let started = Instant::now();
-    let connections = deps.connections.connections().await.map_err(|error| {
-        tracing::error!(%error, "connections could not be listed for the template schedule");
-        ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
-    })?;
+    let connections = deps.connections.connections().await?;
     let bot_ids: Vec<String> = connections.into_iter().map(|c| c.bot_id).collect();
     let outcomes: Vec<(String, Result<(), &'static str>)> = futures::stream::iter(bot_ids)
         .map(|bot_id| sync_one(deps.clone(), bot_id, now))

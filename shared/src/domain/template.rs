@@ -39,15 +39,6 @@ pub struct MessageTemplate {
     pub impending_category_at: Option<i64>,
 }
 
-/// Only what placeholder counting needs from a component.
-#[derive(Deserialize)]
-struct Component {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    text: Option<String>,
-}
-
 impl MessageTemplate {
     /// A template with only the fields every listing has; the optional ones empty.
     pub fn new(
@@ -82,20 +73,6 @@ impl MessageTemplate {
 
     pub fn is_approved(&self) -> bool {
         self.status == "APPROVED"
-    }
-
-    /// How many distinct parameters the BODY text asks for: `{{1}}` … or `{{name}}`, each
-    /// counted once however often it appears. 0 when there is no body or `components` is not
-    /// the array Meta sends.
-    pub fn body_placeholder_count(&self) -> usize {
-        let Ok(components) = serde_json::from_str::<Vec<Component>>(&self.components) else {
-            return 0;
-        };
-        components
-            .iter()
-            .find(|c| c.kind.eq_ignore_ascii_case("BODY"))
-            .and_then(|c| c.text.as_deref())
-            .map_or(0, |text| placeholders(text).len())
     }
 }
 
@@ -379,21 +356,21 @@ mod tests {
                 {"type":"BODY","text":"Order {{1}} ships {{2}}; again {{1}}. {{ 3 }}"},
                 {"type":"FOOTER","text":"{{9}}"}]"#,
         );
-        assert_eq!(t.body_placeholder_count(), 3);
+        assert_eq!(t.parameters().body.count(), 3);
         let named = with_components(
             r#"[{"type":"BODY","text":"Hi {{first_name}}, order {{order_id}} for {{first_name}}"}]"#,
         );
-        assert_eq!(named.body_placeholder_count(), 2);
+        assert_eq!(named.parameters().body.count(), 2);
     }
 
     #[test]
     fn no_body_or_no_placeholders_is_zero() {
-        assert_eq!(with_components("[]").body_placeholder_count(), 0);
-        assert_eq!(with_components("not json").body_placeholder_count(), 0);
+        assert_eq!(with_components("[]").parameters().body.count(), 0);
+        assert_eq!(with_components("not json").parameters().body.count(), 0);
         let plain = with_components(r#"[{"type":"BODY","text":"Thanks! {{}} {{ two words }}"}]"#);
-        assert_eq!(plain.body_placeholder_count(), 0);
+        assert_eq!(plain.parameters().body.count(), 0);
         let braces = with_components(r#"[{"type":"BODY","text":"{{{1}}} and {{2}"}]"#);
-        assert_eq!(braces.body_placeholder_count(), 1);
+        assert_eq!(braces.parameters().body.count(), 1);
     }
 
     #[test]
@@ -461,7 +438,7 @@ mod tests {
             footer: Some("bye".into()),
             buttons: None,
         });
-        assert_eq!(t.body_placeholder_count(), 2);
+        assert_eq!(t.parameters().body.count(), 2);
         let components: serde_json::Value = serde_json::from_str(&t.components).unwrap();
         assert_eq!(components[0]["type"], "HEADER");
         assert_eq!(components[2]["text"], "bye");

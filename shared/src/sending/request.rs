@@ -152,20 +152,6 @@ impl ValidatedSend {
         self.outbound.template_ref().is_some()
     }
 
-    pub fn template_name_language(&self) -> Option<(&str, &str)> {
-        self.outbound
-            .template_ref()
-            .map(|t| (t.name.as_str(), t.language.code.as_str()))
-    }
-
-    /// How many parameters the `body` component gives, to compare with the template's
-    /// placeholders.
-    pub fn template_body_parameter_count(&self) -> Option<usize> {
-        self.outbound
-            .template_ref()
-            .map(Template::body_parameter_count)
-    }
-
     pub fn into_outbound(self) -> OutboundMessage {
         self.outbound
     }
@@ -1617,22 +1603,17 @@ mod tests {
         );
         assert_eq!(sent.kind(), "template");
         assert!(sent.is_template());
+        let template = sent.outbound.template_ref().unwrap();
         assert_eq!(
-            sent.template_name_language(),
-            Some(("order_update", "en_US"))
+            (template.name.as_str(), template.language.code.as_str()),
+            ("order_update", "en_US")
         );
-        assert_eq!(sent.template_body_parameter_count(), Some(2));
-
-        let no_body = send(json!({"to": "15551234567", "type": "template",
-                                  "template": {"name": "hello_world", "language": "en"}}))
-        .unwrap();
-        assert_eq!(no_body.template_body_parameter_count(), Some(0));
+        assert_eq!(template.components.len(), 2);
 
         let text = send(json!({"to": "15551234567", "type": "text", "content": "hi"})).unwrap();
         assert_eq!(text.kind(), "text");
         assert!(!text.is_template());
-        assert_eq!(text.template_name_language(), None);
-        assert_eq!(text.template_body_parameter_count(), None);
+        assert_eq!(text.outbound.template_ref(), None);
         assert_eq!(text.into_outbound().kind(), "text");
     }
 

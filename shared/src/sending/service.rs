@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::access::connection_of;
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
 use crate::graph::{GraphClient, GraphFailure, RetryPolicy, retry};
-use crate::ports::{SecretStore, SecretsError, Store, StoreError};
+use crate::ports::{SecretStore, Store};
 use crate::sending::request::ValidatedSend;
 use crate::sending::template_checks::check_template_message;
 use crate::whatsapp::outbound::Template;
@@ -45,21 +46,11 @@ pub async fn send(
     request: &ValidatedSend,
     now: i64,
 ) -> Result<Sent, ApiError> {
-    let connection = ctx
-        .store
-        .connection(bot_id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_bot",
-                format!("bot \"{bot_id}\" has no WhatsApp connection"),
-            )
-        })?;
+    let connection = connection_of(ctx.store, bot_id).await?;
     let to = recipient_id(request.recipient()).to_owned();
 
     if !request.is_template() {
-        let window = ctx.store.window(bot_id, &to).await.map_err(storage)?;
+        let window = ctx.store.window(bot_id, &to).await?;
         if !window.is_some_and(|w| w.is_open_at(now)) {
             tracing::info!(bot_id, "free-form message refused: customer window closed");
             return Err(outside_window(None));
@@ -69,18 +60,13 @@ pub async fn send(
         check_template(ctx, bot_id, template).await?;
     }
 
-    let secrets = ctx
-        .secrets
-        .bot_secrets(bot_id)
-        .await
-        .map_err(secrets_error)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "invalid_access_token",
-                "this connection has no access token; update the connection's credentials",
-            )
-        })?;
+    let secrets = ctx.secrets.bot_secrets(bot_id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "invalid_access_token",
+            "this connection has no access token; update the connection's credentials",
+        )
+    })?;
     let phone_number_id = &connection.phone_number_id;
     let body = &request.outbound;
     let started = tokio::time::Instant::now();
@@ -93,12 +79,7 @@ pub async fn send(
     {
         // The token may have been rotated since it was cached: read it again, try once more.
         tracing::warn!(bot_id, "Meta rejected the access token; re-reading it");
-        if let Some(fresh) = ctx
-            .secrets
-            .refresh_bot_secrets(bot_id)
-            .await
-            .map_err(secrets_error)?
-        {
+        if let Some(fresh) = ctx.secrets.refresh_bot_secrets(bot_id).await? {
             // Within what is left of the one budget, so the whole request still fits API
             // Gateway's 29 s.
             let policy = ctx.graph.retry_policy();
@@ -167,14 +148,9 @@ async fn check_template(
     let found = ctx
         .store
         .template(bot_id, &TemplateKey::new(name, language))
-        .await
-        .map_err(storage)?;
+        .await?;
     let Some(template) = found else {
-        let state = ctx
-            .store
-            .template_sync_state(bot_id)
-            .await
-            .map_err(storage)?;
+        let state = ctx.store.template_sync_state(bot_id).await?;
         if state.synced_at.is_none() {
             // Never synced: nothing to check against yet; Meta will judge.
             return Ok(());
@@ -226,21 +202,6 @@ fn outside_window(upstream: Option<UpstreamError>) -> ApiError {
         Some(upstream) => error.with_upstream(upstream),
         None => error,
     }
-}
-
-fn storage(error: StoreError) -> ApiError {
-    tracing::error!(%error, "storage failed during send");
-    ApiError::unavailable("storage_unavailable", "storage is unavailable; retry later")
-        .with_retry_after(1)
-}
-
-fn secrets_error(error: SecretsError) -> ApiError {
-    tracing::error!(%error, "secrets unavailable during send");
-    ApiError::unavailable(
-        "secrets_unavailable",
-        "credentials could not be read; retry later",
-    )
-    .with_retry_after(1)
 }
 
 /// Maps Meta's failure to the API's answer (SPEC §4), keeping Meta's error in `upstream`.

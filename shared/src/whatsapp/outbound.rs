@@ -429,16 +429,6 @@ impl Template {
             components: Vec::new(),
         }
     }
-
-    /// Parameters given to the `body` component (0 without one): what the template's `{{n}}`
-    /// placeholders are filled with.
-    pub fn body_parameter_count(&self) -> usize {
-        self.components
-            .iter()
-            .filter(|c| c.is_body())
-            .map(|c| c.parameters.len())
-            .sum()
-    }
 }
 
 impl MessageContent {
@@ -996,7 +986,7 @@ mod tests {
             ]),
             button,
         ];
-        assert_eq!(template.body_parameter_count(), 2);
+        assert_eq!(template.components[0].parameters.len(), 2);
         let message = OutboundMessage::template(phone(), template);
         assert_eq!(message.kind(), "template");
         assert_eq!(

@@ -1277,7 +1277,7 @@ pub async fn template_sync_counts_changes_and_replaces_the_set(store: Arc<dyn St
     );
     let found = store.template(&bot, &key("order", "en")).await.unwrap();
     assert_eq!(found.as_ref(), Some(&order_en));
-    assert_eq!(found.unwrap().body_placeholder_count(), 2);
+    assert_eq!(found.unwrap().parameters().body.count(), 2);
     assert_eq!(
         store.template(&bot, &key("order", "fr")).await.unwrap(),
         None
