@@ -2,18 +2,24 @@
 //! tests can hold the store to its write budget (DynamoDB writes are most of a deployment's bill).
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use serde_json::Value;
 
-/// One request as sent: its operation (`UpdateItem`, …) and the `(pk, sk)` of every item it
-/// writes (none for reads).
+/// One request as sent: its operation (`UpdateItem`, …), the `(pk, sk)` of every item it
+/// writes (none for reads), and when it went out and its answer came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentRequest {
     pub operation: String,
     pub writes: Vec<(String, String)>,
+    pub started: Instant,
+    pub ended: Option<Instant>,
 }
 
 /// An interceptor to add to a DynamoDB client's config; clones share one record.
@@ -48,6 +54,25 @@ impl DynamoDbRequests {
         self.sent().iter().filter(|r| !r.writes.is_empty()).count()
     }
 
+    /// Requests one after another: requests that overlap in time count as one round trip.
+    pub fn sequential_round_trips(&self) -> usize {
+        let mut sent = self.sent();
+        sent.sort_by_key(|r| r.started);
+        let mut trips = 0;
+        let mut last_end: Option<Instant> = None;
+        for request in sent {
+            let ended = request.ended.unwrap_or(request.started);
+            match last_end {
+                Some(end) if request.started <= end => last_end = Some(end.max(ended)),
+                _ => {
+                    trips += 1;
+                    last_end = Some(ended);
+                }
+            }
+        }
+        trips
+    }
+
     /// Items written whose sort key satisfies `sk` (a batch counts each item).
     pub fn items_written(&self, sk: impl Fn(&str) -> bool) -> usize {
         self.sent()
@@ -67,7 +92,7 @@ impl Intercept for DynamoDbRequests {
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let request = context.request();
         let operation = request
@@ -82,12 +107,40 @@ impl Intercept for DynamoDbRequests {
             .and_then(|bytes| serde_json::from_slice(bytes).ok())
             .unwrap_or(Value::Null);
         let writes = written_keys(&operation, &body);
-        self.sent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(SentRequest { operation, writes });
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        // The attempt's own config bag carries its index to the other end of the attempt.
+        cfg.interceptor_state().store_put(SentIndex(sent.len()));
+        sent.push(SentRequest {
+            operation,
+            writes,
+            started: Instant::now(),
+            ended: None,
+        });
         Ok(())
     }
+
+    fn read_after_attempt(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(SentIndex(index)) = cfg.load::<SentIndex>() {
+            let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(entry) = sent.get_mut(*index) {
+                entry.ended = Some(Instant::now());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which [`SentRequest`] an attempt is, kept in the attempt's config bag.
+#[derive(Debug, Clone)]
+struct SentIndex(usize);
+
+impl Storable for SentIndex {
+    type Storer = StoreReplace<Self>;
 }
 
 /// The keys a write request writes, from its JSON body.
