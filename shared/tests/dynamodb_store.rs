@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType, TimeToLiveStatus};
 use intaj_shared::adapters::DynamoDbStore;
 use intaj_shared::adapters::dynamodb::{create_table_if_missing, table_definition};
-use intaj_shared::ports::{ConnectionStore, Store, StoreError};
+use intaj_shared::domain::{Claim, CustomerIds, MessageStatus, StatusEvent};
+use intaj_shared::ports::{ConnectionStore, MessageStore, Store, StoreError};
 
 const ENDPOINT: &str = "INTAJ_TEST_DYNAMODB_ENDPOINT";
 
@@ -118,4 +119,86 @@ async fn a_malformed_item_is_corrupt_and_a_missing_table_is_unavailable() {
     let missing = DynamoDbStore::new(client, "intaj-no-such-table");
     let err = missing.connection(&bot).await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+/// Messages written by the earlier layout (each status an item `STATUS#{status}` of the
+/// message's partition, the current status raised on the head) still read the same, and a
+/// status recorded now (an attribute of the head) joins their history.
+#[tokio::test]
+async fn statuses_of_the_earlier_layout_still_read() {
+    let Some(client) = client().await else { return };
+    let table = table_name();
+    create_table_if_missing(&client, &table).await.unwrap();
+    let bot = format!("{}-legacy", conformance::run_id());
+    let message = "wamid.LEGACY";
+    let pk = format!("BOT#{bot}#MSG#{message}");
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", s(&pk))
+        .item("sk", s("MESSAGE"))
+        .item("entity", s("message"))
+        .item("botId", s(&bot))
+        .item("messageId", s(message))
+        .item("direction", s("outbound"))
+        .item("customerWaId", s("15551234567"))
+        .item("phoneNumberId", s("100000000000001"))
+        .item("kind", s("text"))
+        .item("createdAt", n(100))
+        .item("content", s("{}"))
+        .item("currentStatus", s("delivered"))
+        .item("statusRank", n(2))
+        .send()
+        .await
+        .unwrap();
+    for (status, at) in [("sent", 101), ("delivered", 102)] {
+        client
+            .put_item()
+            .table_name(&table)
+            .item("pk", s(&pk))
+            .item("sk", s(&format!("STATUS#{status}")))
+            .item("entity", s("status"))
+            .item("botId", s(&bot))
+            .item("messageId", s(message))
+            .item("status", s(status))
+            .item("timestamp", n(at))
+            .item("recipientWaId", s("15551234567"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let store = DynamoDbStore::new(client, table);
+    let record = store.message(&bot, message).await.unwrap().unwrap();
+    assert_eq!(record.status, Some(MessageStatus::Delivered));
+    let history: Vec<_> = record.statuses.iter().map(|e| e.status.clone()).collect();
+    assert_eq!(history, [MessageStatus::Sent, MessageStatus::Delivered]);
+
+    let read = StatusEvent {
+        message_id: message.into(),
+        status: MessageStatus::Read,
+        timestamp: 103,
+        recipient: CustomerIds::new(Some("15551234567"), None),
+        errors: None,
+        conversation: None,
+        pricing: None,
+        biz_opaque_callback_data: None,
+    };
+    assert_eq!(store.record_status(&bot, &read).await.unwrap(), Claim::New);
+    assert_eq!(
+        store.record_status(&bot, &read).await.unwrap(),
+        Claim::Duplicate
+    );
+    let record = store.message(&bot, message).await.unwrap().unwrap();
+    assert_eq!(record.status, Some(MessageStatus::Read));
+    let history: Vec<_> = record.statuses.iter().map(|e| e.status.clone()).collect();
+    assert_eq!(
+        history,
+        [
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read
+        ]
+    );
 }

@@ -1,8 +1,10 @@
 //! Support for the end-to-end tests: the local AWS services the test command started, unique
 //! names, and child processes that are stopped however a test ends.
 
+mod counted_webhook;
 mod dynamodb_requests;
 
+pub use counted_webhook::{CountedWebhook, EventCost};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 
 use std::path::{Path, PathBuf};

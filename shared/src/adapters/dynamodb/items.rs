@@ -2,7 +2,7 @@
 //! the store code beside it) sees an SDK type; an item that does not read back as its domain
 //! type is [`StoreError::Corrupt`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -262,32 +262,33 @@ fn direction_name(direction: Direction) -> &'static str {
     }
 }
 
-/// A status event under its bot.
-pub(super) struct StatusItem<'a> {
-    pub bot_id: &'a str,
-    pub event: &'a StatusEvent,
+/// The message head's attribute that holds one status event (`STATUS#sent`, …): its presence is
+/// the (message id, status) dedupe. The earlier layout kept the same event as an item of the
+/// message's partition under this sort key; both are read.
+pub(super) fn status_attribute(status: &MessageStatus) -> String {
+    format!("{}{}", keys::STATUS_SK_PREFIX, status.as_str())
 }
 
-impl From<StatusItem<'_>> for Attrs {
-    fn from(StatusItem { bot_id, event: e }: StatusItem<'_>) -> Self {
-        ItemBuilder::new(
-            Key::status(bot_id, &e.message_id, e.status.as_str()),
-            "status",
-        )
-        .s(BOT_ID, bot_id)
-        .s(MESSAGE_ID, &e.message_id)
-        .s("status", e.status.as_str())
-        .n("timestamp", e.timestamp)
-        .opt_s("recipientWaId", e.recipient.wa_id.as_deref())
-        .opt_s("recipientBsuid", e.recipient.bsuid.as_deref())
-        .opt_s("errors", e.errors.as_deref())
-        .opt_s("conversation", e.conversation.as_deref())
-        .opt_s("pricing", e.pricing.as_deref())
-        .opt_s(
-            "bizOpaqueCallbackData",
-            e.biz_opaque_callback_data.as_deref(),
-        )
-        .build()
+/// A status event as the map its head attribute holds (the fields an item of the earlier layout
+/// held, so one reader serves both).
+impl From<&StatusEvent> for AttributeValue {
+    fn from(e: &StatusEvent) -> Self {
+        let mut fields = ItemBuilder(Attrs::new())
+            .s(MESSAGE_ID, &e.message_id)
+            .s("status", e.status.as_str())
+            .n("timestamp", e.timestamp)
+            .opt_s("recipientWaId", e.recipient.wa_id.as_deref())
+            .opt_s("recipientBsuid", e.recipient.bsuid.as_deref())
+            .opt_s("errors", e.errors.as_deref())
+            .opt_s("conversation", e.conversation.as_deref())
+            .opt_s("pricing", e.pricing.as_deref())
+            .opt_s(
+                "bizOpaqueCallbackData",
+                e.biz_opaque_callback_data.as_deref(),
+            )
+            .build();
+        fields.remove(ENTITY);
+        AttributeValue::M(fields)
     }
 }
 
@@ -332,6 +333,7 @@ pub(super) fn message_record(
         created_at: None,
         content: None,
     };
+    let mut statuses: BTreeMap<String, StatusEvent> = BTreeMap::new();
     for item in items {
         let r = ItemReader::new(item);
         let sk = r.s(keys::SK)?;
@@ -351,10 +353,25 @@ pub(super) fn message_record(
             record.status = r.opt_s(CURRENT_STATUS)?.map(MessageStatus::parse);
             record.created_at = r.opt_n("createdAt")?;
             record.content = owned(r.opt_s("content")?);
+            for (name, value) in item {
+                if name.starts_with(keys::STATUS_SK_PREFIX)
+                    && let AttributeValue::M(fields) = value
+                {
+                    statuses.insert(name.clone(), StatusEvent::try_from(fields)?);
+                }
+            }
         } else if sk.starts_with(keys::STATUS_SK_PREFIX) {
-            record.statuses.push(StatusEvent::try_from(item)?);
+            // An event item of the earlier layout.
+            statuses.insert(sk.to_owned(), StatusEvent::try_from(item)?);
         }
     }
+    // Furthest wins, failed is final; `accepted` (or an earlier layout's raise) is the floor.
+    for event in statuses.values() {
+        if event.status.advances(record.status.as_ref()) {
+            record.status = Some(event.status.clone());
+        }
+    }
+    record.statuses = statuses.into_values().collect();
     record
         .statuses
         .sort_by(|a, b| a.history_key().cmp(&b.history_key()));
@@ -838,12 +855,12 @@ mod tests {
             pricing: None,
             biz_opaque_callback_data: Some("cb".into()),
         };
-        let item = Attrs::from(StatusItem {
-            bot_id: "b1",
-            event: &event,
-        });
-        assert!(!item.contains_key("conversation"));
-        assert_eq!(StatusEvent::try_from(&item).unwrap(), event);
+        let AttributeValue::M(fields) = AttributeValue::from(&event) else {
+            panic!("a status event is a map")
+        };
+        assert!(!fields.contains_key("conversation"));
+        assert_eq!(StatusEvent::try_from(&fields).unwrap(), event);
+        assert_eq!(status_attribute(&event.status), "STATUS#failed");
     }
 
     fn raw_event(key: &str, body: String) -> RawEvent {

@@ -68,13 +68,6 @@ impl Key {
         Self::new(message_partition(bot_id, message_id), MESSAGE_SK)
     }
 
-    pub fn status(bot_id: &str, message_id: &str, status: &str) -> Self {
-        Self::new(
-            message_partition(bot_id, message_id),
-            format!("{STATUS_SK_PREFIX}{status}"),
-        )
-    }
-
     pub fn raw_event(bot_id: &str, key: &str) -> Self {
         Self::new(raw_partition(bot_id), format!("{RAW_SK_PREFIX}{key}"))
     }
@@ -169,7 +162,6 @@ mod tests {
         );
         assert_eq!(Key::window("b1", "US.1").pk, "BOT#b1#CUSTOMER#US.1");
         assert_eq!(Key::link("b1", "155").sk, "LINK");
-        assert_eq!(Key::status("b1", "wamid.X", "read").sk, "STATUS#read");
         assert_eq!(Key::message("b1", "wamid.X").pk, "BOT#b1#MSG#wamid.X");
         assert_eq!(
             Key::raw_event("b1", "abc"),

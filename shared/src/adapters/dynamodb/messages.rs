@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 use super::items::{
     self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, OutboundItem,
-    RawItem, RawItems, STATUS_RANK, StatusItem, n, s,
+    RawItem, RawItems, STATUS_RANK, n, s,
 };
 use super::keys::{self, Key};
 use super::{DynamoDbStore, build_error};
@@ -88,32 +88,27 @@ impl MessageStore for DynamoDbStore {
     }
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
+        // One write: the event becomes an attribute of the message's head, set only if absent
+        // (its presence is the dedupe); the current status is derived from those present.
         let created = self
-            .put_new(Attrs::from(StatusItem { bot_id, event }))
-            .await?;
-        // Also on a duplicate: heals a crash between the two writes on Meta's redelivery.
-        if let Some(rank) = event.status.rank() {
-            self.update_if(
+            .update_if(
                 Key::message(bot_id, &event.message_id),
-                "SET #current = :status, #rank = :rank, #entity = :entity, #bot = :bot, #id = :id",
-                "attribute_not_exists(#rank) OR #rank < :rank",
+                "SET #status = :event, #entity = :entity, #bot = :bot, #id = :id",
+                "attribute_not_exists(#status)",
                 HashMap::from([
-                    ("#current".to_owned(), CURRENT_STATUS.to_owned()),
-                    ("#rank".to_owned(), STATUS_RANK.to_owned()),
+                    ("#status".to_owned(), items::status_attribute(&event.status)),
                     ("#entity".to_owned(), ENTITY.to_owned()),
                     ("#bot".to_owned(), BOT_ID.to_owned()),
                     ("#id".to_owned(), MESSAGE_ID.to_owned()),
                 ]),
                 Attrs::from([
-                    (":status".to_owned(), s(event.status.as_str())),
-                    (":rank".to_owned(), n(i64::from(rank))),
+                    (":event".to_owned(), event.into()),
                     (":entity".to_owned(), s("message")),
                     (":bot".to_owned(), s(bot_id)),
                     (":id".to_owned(), s(&event.message_id)),
                 ]),
             )
             .await?;
-        }
         Ok(claim(created))
     }
 

@@ -10,8 +10,8 @@
 //! | phone owner | `PHONE#{phoneNumberId}` | `OWNER` | — | phoneNumberId, botId |
 //! | window | `BOT#{botId}#CUSTOMER#{customerId}` | `WINDOW` | — | botId, customerId, windowExpiresAt, lastInboundAt |
 //! | customer link | `BOT#{botId}#CUSTOMER#{customerId}` | `LINK` | — | botId, customerId, otherId |
-//! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus?, statusRank? |
-//! | status event | `BOT#{botId}#MSG#{messageId}` | `STATUS#{status}` | — | botId, messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
+//! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus? (`accepted`), statusRank?, and one map attribute `STATUS#{status}` per status event: messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
+//! | status event (earlier layout, read only) | `BOT#{botId}#MSG#{messageId}` | `STATUS#{status}` | — | the same fields as the head's map attribute |
 //! | raw event | `BOT#{botId}#RAW` | `RAW#{key}` | — | botId, kind, key, phoneNumberId?, receivedAt, body? (up to 300 KiB), bodyParts? and bodyBytes? (a bigger body: its part count and length) |
 //! | raw event part | `BOT#{botId}#RAW` | `RAWPART#{key}#{index:04}` | — | botId, key, part (index from 0), body (≤ 300 KiB of the event's body) |
 //! | API key | `APIKEY#{sha256 hex of the key}` | `APIKEY` | — | keyHash, botId, rateLimitPerSecond, createdAt |
@@ -30,14 +30,18 @@
 //!   shrinks; when both a BSUID and a `wa_id` are known, a LINK item under each points at the
 //!   other. A read is one Query of the id's partition (WINDOW and LINK) plus, when linked, a
 //!   GetItem of the other id's window; the two are merged.
-//! - **Messages**: the head (inbound content, current status) and every status event share one
-//!   partition, so one Query reads a message with its history. Inbound dedupe is a conditional
-//!   update of the head (`attribute_not_exists(direction)`: a status may have created the head
-//!   first); status dedupe is a conditional put of `STATUS#{status}`; the current status is
-//!   raised with `attribute_not_exists(statusRank) OR statusRank < :rank` (failed ranks highest,
-//!   so it is final). For the responder, a new inbound message reaches the stream as the head's
-//!   INSERT, or MODIFY when a status created the head first, with `entity = message` and
-//!   `direction = inbound`; later status raises MODIFY it again, so the reply claim dedupes.
+//! - **Messages**: one head item holds the message and its status events, so one read gives a
+//!   message with its history. Inbound dedupe is a conditional update of the head
+//!   (`attribute_not_exists(direction)`: a status may have created the head first). A status is
+//!   one write: an update that sets the head's attribute `STATUS#{status}` only if absent (its
+//!   presence is the (message id, status) dedupe). The current status is derived when read: the
+//!   furthest of the events present (failed ranks highest, so it is final), over `accepted`.
+//!   Heads written by the earlier layout (events as items `STATUS#{status}` of the partition,
+//!   `currentStatus` raised on the head) read the same, merged with events recorded since; one
+//!   caveat: Meta's redelivery of a status the earlier layout recorded counts as new once. For
+//!   the responder, a new inbound message reaches the stream as the head's INSERT, or MODIFY
+//!   when a status created the head first, with `entity = message` and `direction = inbound`;
+//!   later statuses MODIFY it again, so the reply claim dedupes.
 //!   An outbound message is the same head, written by the send route with a conditional update
 //!   (`attribute_not_exists(direction)`) that sets `currentStatus` / `statusRank` to `accepted`
 //!   only `if_not_exists`: the simulator's (or Meta's) first status webhook can beat the write.

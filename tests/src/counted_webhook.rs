@@ -1,0 +1,87 @@
+//! The webhook function's handler on DynamoDB Local with its requests counted: what one webhook
+//! body costs in writes and round trips.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
+use intaj_shared::adapters::{DynamoDbStore, MemorySecrets};
+use intaj_shared::connecting::{NewConnection, connect};
+use intaj_shared::ports::{Secret, Store};
+use intaj_shared::whatsapp::signature::sign;
+use intaj_webhook::{WebhookDeps, handle};
+use lambda_http::Body;
+
+use crate::{DynamoDbRequests, LocalServices, unique};
+
+const APP_SECRET: &str = "dev-app-secret";
+
+/// What one webhook body cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCost {
+    pub write_requests: usize,
+    pub items_written: usize,
+    pub requests: usize,
+    pub sequential_round_trips: usize,
+}
+
+/// The demo connection (SPEC §9) on a table of its own.
+pub struct CountedWebhook {
+    pub deps: WebhookDeps,
+    pub requests: DynamoDbRequests,
+}
+
+impl CountedWebhook {
+    pub async fn start(services: &LocalServices) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
+            .endpoint_url(&services.dynamodb)
+            .build();
+        let requests = DynamoDbRequests::default();
+        let client = requests.client(config);
+        let table = unique("intaj-webhook-writes");
+        create_table_if_missing(&client, &table).await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(DynamoDbStore::new(client, table));
+        let secrets = Arc::new(MemorySecrets::new());
+        let demo = NewConnection {
+            bot_id: "demo".into(),
+            business_account_id: "200000000000001".into(),
+            phone_number_id: "100000000000001".into(),
+            access_token: Secret::new("dev-access-token"),
+            app_secret: Secret::new(APP_SECRET),
+            verify_token: Secret::new("dev-verify-token"),
+            api_key: Secret::new("dev-api-key"),
+            rate_limit_per_second: 80,
+        };
+        connect(store.as_ref(), secrets.as_ref(), &demo, 0)
+            .await
+            .unwrap();
+        Self {
+            deps: WebhookDeps { store, secrets },
+            requests,
+        }
+    }
+
+    /// Posts a fixture of `shared/tests/fixtures/webhooks`, signed, and counts what it cost.
+    pub async fn post(&self, fixture: &str) -> EventCost {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/tests/fixtures/webhooks")
+            .join(fixture);
+        let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("/webhook/whatsapp/demo")
+            .header("content-type", "application/json")
+            .header("X-Hub-Signature-256", sign(APP_SECRET.as_bytes(), &body))
+            .body(Body::from(body))
+            .unwrap();
+        self.requests.reset();
+        let response = handle(request, &self.deps).await;
+        assert_eq!(response.status(), 200, "{fixture}");
+        EventCost {
+            write_requests: self.requests.write_requests(),
+            items_written: self.requests.items_written(|_| true),
+            requests: self.requests.sent().len(),
+            sequential_round_trips: self.requests.sequential_round_trips(),
+        }
+    }
+}
