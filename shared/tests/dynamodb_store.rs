@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType, TimeToLiveStatus};
 use intaj_shared::adapters::DynamoDbStore;
 use intaj_shared::adapters::dynamodb::{create_table_if_missing, table_definition};
-use intaj_shared::domain::{Claim, CustomerIds, MessageStatus, StatusEvent};
-use intaj_shared::ports::{ConnectionStore, MessageStore, Store, StoreError};
+use intaj_shared::domain::{Claim, ConversationWindow, CustomerIds, MessageStatus, StatusEvent};
+use intaj_shared::ports::{ConnectionStore, MessageStore, Store, StoreError, WindowStore};
 
 const ENDPOINT: &str = "INTAJ_TEST_DYNAMODB_ENDPOINT";
 
@@ -201,4 +201,63 @@ async fn statuses_of_the_earlier_layout_still_read() {
             MessageStatus::Read
         ]
     );
+}
+
+/// Windows written by the earlier layout (a WINDOW item under each id, LINK items both ways)
+/// still read by either id, and a message recorded now keeps them whole.
+#[tokio::test]
+async fn windows_of_the_earlier_layout_still_read() {
+    let Some(client) = client().await else { return };
+    let table = table_name();
+    create_table_if_missing(&client, &table).await.unwrap();
+    let bot = format!("{}-legacy-window", conformance::run_id());
+    let (wa_id, bsuid) = ("15550001111", "US.5550001111");
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    for (id, other) in [(wa_id, bsuid), (bsuid, wa_id)] {
+        let pk = format!("BOT#{bot}#CUSTOMER#{id}");
+        client
+            .put_item()
+            .table_name(&table)
+            .item("pk", s(&pk))
+            .item("sk", s("WINDOW"))
+            .item("entity", s("window"))
+            .item("botId", s(&bot))
+            .item("customerId", s(id))
+            .item("windowExpiresAt", n(1_000 + 86_400))
+            .item("lastInboundAt", n(1_000))
+            .send()
+            .await
+            .unwrap();
+        client
+            .put_item()
+            .table_name(&table)
+            .item("pk", s(&pk))
+            .item("sk", s("LINK"))
+            .item("entity", s("customerLink"))
+            .item("botId", s(&bot))
+            .item("customerId", s(id))
+            .item("otherId", s(other))
+            .send()
+            .await
+            .unwrap();
+    }
+    let store = DynamoDbStore::new(client, table);
+    let opened = |at| Some(ConversationWindow::opened_by(at));
+    assert_eq!(store.window(&bot, wa_id).await.unwrap(), opened(1_000));
+    assert_eq!(store.window(&bot, bsuid).await.unwrap(), opened(1_000));
+
+    // A later phone-only message (kept under the wa_id) is seen by the BSUID through the link.
+    store
+        .extend_window(&bot, &CustomerIds::new(Some(wa_id), None), 2_000)
+        .await
+        .unwrap();
+    assert_eq!(store.window(&bot, bsuid).await.unwrap(), opened(2_000));
+    // And a later one with both ids (kept under the BSUID) by the wa_id.
+    store
+        .extend_window(&bot, &CustomerIds::new(Some(wa_id), Some(bsuid)), 3_000)
+        .await
+        .unwrap();
+    assert_eq!(store.window(&bot, wa_id).await.unwrap(), opened(3_000));
+    assert_eq!(store.window(&bot, bsuid).await.unwrap(), opened(3_000));
 }

@@ -7,7 +7,7 @@
 //! AWS_SECRET_ACCESS_KEY=test cargo test -p intaj-tests --bench webhook_writes` (the counts do
 //! not depend on the profile). Without the endpoint it says so and does nothing.
 
-use intaj_tests::{CountedWebhook, LocalServices};
+use intaj_tests::{CountedWebhook, LocalServices, next_message};
 
 fn main() {
     if std::env::var("INTAJ_TEST_DYNAMODB_ENDPOINT").is_err() {
@@ -22,27 +22,34 @@ fn main() {
         let services = LocalServices::from_env("webhook writes").expect("endpoints");
         let webhook = CountedWebhook::start(&services).await;
         println!(
-            "| event | body | write requests | items written | all requests | sequential round trips |"
+            "| event | body | write requests | items written | all requests | sequential round trips (writes only) |"
         );
         println!("|---|---|---:|---:|---:|---:|");
         let cases = [
-            ("new inbound, phone only", "text.json"),
-            ("redelivered inbound", "text.json"),
-            ("new inbound, BSUID + wa_id", "bsuid_and_phone.json"),
-            ("redelivered inbound, BSUID + wa_id", "bsuid_and_phone.json"),
-            ("new status", "status_sent.json"),
-            ("duplicate status", "status_sent.json"),
-            ("100-status batch", "batch_100_statuses.json"),
-            ("100-status batch again", "batch_100_statuses.json"),
+            ("new inbound, phone only (first message)", "text.json", false),
+            ("redelivered inbound", "text.json", false),
+            ("next inbound, phone only", "text.json", true),
+            ("new inbound, BSUID + wa_id (first message)", "bsuid_and_phone.json", false),
+            ("redelivered inbound, BSUID + wa_id", "bsuid_and_phone.json", false),
+            ("next inbound, BSUID + wa_id", "bsuid_and_phone.json", true),
+            ("new status", "status_sent.json", false),
+            ("duplicate status", "status_sent.json", false),
+            ("100-status batch", "batch_100_statuses.json", false),
+            ("100-status batch again", "batch_100_statuses.json", false),
         ];
-        for (event, name) in cases {
-            let cost = webhook.post(name).await;
+        for (event, name, next) in cases {
+            let cost = if next {
+                webhook.post_body(name, next_message(name)).await
+            } else {
+                webhook.post(name).await
+            };
             println!(
-                "| {event} | `{name}` | {} | {} | {} | {} |",
+                "| {event} | `{name}` | {} | {} | {} | {} ({}) |",
                 cost.write_requests,
                 cost.items_written,
                 cost.requests,
-                cost.sequential_round_trips
+                cost.sequential_round_trips,
+                cost.sequential_write_round_trips
             );
         }
     });

@@ -23,6 +23,7 @@ pub struct EventCost {
     pub items_written: usize,
     pub requests: usize,
     pub sequential_round_trips: usize,
+    pub sequential_write_round_trips: usize,
 }
 
 /// The demo connection (SPEC §9) on a table of its own.
@@ -63,10 +64,12 @@ impl CountedWebhook {
 
     /// Posts a fixture of `shared/tests/fixtures/webhooks`, signed, and counts what it cost.
     pub async fn post(&self, fixture: &str) -> EventCost {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/tests/fixtures/webhooks")
-            .join(fixture);
-        let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        self.post_body(fixture, fixture_body(fixture)).await
+    }
+
+    /// Posts `body` (named `name` in failures), signed, and counts what it cost.
+    pub async fn post_body(&self, name: &str, body: Vec<u8>) -> EventCost {
+        let fixture = name;
         let request = http::Request::builder()
             .method("POST")
             .uri("/webhook/whatsapp/demo")
@@ -82,6 +85,23 @@ impl CountedWebhook {
             items_written: self.requests.items_written(|_| true),
             requests: self.requests.sent().len(),
             sequential_round_trips: self.requests.sequential_round_trips(),
+            sequential_write_round_trips: self.requests.sequential_write_round_trips(),
         }
     }
+}
+
+/// The bytes of a fixture of `shared/tests/fixtures/webhooks`.
+pub fn fixture_body(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/tests/fixtures/webhooks")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The same customer's next message: the fixture with another message id (and so another
+/// signature).
+pub fn next_message(name: &str) -> Vec<u8> {
+    let body = String::from_utf8(fixture_body(name)).unwrap();
+    body.replacen("\"id\": \"wamid.", "\"id\": \"wamid.NEXT", 1)
+        .into_bytes()
 }

@@ -56,21 +56,17 @@ impl DynamoDbRequests {
 
     /// Requests one after another: requests that overlap in time count as one round trip.
     pub fn sequential_round_trips(&self) -> usize {
-        let mut sent = self.sent();
-        sent.sort_by_key(|r| r.started);
-        let mut trips = 0;
-        let mut last_end: Option<Instant> = None;
-        for request in sent {
-            let ended = request.ended.unwrap_or(request.started);
-            match last_end {
-                Some(end) if request.started <= end => last_end = Some(end.max(ended)),
-                _ => {
-                    trips += 1;
-                    last_end = Some(ended);
-                }
-            }
-        }
-        trips
+        round_trips(self.sent())
+    }
+
+    /// The same, counting write requests only.
+    pub fn sequential_write_round_trips(&self) -> usize {
+        round_trips(
+            self.sent()
+                .into_iter()
+                .filter(|r| !r.writes.is_empty())
+                .collect(),
+        )
     }
 
     /// Items written whose sort key satisfies `sk` (a batch counts each item).
@@ -81,6 +77,23 @@ impl DynamoDbRequests {
             .filter(|(_, item_sk)| sk(item_sk))
             .count()
     }
+}
+
+fn round_trips(mut sent: Vec<SentRequest>) -> usize {
+    sent.sort_by_key(|r| r.started);
+    let mut trips = 0;
+    let mut last_end: Option<Instant> = None;
+    for request in sent {
+        let ended = request.ended.unwrap_or(request.started);
+        match last_end {
+            Some(end) if request.started <= end => last_end = Some(end.max(ended)),
+            _ => {
+                trips += 1;
+                last_end = Some(ended);
+            }
+        }
+    }
+    trips
 }
 
 impl Intercept for DynamoDbRequests {

@@ -4,7 +4,7 @@
 mod counted_webhook;
 mod dynamodb_requests;
 
-pub use counted_webhook::{CountedWebhook, EventCost};
+pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 
 use std::path::{Path, PathBuf};

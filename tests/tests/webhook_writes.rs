@@ -1,7 +1,38 @@
-//! The webhook's DynamoDB write budget, counted on DynamoDB Local (issue 8's targets that are met
-//! so far; `BENCHMARKS.md` has every event's figures).
+//! The webhook's DynamoDB write budget, counted on DynamoDB Local (issue 8's write targets;
+//! `BENCHMARKS.md` has every event's figures).
 
-use intaj_tests::{CountedWebhook, LocalServices};
+use intaj_tests::{CountedWebhook, LocalServices, next_message};
+
+#[tokio::test]
+async fn an_inbound_message_costs_two_writes_and_a_redelivery_one() {
+    let Some(services) = LocalServices::from_env("webhook writes") else {
+        return;
+    };
+    let webhook = CountedWebhook::start(&services).await;
+    for fixture in ["text.json", "bsuid_and_phone.json"] {
+        let first = webhook.post(fixture).await;
+        // The first message of a customer known by both ids also links them, once.
+        let links = usize::from(fixture == "bsuid_and_phone.json");
+        assert_eq!(first.write_requests, 2 + links, "{fixture}: {first:?}");
+        let redelivered = webhook.post(fixture).await;
+        assert_eq!(redelivered.write_requests, 1, "{fixture}: {redelivered:?}");
+        let next = webhook.post_body(fixture, next_message(fixture)).await;
+        assert!(next.write_requests <= 2, "{fixture}: {next:?}");
+        assert!(
+            next.sequential_write_round_trips <= 2,
+            "{fixture}: {next:?}"
+        );
+    }
+    // Both ids still find the window the messages opened.
+    let store = &webhook.deps.store;
+    let by_wa_id = store.window("demo", "15557654321").await.unwrap();
+    let by_bsuid = store
+        .window("demo", "US.10293847561029384756")
+        .await
+        .unwrap();
+    assert!(by_wa_id.is_some());
+    assert_eq!(by_wa_id, by_bsuid);
+}
 
 #[tokio::test]
 async fn a_status_costs_one_write_and_a_duplicate_at_most_one() {

@@ -121,9 +121,10 @@ async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
     match write {
         Write::Inbound { bot, message } => {
             let claim = store.record_inbound(&bot, &message).await?;
-            // Re-applied on duplicates too: it is idempotent, and heals a crash that happened
-            // between the two writes of the first delivery.
-            if !message.customer.is_empty() {
+            // A redelivery costs the refused claim only. (A crash between the claim and the
+            // window leaves that one message's window unraised; the customer's next message
+            // raises it again.)
+            if claim == Claim::New && !message.customer.is_empty() {
                 store
                     .extend_window(&bot, &message.customer, message.timestamp)
                     .await?;

@@ -8,8 +8,8 @@
 //! |---|---|---|---|---|
 //! | connection | `BOT#{botId}` | `CONNECTION` | `CONNECTIONS` / `BOT#{botId}` | botId, businessAccountId, phoneNumberId, createdAt |
 //! | phone owner | `PHONE#{phoneNumberId}` | `OWNER` | — | phoneNumberId, botId |
-//! | window | `BOT#{botId}#CUSTOMER#{customerId}` | `WINDOW` | — | botId, customerId, windowExpiresAt, lastInboundAt |
-//! | customer link | `BOT#{botId}#CUSTOMER#{customerId}` | `LINK` | — | botId, customerId, otherId |
+//! | window | `BOT#{botId}#CUSTOMER#{customerId}` | `WINDOW` | — | botId, customerId (the stable id: BSUID, else wa_id), windowExpiresAt, lastInboundAt, otherId? (a BSUID window's wa_id) |
+//! | customer link | `BOT#{botId}#CUSTOMER#{customerId}` | `LINK` | — | botId, customerId (a wa_id; both ids in the earlier layout), otherId |
 //! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus? (`accepted`), statusRank?, and one map attribute `STATUS#{status}` per status event: messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
 //! | status event (earlier layout, read only) | `BOT#{botId}#MSG#{messageId}` | `STATUS#{status}` | — | the same fields as the head's map attribute |
 //! | raw event | `BOT#{botId}#RAW` | `RAW#{key}` | — | botId, kind, key, phoneNumberId?, receivedAt, body? (up to 300 KiB), bodyParts? and bodyBytes? (a bigger body: its part count and length) |
@@ -26,10 +26,14 @@
 //!   then of the connection; all of them, Query `gsi1pk = CONNECTIONS` (eventually consistent).
 //!   A put is one transaction: claim the phone owner (`attribute_not_exists(pk) OR botId = :bot`,
 //!   else [`StoreError::Conflict`]), write the connection, release the bot's previous number.
-//! - **Windows**: one item per known customer id, raised with conditional updates so it never
-//!   shrinks; when both a BSUID and a `wa_id` are known, a LINK item under each points at the
-//!   other. A read is one Query of the id's partition (WINDOW and LINK) plus, when linked, a
-//!   GetItem of the other id's window; the two are merged.
+//! - **Windows**: one WINDOW item per customer under its stable id (the BSUID when known, else
+//!   the wa_id), raised by one conditional update per new message (`attribute_not_exists(e) OR
+//!   e < :e`: expiry and last message move together) that also names the customer's wa_id on a
+//!   BSUID's window; when that pairing is new (the update's old image says so), a LINK item under
+//!   the wa_id points back, so it is written once per pairing. A read is one Query of the id's
+//!   partition (WINDOW and LINK) plus a GetItem of the window of each other id named there; they
+//!   are merged. Items of the earlier layout (a WINDOW under each id, LINKs both ways) read the
+//!   same way.
 //! - **Messages**: one head item holds the message and its status events, so one read gives a
 //!   message with its history. Inbound dedupe is a conditional update of the head
 //!   (`attribute_not_exists(direction)`: a status may have created the head first). A status is

@@ -1,10 +1,15 @@
-//! [`WindowStore`] on DynamoDB: a WINDOW item per customer id, raised by conditional updates,
-//! and LINK items joining a customer's BSUID and `wa_id`.
+//! [`WindowStore`] on DynamoDB: one WINDOW item per customer, under its stable id (the BSUID when
+//! known, else the `wa_id`), raised by one conditional update per message; a BSUID's window names
+//! the customer's `wa_id`, and a LINK item under the `wa_id` points back, written once when the
+//! pairing is first seen. Items of the earlier layout (a WINDOW under each id, LINKs both ways)
+//! read the same.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use futures::future::{try_join, try_join_all};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use futures::future::try_join_all;
 
 use super::DynamoDbStore;
 use super::items::{
@@ -24,65 +29,86 @@ fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 impl DynamoDbStore {
-    /// Makes the window under one id at least `opened`, each instant independently.
+    /// Raises the window kept under the customer's stable id to at least `opened`, in one write
+    /// that also names the customer's `wa_id` when the stable id is a BSUID. Returns the `wa_id`
+    /// the window named before, so a new pairing is linked once.
     async fn raise_window(
         &self,
         bot_id: &str,
-        customer_id: &str,
+        stable_id: &str,
+        wa_id: Option<&str>,
         opened: &ConversationWindow,
-    ) -> Result<(), StoreError> {
-        let key = || Key::window(bot_id, customer_id);
-        let e = || (":e".to_owned(), n(opened.expires_at));
-        let t = || (":t".to_owned(), n(opened.last_inbound_at));
-        // The usual case, a later message: one write raises both.
-        let raised = self
-            .update_if(
-                key(),
-                "SET #e = :e, #t = :t, #entity = :entity, #bot = :bot, #id = :id",
-                "attribute_not_exists(#e) OR (#e < :e AND #t < :t)",
-                names(&[
-                    ("#e", WINDOW_EXPIRES_AT),
-                    ("#t", LAST_INBOUND_AT),
-                    ("#entity", ENTITY),
-                    ("#bot", BOT_ID),
-                    ("#id", CUSTOMER_ID),
-                ]),
-                Attrs::from([
-                    e(),
-                    t(),
-                    (":entity".to_owned(), s("window")),
-                    (":bot".to_owned(), s(bot_id)),
-                    (":id".to_owned(), s(customer_id)),
-                ]),
+    ) -> Result<Option<String>, StoreError> {
+        let mut update =
+            "SET #e = :e, #t = :t, #entity = :entity, #bot = :bot, #id = :id".to_owned();
+        let mut attribute_names = names(&[
+            ("#e", WINDOW_EXPIRES_AT),
+            ("#t", LAST_INBOUND_AT),
+            ("#entity", ENTITY),
+            ("#bot", BOT_ID),
+            ("#id", CUSTOMER_ID),
+        ]);
+        let mut values = Attrs::from([
+            (":e".to_owned(), n(opened.expires_at)),
+            (":t".to_owned(), n(opened.last_inbound_at)),
+            (":entity".to_owned(), s("window")),
+            (":bot".to_owned(), s(bot_id)),
+            (":id".to_owned(), s(stable_id)),
+        ]);
+        if let Some(wa_id) = wa_id {
+            update.push_str(", #other = :other");
+            attribute_names.insert("#other".to_owned(), OTHER_ID.to_owned());
+            values.insert(":other".to_owned(), s(wa_id));
+        }
+        // Expiry and last message move together (expiry is always last + 24 h), so one
+        // condition keeps both at the maximum ever seen; an older message changes nothing.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::window(bot_id, stable_id).into_attrs()))
+            .update_expression(update)
+            .condition_expression("attribute_not_exists(#e) OR #e < :e")
+            .set_expression_attribute_names(Some(attribute_names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::UpdatedOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let other_of = |item: Option<&Attrs>| -> Result<Option<String>, StoreError> {
+            Ok(match item {
+                Some(item) => ItemReader::new(item).opt_s(OTHER_ID)?.map(str::to_owned),
+                None => None,
+            })
+        };
+        let refused = match result {
+            Ok(out) => return other_of(out.attributes.as_ref()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    refused.item.clone()
+                }
+                _ => return Err(unavailable("UpdateItem", err)),
+            },
+        };
+        let before = other_of(refused.as_ref())?;
+        // An older message that brings a new pairing still names it.
+        if let Some(wa_id) = wa_id
+            && before.as_deref() != Some(wa_id)
+        {
+            self.update_if(
+                Key::window(bot_id, stable_id),
+                "SET #other = :other",
+                "attribute_exists(#e)",
+                names(&[("#other", OTHER_ID), ("#e", WINDOW_EXPIRES_AT)]),
+                Attrs::from([(":other".to_owned(), s(wa_id))]),
             )
             .await?;
-        if raised {
-            return Ok(());
         }
-        // A redelivery or an older message: raise whichever instant is still behind (usually
-        // neither), so each ends as the maximum ever seen, as `ConversationWindow::merge` does.
-        try_join(
-            self.update_if(
-                key(),
-                "SET #e = :e",
-                "attribute_not_exists(#e) OR #e < :e",
-                names(&[("#e", WINDOW_EXPIRES_AT)]),
-                Attrs::from([e()]),
-            ),
-            self.update_if(
-                key(),
-                "SET #t = :t",
-                "attribute_not_exists(#t) OR #t < :t",
-                names(&[("#t", LAST_INBOUND_AT)]),
-                Attrs::from([t()]),
-            ),
-        )
-        .await?;
-        Ok(())
+        Ok(before)
     }
 
-    /// Lets `customer_id` find the window of `other_id`. Overwrites: a customer's number can
-    /// change, and the latest pairing is the one that holds.
+    /// Lets `customer_id` find the window kept under `other_id`. Overwrites: a customer's number
+    /// can change, and the latest pairing is the one that holds.
     async fn link(
         &self,
         bot_id: &str,
@@ -108,23 +134,19 @@ impl WindowStore for DynamoDbStore {
         customer: &CustomerIds,
         inbound_at: i64,
     ) -> Result<(), StoreError> {
-        let opened = ConversationWindow::opened_by(inbound_at);
-        let windows = try_join_all(
-            customer
-                .all()
-                .map(|id| self.raise_window(bot_id, id, &opened)),
-        );
-        let links = async {
-            if let (Some(bsuid), Some(wa_id)) = (&customer.bsuid, &customer.wa_id) {
-                try_join(
-                    self.link(bot_id, bsuid, wa_id),
-                    self.link(bot_id, wa_id, bsuid),
-                )
-                .await?;
-            }
-            Ok(())
+        let Some(stable_id) = customer.stable_id() else {
+            return Ok(());
         };
-        try_join(windows, links).await?;
+        // Kept under the stable id; a BSUID's window names the wa_id, and the wa_id gets a link
+        // back, written once when the pairing is first seen.
+        let wa_id = customer.bsuid.as_ref().and(customer.wa_id.as_deref());
+        let opened = ConversationWindow::opened_by(inbound_at);
+        let named_before = self.raise_window(bot_id, stable_id, wa_id, &opened).await?;
+        if let Some(wa_id) = wa_id
+            && named_before.as_deref() != Some(wa_id)
+        {
+            self.link(bot_id, wa_id, stable_id).await?;
+        }
         Ok(())
     }
 
@@ -134,30 +156,40 @@ impl WindowStore for DynamoDbStore {
         customer_id: &str,
     ) -> Result<Option<ConversationWindow>, StoreError> {
         let mut own = None;
-        let mut other_id = None;
+        // The customer's other id: named by its window (a BSUID's), or by a LINK item (a wa_id's,
+        // and both ids' in the earlier layout).
+        let mut others = Vec::new();
         for item in self
             .partition(keys::customer_partition(bot_id, customer_id))
             .await?
         {
             let reader = ItemReader::new(&item);
             match reader.s(keys::SK)? {
-                keys::WINDOW_SK => own = Some(ConversationWindow::try_from(&item)?),
-                keys::LINK_SK => other_id = Some(reader.s(OTHER_ID)?.to_owned()),
+                keys::WINDOW_SK => {
+                    own = Some(ConversationWindow::try_from(&item)?);
+                    others.extend(reader.opt_s(OTHER_ID)?.map(str::to_owned));
+                }
+                keys::LINK_SK => others.push(reader.s(OTHER_ID)?.to_owned()),
                 _ => {}
             }
         }
-        let linked = match other_id {
-            Some(other) => self
-                .get_item(Key::window(bot_id, &other))
-                .await?
-                .as_ref()
-                .map(ConversationWindow::try_from)
-                .transpose()?,
-            None => None,
-        };
-        Ok(match (own, linked) {
-            (Some(a), Some(b)) => Some(a.merge(b)),
-            (a, b) => a.or(b),
-        })
+        others.sort();
+        others.dedup();
+        let linked = try_join_all(
+            others
+                .iter()
+                .filter(|other| other.as_str() != customer_id)
+                .map(|other| self.get_item(Key::window(bot_id, other))),
+        )
+        .await?;
+        let mut window = own;
+        for item in linked.iter().flatten() {
+            let found = ConversationWindow::try_from(item)?;
+            window = Some(match window {
+                Some(window) => window.merge(found),
+                None => found,
+            });
+        }
+        Ok(window)
     }
 }
