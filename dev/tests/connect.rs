@@ -101,7 +101,7 @@ async fn intaj_connect_adds_a_connection_the_functions_can_use() {
     assert_eq!(connection.expect("routable by phone number").bot_id, "shop");
 
     // Meta's verification handshake through the real webhook handler.
-    let deps = WebhookDeps { store, secrets };
+    let deps = WebhookDeps::new(store, secrets);
     let request = http::Request::builder()
         .uri("/webhook/whatsapp/shop?hub.mode=subscribe&hub.verify_token=shop-verify-token&hub.challenge=42")
         .body(Body::Empty)

@@ -57,7 +57,7 @@ impl CountedWebhook {
             .await
             .unwrap();
         Self {
-            deps: WebhookDeps { store, secrets },
+            deps: WebhookDeps::new(store, secrets),
             requests,
         }
     }

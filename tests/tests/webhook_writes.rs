@@ -18,10 +18,8 @@ async fn an_inbound_message_costs_two_writes_and_a_redelivery_one() {
         assert_eq!(redelivered.write_requests, 1, "{fixture}: {redelivered:?}");
         let next = webhook.post_body(fixture, next_message(fixture)).await;
         assert!(next.write_requests <= 2, "{fixture}: {next:?}");
-        assert!(
-            next.sequential_write_round_trips <= 2,
-            "{fixture}: {next:?}"
-        );
+        // Warm, the whole path is those writes: the number's owner is remembered.
+        assert!(next.sequential_round_trips <= 2, "{fixture}: {next:?}");
     }
     // Both ids still find the window the messages opened.
     let store = &webhook.deps.store;

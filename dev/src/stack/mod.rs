@@ -137,10 +137,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     ))
     .map_err(|e| StackError::Graph(e.to_string()))?;
     let services = Services {
-        webhook: WebhookDeps {
-            store: store.clone(),
-            secrets: secrets.clone(),
-        },
+        webhook: WebhookDeps::new(store.clone(), secrets.clone()),
         send: SendDeps {
             store: store.clone(),
             secrets: secrets.clone(),

@@ -42,7 +42,7 @@ fn fresh_deps(runtime: &tokio::runtime::Runtime) -> WebhookDeps {
         };
         secrets.put_bot_secrets("demo", &bot).await.unwrap();
     });
-    WebhookDeps { store, secrets }
+    WebhookDeps::new(store, secrets)
 }
 
 /// The typed parse the receipt path needs: envelope, each change's value, each message's envelope.

@@ -1,12 +1,14 @@
 //! HTTP in and out for `/webhook/whatsapp/{botId}`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode, header};
+use intaj_shared::adapters::CachedConnections;
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::is_valid_bot_id;
-use intaj_shared::ports::{BotSecrets, SecretStore, Store};
+use intaj_shared::ports::{BotSecrets, ConnectionStore, SecretStore, Store};
 use intaj_shared::whatsapp::signature::{self, SIGNATURE_HEADER};
 use intaj_shared::whatsapp::verification::{self, Handshake, VerificationError};
 use intaj_shared::whatsapp::webhook::{WHATSAPP_OBJECT, WebhookPayload};
@@ -23,6 +25,22 @@ const PATH_PREFIX: &str = "/webhook/whatsapp/";
 pub struct WebhookDeps {
     pub store: Arc<dyn Store>,
     pub secrets: Arc<dyn SecretStore>,
+    /// Which bot owns a phone number, remembered by the warm function.
+    pub routes: Arc<dyn ConnectionStore>,
+}
+
+/// How long a warm function trusts a phone number's owner before asking the store again.
+const ROUTE_CACHE_TTL: Duration = Duration::from_secs(60);
+
+impl WebhookDeps {
+    pub fn new(store: Arc<dyn Store>, secrets: Arc<dyn SecretStore>) -> Self {
+        let routes = Arc::new(CachedConnections::new(store.clone(), ROUTE_CACHE_TTL));
+        Self {
+            store,
+            secrets,
+            routes,
+        }
+    }
 }
 
 pub async fn handle(request: Request, deps: &WebhookDeps) -> Response<Body> {
@@ -142,6 +160,7 @@ async fn receive(
         &secrets.app_secret,
         &payload,
         deps.store.as_ref(),
+        deps.routes.as_ref(),
         deps.secrets.as_ref(),
         unix_now(),
     )

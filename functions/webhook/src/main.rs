@@ -9,10 +9,10 @@ async fn main() -> Result<(), Error> {
     let config = bootstrap::config_or_exit();
     bootstrap::init_tracing(&config.log_level);
     let aws = bootstrap::aws_config().await;
-    let deps = WebhookDeps {
-        store: bootstrap::dynamodb_store(&aws, &config),
-        secrets: bootstrap::secret_store(&aws, &config),
-    };
+    let deps = WebhookDeps::new(
+        bootstrap::dynamodb_store(&aws, &config),
+        bootstrap::secret_store(&aws, &config),
+    );
     run(service_fn(|request: Request| {
         let deps = &deps;
         async move { Ok::<_, Error>(handle(request, deps).await) }

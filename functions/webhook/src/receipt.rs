@@ -9,7 +9,7 @@ use intaj_shared::domain::{
     Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
     TemplateChange, TemplateRef,
 };
-use intaj_shared::ports::{Secret, SecretStore, SecretsError, Store, StoreError};
+use intaj_shared::ports::{ConnectionStore, Secret, SecretStore, SecretsError, Store, StoreError};
 use intaj_shared::whatsapp::webhook::{
     Change, ContactProfile, MessageEnvelope, MessagesValue, MetaError, Status, WebhookPayload,
 };
@@ -76,24 +76,17 @@ pub async fn record(
     app_secret: &Secret,
     payload: &WebhookPayload<'_>,
     store: &dyn Store,
+    connections: &dyn ConnectionStore,
     secrets: &dyn SecretStore,
     now: i64,
 ) -> Result<ReceiptSummary, ReceiptError> {
     let mut summary = ReceiptSummary::default();
     let mut writes = Vec::new();
-    let mut routes = Router::new(url_bot, app_secret);
+    let mut routes = Router::new(url_bot, app_secret, connections);
     for entry in &payload.entry {
         for change in &entry.changes {
-            let known = collect_change(
-                change,
-                entry.time,
-                &mut routes,
-                store,
-                secrets,
-                now,
-                &mut writes,
-            )
-            .await?;
+            let known =
+                collect_change(change, entry.time, &mut routes, secrets, now, &mut writes).await?;
             if !known {
                 summary.ignored_changes += 1;
             }
@@ -183,7 +176,6 @@ async fn collect_change(
     change: &Change<'_>,
     entry_time: Option<i64>,
     routes: &mut Router<'_>,
-    store: &dyn Store,
     secrets: &dyn SecretStore,
     now: i64,
     writes: &mut Vec<Write>,
@@ -227,7 +219,7 @@ async fn collect_change(
         }
     };
     let phone_number_id = value.metadata.phone_number_id.as_ref();
-    let Some(bot) = routes.owner_of(phone_number_id, store, secrets).await? else {
+    let Some(bot) = routes.owner_of(phone_number_id, secrets).await? else {
         tracing::warn!(
             bot_id = routes.url_bot,
             phone_number_id,
@@ -384,14 +376,16 @@ fn unix_seconds(value: Option<&str>, now: i64) -> i64 {
 struct Router<'s> {
     url_bot: &'s str,
     app_secret: &'s Secret,
+    connections: &'s dyn ConnectionStore,
     decided: HashMap<String, Option<Arc<str>>>,
 }
 
 impl<'s> Router<'s> {
-    fn new(url_bot: &'s str, app_secret: &'s Secret) -> Self {
+    fn new(url_bot: &'s str, app_secret: &'s Secret, connections: &'s dyn ConnectionStore) -> Self {
         Self {
             url_bot,
             app_secret,
+            connections,
             decided: HashMap::new(),
         }
     }
@@ -399,13 +393,16 @@ impl<'s> Router<'s> {
     async fn owner_of(
         &mut self,
         phone_number_id: &str,
-        store: &dyn Store,
         secrets: &dyn SecretStore,
     ) -> Result<Option<Arc<str>>, ReceiptError> {
         if let Some(decided) = self.decided.get(phone_number_id) {
             return Ok(decided.clone());
         }
-        let owner = match store.connection_by_phone_number(phone_number_id).await? {
+        let owner = match self
+            .connections
+            .connection_by_phone_number(phone_number_id)
+            .await?
+        {
             None => None,
             Some(connection) if connection.bot_id == self.url_bot => Some(Arc::from(self.url_bot)),
             // Another bot's number: only if it is the same Meta app, i.e. shares the app secret

@@ -57,10 +57,7 @@ async fn harness() -> Harness {
     let store = Arc::new(MemoryStore::new());
     let secrets = Arc::new(MemorySecrets::new());
     connect(&store, &secrets, BOT, PHONE, APP_SECRET).await;
-    let deps = WebhookDeps {
-        store: store.clone(),
-        secrets: secrets.clone(),
-    };
+    let deps = WebhookDeps::new(store.clone(), secrets.clone());
     Harness {
         store,
         secrets,
@@ -684,10 +681,7 @@ async fn when_storage_fails_meta_is_told_to_retry() {
     let broken = BrokenStore(MemoryStore::new());
     connect(&broken.0, &h.secrets, BOT, PHONE, APP_SECRET).await;
     let store: Arc<dyn Store> = Arc::new(broken);
-    let deps = WebhookDeps {
-        store,
-        secrets: h.secrets.clone(),
-    };
+    let deps = WebhookDeps::new(store, h.secrets.clone());
     for name in ["text.json", "status_delivered.json"] {
         let response = handle(signed(BOT, &fixture(name)), &deps).await;
         assert_eq!(response.status(), 503, "{name}");
