@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use intaj_shared::whatsapp::webhook::{
-    Conversation, Message, MessageContent, MessagesValue, MetaError, Pricing, TemplateStatusUpdate,
+    Conversation, Message, MessageContent, MessagesValue, MetaError, Pricing, TemplateUpdate,
     WebhookPayload,
 };
 
@@ -85,9 +85,8 @@ fn every_fixture_parses_into_typed_messages_statuses_and_updates() {
                     }
                 }
                 "message_template_status_update" => {
-                    let update: TemplateStatusUpdate =
-                        serde_json::from_str(change.value.get()).unwrap();
-                    assert!(!update.message_template_name.is_empty());
+                    let update: TemplateUpdate = serde_json::from_str(change.value.get()).unwrap();
+                    assert!(update.message_template_name.is_some_and(|n| !n.is_empty()));
                 }
                 _ => {}
             }

@@ -57,7 +57,7 @@ pub struct Change<'a> {
     #[serde(borrow)]
     pub field: Cow<'a, str>,
     /// Parsed once `field` is known: [`MessagesValue`] for `messages`,
-    /// [`TemplateStatusUpdate`] for `message_template_status_update`.
+    /// [`TemplateUpdate`] for the four template changes.
     #[serde(borrow)]
     pub value: &'a RawValue,
 }
@@ -205,21 +205,6 @@ pub struct MetaError<'a> {
 pub struct ErrorData<'a> {
     #[serde(default, borrow)]
     pub details: Option<Cow<'a, str>>,
-}
-
-/// `value` of a `message_template_status_update` change.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct TemplateStatusUpdate<'a> {
-    #[serde(borrow)]
-    pub event: Cow<'a, str>,
-    #[serde(default)]
-    pub message_template_id: Option<serde_json::Value>,
-    #[serde(borrow)]
-    pub message_template_name: Cow<'a, str>,
-    #[serde(borrow)]
-    pub message_template_language: Cow<'a, str>,
-    #[serde(default, borrow)]
-    pub reason: Option<Cow<'a, str>>,
 }
 
 /// `value` of any of the four template changes: `message_template_status_update`,

@@ -27,7 +27,6 @@ pub(super) const CUSTOMER_ID: &str = "customerId";
 pub(super) const OTHER_ID: &str = "otherId";
 pub(super) const DIRECTION: &str = "direction";
 pub(super) const CURRENT_STATUS: &str = "currentStatus";
-pub(super) const STATUS_RANK: &str = "statusRank";
 pub(super) const KEY_HASH: &str = "keyHash";
 /// The state of an idempotency record, and a template's review status.
 pub(super) const STATUS: &str = "status";

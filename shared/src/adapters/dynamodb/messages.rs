@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 use super::items::{
     self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, OutboundItem,
-    RawItem, RawItems, STATUS_RANK, n, s,
+    RawItem, RawItems, s,
 };
 use super::keys::{self, Key};
 use super::{DynamoDbStore, build_error};
@@ -59,22 +59,11 @@ impl MessageStore for DynamoDbStore {
         names.extend([
             ("#direction".to_owned(), DIRECTION.to_owned()),
             ("#current".to_owned(), CURRENT_STATUS.to_owned()),
-            ("#rank".to_owned(), STATUS_RANK.to_owned()),
         ]);
-        let accepted = MessageStatus::Accepted;
-        values.extend([
-            (":accepted".to_owned(), s(accepted.as_str())),
-            (
-                ":acceptedRank".to_owned(),
-                n(accepted.rank().map_or(0, i64::from)),
-            ),
-        ]);
-        // A status webhook may have created the head already (the send answer and the first
-        // webhook race): `accepted` only fills an empty status, never lowers one.
-        let update = format!(
-            "{update}, #current = if_not_exists(#current, :accepted), \
-             #rank = if_not_exists(#rank, :acceptedRank)"
-        );
+        values.insert(":accepted".to_owned(), s(MessageStatus::Accepted.as_str()));
+        // The floor the read derives the current status from; statuses recorded before this
+        // write (the first webhook can beat the send's answer) stay above it.
+        let update = format!("{update}, #current = if_not_exists(#current, :accepted)");
         // A message recorded already (a retried write) keeps its first record.
         self.update_if(
             Key::message(bot_id, &message.message_id),

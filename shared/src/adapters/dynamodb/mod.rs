@@ -10,7 +10,7 @@
 //! | phone owner | `PHONE#{phoneNumberId}` | `OWNER` | — | phoneNumberId, botId |
 //! | window | `BOT#{botId}#CUSTOMER#{customerId}` | `WINDOW` | — | botId, customerId (the stable id: BSUID, else wa_id), windowExpiresAt, lastInboundAt, otherId? (a BSUID window's wa_id) |
 //! | customer link | `BOT#{botId}#CUSTOMER#{customerId}` | `LINK` | — | botId, customerId (a wa_id; both ids in the earlier layout), otherId |
-//! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus? (`accepted`), statusRank?, and one map attribute `STATUS#{status}` per status event: messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
+//! | message head | `BOT#{botId}#MSG#{messageId}` | `MESSAGE` | — | botId, messageId, direction, customerWaId?, customerBsuid?, phoneNumberId, kind, createdAt, profileName?, content, currentStatus? (`accepted`; an earlier layout raised it), and one map attribute `STATUS#{status}` per status event: messageId, status, timestamp, recipientWaId?, recipientBsuid?, errors?, conversation?, pricing?, bizOpaqueCallbackData? |
 //! | status event (earlier layout, read only) | `BOT#{botId}#MSG#{messageId}` | `STATUS#{status}` | — | the same fields as the head's map attribute |
 //! | raw event | `BOT#{botId}#RAW` | `RAW#{key}` | — | botId, kind, key, phoneNumberId?, receivedAt, body? (up to 300 KiB), bodyParts? and bodyBytes? (a bigger body: its part count and length) |
 //! | raw event part | `BOT#{botId}#RAW` | `RAWPART#{key}#{index:04}` | — | botId, key, part (index from 0), body (≤ 300 KiB of the event's body) |
@@ -47,7 +47,7 @@
 //!   when a status created the head first, with `entity = message` and `direction = inbound`;
 //!   later statuses MODIFY it again, so the reply claim dedupes.
 //!   An outbound message is the same head, written by the send route with a conditional update
-//!   (`attribute_not_exists(direction)`) that sets `currentStatus` / `statusRank` to `accepted`
+//!   (`attribute_not_exists(direction)`) that sets `currentStatus` to `accepted`
 //!   only `if_not_exists`: the simulator's (or Meta's) first status webhook can beat the write.
 //!   `accepted` is never a status event; the history holds webhook events only.
 //! - **Raw events**: one conditional put per content key. A body over 300 KiB (Meta sends up to

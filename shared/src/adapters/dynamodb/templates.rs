@@ -16,7 +16,7 @@
 //! leaves only `pending` values no reader ever shows (its version is never committed, and the
 //! next sync overwrites them), and one that dies after it leaves folds the next sync does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -74,6 +74,8 @@ enum TemplateWrite {
     /// Sets `pending` for the sync's version (a changed, added or removed template).
     Pending {
         key: TemplateKey,
+        /// The sync's version.
+        version: i64,
         /// The `rev` of the item as read; `None` when there was no item.
         rev: Option<i64>,
         /// What readers see now.
@@ -81,7 +83,11 @@ enum TemplateWrite {
         pending: Option<Box<MessageTemplate>>,
     },
     /// Moves a committed `pending` into `template`, or deletes the item when it was removed.
-    Fold { key: TemplateKey, version: i64 },
+    Fold {
+        key: TemplateKey,
+        version: i64,
+        removed: bool,
+    },
 }
 
 impl DynamoDbStore {
@@ -265,12 +271,11 @@ impl DynamoDbStore {
     async fn write_templates(
         &self,
         bot_id: &str,
-        version: i64,
         writes: Vec<TemplateWrite>,
     ) -> Result<bool, StoreError> {
         let writes = writes
             .into_iter()
-            .map(|write| self.write_template(bot_id, version, write));
+            .map(|write| self.write_template(bot_id, write));
         let held: Vec<bool> = futures::stream::iter(writes)
             .buffer_unordered(WRITES_IN_FLIGHT)
             .try_collect()
@@ -278,18 +283,13 @@ impl DynamoDbStore {
         Ok(held.into_iter().all(|held| held))
     }
 
-    async fn write_template(
-        &self,
-        bot_id: &str,
-        version: i64,
-        write: TemplateWrite,
-    ) -> Result<bool, StoreError> {
+    async fn write_template(&self, bot_id: &str, write: TemplateWrite) -> Result<bool, StoreError> {
         match write {
-            TemplateWrite::Fold { key, version } => {
-                let record = self.template_record(bot_id, &key).await?;
-                let removed = record
-                    .as_ref()
-                    .is_some_and(|r| matches!(r.pending, Some(Pending::Removed)));
+            TemplateWrite::Fold {
+                key,
+                version,
+                removed,
+            } => {
                 let condition = "#pendingVersion = :version";
                 let names = names(&[
                     ("#pendingVersion", "pendingVersion"),
@@ -320,6 +320,7 @@ impl DynamoDbStore {
             }
             TemplateWrite::Pending {
                 key,
+                version,
                 rev,
                 visible,
                 pending,
@@ -441,6 +442,7 @@ fn leftover_folds(records: &[TemplateRecord], version: Option<i64>) -> Vec<Templ
         .map(|r| TemplateWrite::Fold {
             key: r.key.clone(),
             version: r.pending_version.unwrap_or_default(),
+            removed: matches!(r.pending, Some(Pending::Removed)),
         })
         .collect()
 }
@@ -486,7 +488,7 @@ impl TemplateStore for DynamoDbStore {
                     continue;
                 }
                 let folds = leftover_folds(&records, pointer.version);
-                self.write_templates(bot_id, 0, folds).await?;
+                self.write_templates(bot_id, folds).await?;
                 return Ok(counts);
             }
             let Some(version) = self
@@ -495,28 +497,35 @@ impl TemplateStore for DynamoDbStore {
             else {
                 continue;
             };
-            let changed: Vec<TemplateWrite> = changes
-                .iter()
-                .map(|change| {
-                    let (key, pending) = match change {
-                        TemplateDiff::Added(t) | TemplateDiff::Updated(t) => {
-                            (t.key(), Some(Box::new((*t).clone())))
-                        }
-                        TemplateDiff::Removed(t) => (t.key(), None),
-                    };
-                    let record = by_key.get(&key).copied();
-                    TemplateWrite::Pending {
-                        visible: record
-                            .and_then(|r| r.visible(pointer.version))
-                            .cloned()
-                            .map(Box::new),
-                        rev: record.map(|r| r.rev),
-                        key,
-                        pending,
+            let mut changed = Vec::with_capacity(changes.len());
+            let mut folds_after = Vec::with_capacity(changes.len());
+            for change in &changes {
+                let (key, pending) = match change {
+                    TemplateDiff::Added(t) | TemplateDiff::Updated(t) => {
+                        (t.key(), Some(Box::new((*t).clone())))
                     }
-                })
-                .collect();
-            let changed_keys: Vec<TemplateKey> = changes
+                    TemplateDiff::Removed(t) => (t.key(), None),
+                };
+                folds_after.push(TemplateWrite::Fold {
+                    key: key.clone(),
+                    version,
+                    removed: pending.is_none(),
+                });
+                let record = by_key.get(&key).copied();
+                changed.push(TemplateWrite::Pending {
+                    visible: record
+                        .and_then(|r| r.visible(pointer.version))
+                        .cloned()
+                        .map(Box::new),
+                    rev: record.map(|r| r.rev),
+                    key,
+                    version,
+                    pending,
+                });
+            }
+            // Unfolded items of the committed version would fall back to their old template
+            // once the pointer moves: fold them first (those changed now are rewritten anyway).
+            let changed_keys: HashSet<TemplateKey> = changes
                 .iter()
                 .map(|c| match c {
                     TemplateDiff::Added(t)
@@ -524,17 +533,14 @@ impl TemplateStore for DynamoDbStore {
                     | TemplateDiff::Removed(t) => t.key(),
                 })
                 .collect();
-            // Unfolded items of the committed version would fall back to their old template
-            // once the pointer moves: fold them first.
             let folds: Vec<TemplateWrite> = leftover_folds(&records, pointer.version)
                 .into_iter()
-                .filter(|fold| match fold {
-                    TemplateWrite::Fold { key, .. } => !changed_keys.contains(key),
-                    TemplateWrite::Pending { .. } => true,
+                .filter(|fold| {
+                    !matches!(fold, TemplateWrite::Fold { key, .. } if changed_keys.contains(key))
                 })
                 .collect();
-            self.write_templates(bot_id, version, folds).await?;
-            let written = self.write_templates(bot_id, version, changed).await?;
+            self.write_templates(bot_id, folds).await?;
+            let written = self.write_templates(bot_id, changed).await?;
             if !written
                 || !self
                     .commit_template_sync(bot_id, &holder, version, sync)
@@ -545,11 +551,7 @@ impl TemplateStore for DynamoDbStore {
                 self.release_template_lease(bot_id, &holder).await?;
                 continue;
             }
-            let folds = changed_keys
-                .into_iter()
-                .map(|key| TemplateWrite::Fold { key, version })
-                .collect();
-            self.write_templates(bot_id, version, folds).await?;
+            self.write_templates(bot_id, folds_after).await?;
             return Ok(counts);
         }
         Err(StoreError::Conflict(format!(
