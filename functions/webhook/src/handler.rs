@@ -11,10 +11,9 @@ use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::ports::{BotSecrets, ConnectionStore, SecretStore, Store};
 use intaj_shared::whatsapp::signature::{self, SIGNATURE_HEADER};
 use intaj_shared::whatsapp::verification::{self, Handshake, VerificationError};
-use intaj_shared::whatsapp::webhook::{WHATSAPP_OBJECT, WebhookPayload};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::receipt;
+use crate::receipt::{self, ReceiptError};
 
 /// Meta's largest webhook payload.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -138,40 +137,30 @@ async fn receive(
             error.to_string(),
         ));
     }
-    let payload: WebhookPayload = serde_json::from_slice(body).map_err(|error| {
-        tracing::warn!(bot_id, %error, "signed webhook body is not a webhook payload");
-        ApiError::bad_request(
-            "invalid_payload",
-            format!("the body is not a webhook payload: {error}"),
-        )
-    })?;
-    if payload.object != WHATSAPP_OBJECT {
-        return Err(ApiError::bad_request(
-            "unsupported_object",
-            format!(
-                "object must be \"{WHATSAPP_OBJECT}\", got \"{}\"",
-                payload.object
-            ),
-        ));
-    }
-
     let summary = receipt::record(
         bot_id,
         &secrets.app_secret,
-        &payload,
+        body,
         deps.store.as_ref(),
         deps.routes.as_ref(),
         deps.secrets.as_ref(),
         unix_now(),
     )
     .await
-    .map_err(|error| {
-        // Not acknowledged, so Meta delivers it again.
-        tracing::error!(bot_id, %error, "webhook not stored; answering 503 so Meta retries");
-        ApiError::unavailable(
-            "storage_unavailable",
-            "the webhook could not be stored; retry later",
-        )
+    .map_err(|error| match error {
+        ReceiptError::Payload(_) => {
+            tracing::warn!(bot_id, %error, "signed webhook body is not a webhook payload");
+            ApiError::bad_request("invalid_payload", error.to_string())
+        }
+        ReceiptError::Object(_) => ApiError::bad_request("unsupported_object", error.to_string()),
+        ReceiptError::Store(_) | ReceiptError::Secrets(_) => {
+            // Not acknowledged, so Meta delivers it again.
+            tracing::error!(bot_id, %error, "webhook not stored; answering 503 so Meta retries");
+            ApiError::unavailable(
+                "storage_unavailable",
+                "the webhook could not be stored; retry later",
+            )
+        }
     })?;
     tracing::info!(
         bot_id,

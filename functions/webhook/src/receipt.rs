@@ -11,7 +11,8 @@ use intaj_shared::domain::{
 };
 use intaj_shared::ports::{ConnectionStore, Secret, SecretStore, SecretsError, Store, StoreError};
 use intaj_shared::whatsapp::webhook::{
-    Change, ContactProfile, MessageEnvelope, MessagesValue, MetaError, Status, WebhookPayload,
+    Change, ContactProfile, MessageEnvelope, MessagesPayload, MessagesValue, MetaError, Status,
+    WHATSAPP_OBJECT, WebhookPayload,
 };
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -35,6 +36,10 @@ pub struct ReceiptSummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiptError {
+    #[error("the body is not a webhook payload: {0}")]
+    Payload(serde_json::Error),
+    #[error("object must be \"{WHATSAPP_OBJECT}\", got \"{0}\"")]
+    Object(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -42,6 +47,7 @@ pub enum ReceiptError {
 }
 
 /// One write the body asks for. Built first, then run concurrently.
+#[derive(Debug)]
 enum Write {
     Inbound {
         bot: Arc<str>,
@@ -69,30 +75,28 @@ enum Outcome {
     Raw,
 }
 
-/// Records everything in `payload` for the bot whose URL received it. `app_secret` is the one
-/// the signature was checked with: a change is routed to another bot only if that bot shares it.
+/// Records everything a verified `body` carries for the bot whose URL received it. `app_secret`
+/// is the one the signature was checked with: a change is routed to another bot only if that
+/// bot shares it.
 pub async fn record(
     url_bot: &str,
     app_secret: &Secret,
-    payload: &WebhookPayload<'_>,
+    body: &[u8],
     store: &dyn Store,
     connections: &dyn ConnectionStore,
     secrets: &dyn SecretStore,
     now: i64,
 ) -> Result<ReceiptSummary, ReceiptError> {
-    let mut summary = ReceiptSummary::default();
-    let mut writes = Vec::new();
     let mut routes = Router::new(url_bot, app_secret, connections);
-    for entry in &payload.entry {
-        for change in &entry.changes {
-            let known =
-                collect_change(change, entry.time, &mut routes, secrets, now, &mut writes).await?;
-            if !known {
-                summary.ignored_changes += 1;
-            }
-        }
-    }
-
+    let (writes, ignored_changes) =
+        match collect_in_one_pass(body, &mut routes, secrets, now).await? {
+            Some(writes) => (writes, 0),
+            None => collect_layered(body, &mut routes, secrets, now).await?,
+        };
+    let mut summary = ReceiptSummary {
+        ignored_changes,
+        ..ReceiptSummary::default()
+    };
     let outcomes: Vec<Outcome> = stream::iter(writes)
         .map(|write| apply(write, store))
         .buffer_unordered(WRITE_CONCURRENCY)
@@ -235,15 +239,7 @@ async fn collect_change(
         return Ok(true);
     };
 
-    for message in &value.messages {
-        writes.push(inbound_write(&bot, message, &value, now));
-    }
-    for status in &value.statuses {
-        writes.push(Write::Status {
-            bot: bot.clone(),
-            event: status_event(status, now),
-        });
-    }
+    push_items(&bot, &value, now, writes);
     if !value.errors.is_empty() {
         log_webhook_errors(&bot, &value.errors);
         writes.push(raw_write(
@@ -255,6 +251,93 @@ async fn collect_change(
         ));
     }
     Ok(true)
+}
+
+/// The usual body (messages and statuses of connected numbers) read in one pass. `None` when
+/// the body holds anything else, which [`collect_layered`] reads: a change of another kind,
+/// errors, a number no connection of this app secret owns, a part of an unexpected shape.
+/// Both ask for the same writes (the tests run every fixture through both).
+async fn collect_in_one_pass(
+    body: &[u8],
+    routes: &mut Router<'_>,
+    secrets: &dyn SecretStore,
+    now: i64,
+) -> Result<Option<Vec<Write>>, ReceiptError> {
+    let Ok(payload) = serde_json::from_slice::<MessagesPayload>(body) else {
+        return Ok(None);
+    };
+    if !payload.only_messages() {
+        return Ok(None);
+    }
+    check_object(&payload.object)?;
+    let changes: Vec<&MessagesValue> = payload
+        .entry
+        .iter()
+        .flat_map(|entry| &entry.changes)
+        .map(|change| &change.value)
+        .collect();
+    let mut owners = Vec::with_capacity(changes.len());
+    for value in &changes {
+        if !value.errors.is_empty() {
+            return Ok(None);
+        }
+        match routes
+            .owner_of(&value.metadata.phone_number_id, secrets)
+            .await?
+        {
+            Some(bot) => owners.push(bot),
+            None => return Ok(None),
+        }
+    }
+    let mut writes = Vec::new();
+    for (value, bot) in changes.into_iter().zip(owners) {
+        push_items(&bot, value, now, &mut writes);
+    }
+    Ok(Some(writes))
+}
+
+/// Any body: the envelope first, each change's value once its `field` says what it is. Returns
+/// the writes and how many changes were of a kind this product ignores.
+async fn collect_layered(
+    body: &[u8],
+    routes: &mut Router<'_>,
+    secrets: &dyn SecretStore,
+    now: i64,
+) -> Result<(Vec<Write>, usize), ReceiptError> {
+    let payload: WebhookPayload = serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
+    check_object(&payload.object)?;
+    let mut writes = Vec::new();
+    let mut ignored = 0;
+    for entry in &payload.entry {
+        for change in &entry.changes {
+            if !collect_change(change, entry.time, routes, secrets, now, &mut writes).await? {
+                ignored += 1;
+            }
+        }
+    }
+    Ok((writes, ignored))
+}
+
+/// A write for each message and status of a routed `messages` change.
+fn push_items(bot: &Arc<str>, value: &MessagesValue, now: i64, writes: &mut Vec<Write>) {
+    writes.reserve(value.messages.len() + value.statuses.len());
+    for message in &value.messages {
+        writes.push(inbound_write(bot, message, value, now));
+    }
+    for status in &value.statuses {
+        writes.push(Write::Status {
+            bot: bot.clone(),
+            event: status_event(status, now),
+        });
+    }
+}
+
+fn check_object(object: &str) -> Result<(), ReceiptError> {
+    if object == WHATSAPP_OBJECT {
+        Ok(())
+    } else {
+        Err(ReceiptError::Object(object.to_owned()))
+    }
 }
 
 fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now: i64) -> Write {
@@ -417,5 +500,113 @@ impl<'s> Router<'s> {
         self.decided
             .insert(phone_number_id.to_owned(), owner.clone());
         Ok(owner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use intaj_shared::adapters::{MemorySecrets, MemoryStore};
+    use intaj_shared::domain::Connection;
+    use intaj_shared::ports::BotSecrets;
+
+    use super::*;
+
+    const FIXTURES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/tests/fixtures/webhooks"
+    );
+
+    /// Bodies the one-pass read must leave to the layered one: they need raw JSON.
+    const LAYERED_ONLY: &[&str] = &[
+        "template_category_update_done.json",
+        "template_category_update_impending.json",
+        "template_components_update.json",
+        "template_quality_update.json",
+        "template_status_approved.json",
+        "template_status_paused.json",
+        "template_status_rejected.json",
+        "template_status_update.json",
+        "top_level_errors.json",
+        "unknown_field_change.json",
+    ];
+
+    async fn connected(phones: &[(&str, &str)]) -> (MemoryStore, MemorySecrets) {
+        let store = MemoryStore::new();
+        let secrets = MemorySecrets::new();
+        for (bot, phone) in phones {
+            let connection = Connection {
+                bot_id: (*bot).into(),
+                business_account_id: "200000000000001".into(),
+                phone_number_id: (*phone).into(),
+                created_at: 0,
+            };
+            store.put_connection(&connection).await.unwrap();
+            let bot_secrets = BotSecrets {
+                access_token: Secret::new("token"),
+                app_secret: Secret::new("dev-app-secret"),
+                verify_token: Secret::new("verify"),
+            };
+            secrets.put_bot_secrets(bot, &bot_secrets).await.unwrap();
+        }
+        (store, secrets)
+    }
+
+    #[tokio::test]
+    async fn both_reads_ask_for_the_same_writes_for_every_fixture() {
+        let (store, secrets) =
+            connected(&[("demo", "100000000000001"), ("other", "100000000000002")]).await;
+        let app_secret = Secret::new("dev-app-secret");
+        let mut read_in_one_pass = 0;
+        for entry in std::fs::read_dir(FIXTURES).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if !name.ends_with(".json") {
+                continue;
+            }
+            let body = std::fs::read(&path).unwrap();
+            let mut routes = Router::new("demo", &app_secret, &store);
+            let (layered, ignored) = collect_layered(&body, &mut routes, &secrets, 7)
+                .await
+                .unwrap();
+            let mut routes = Router::new("demo", &app_secret, &store);
+            let one_pass = collect_in_one_pass(&body, &mut routes, &secrets, 7)
+                .await
+                .unwrap();
+            match one_pass {
+                Some(writes) => {
+                    assert!(
+                        !LAYERED_ONLY.contains(&name.as_str()),
+                        "{name} needs its raw JSON"
+                    );
+                    assert_eq!(format!("{writes:#?}"), format!("{layered:#?}"), "{name}");
+                    assert_eq!(ignored, 0, "{name}");
+                    read_in_one_pass += 1;
+                }
+                None => assert!(LAYERED_ONLY.contains(&name.as_str()), "{name} fell back"),
+            }
+        }
+        assert!(
+            read_in_one_pass >= 30,
+            "only {read_in_one_pass} fixtures read in one pass"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_number_no_connection_owns_is_read_layered_and_kept_verbatim() {
+        let (store, secrets) = connected(&[("demo", "100000000000009")]).await;
+        let app_secret = Secret::new("dev-app-secret");
+        let body = std::fs::read(format!("{FIXTURES}/text.json")).unwrap();
+        let mut routes = Router::new("demo", &app_secret, &store);
+        let one_pass = collect_in_one_pass(&body, &mut routes, &secrets, 7)
+            .await
+            .unwrap();
+        assert!(one_pass.is_none());
+        let (writes, _) = collect_layered(&body, &mut routes, &secrets, 7)
+            .await
+            .unwrap();
+        assert!(matches!(
+            writes.as_slice(),
+            [Write::Raw { event, .. }] if event.kind == RawEventKind::Unrouted
+        ));
     }
 }

@@ -62,6 +62,41 @@ pub struct Change<'a> {
     pub value: &'a RawValue,
 }
 
+/// The usual body read in one pass: every change's `value` typed as a [`MessagesValue`].
+/// A body this does not read (a template change, any other kind, a part of an unexpected
+/// shape) is read with [`WebhookPayload`], whose layered parse keeps such parts verbatim.
+#[derive(Debug, Deserialize)]
+pub struct MessagesPayload<'a> {
+    #[serde(borrow)]
+    pub object: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub entry: Vec<MessagesEntry<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessagesEntry<'a> {
+    #[serde(default, borrow)]
+    pub changes: Vec<MessagesChange<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessagesChange<'a> {
+    #[serde(borrow)]
+    pub field: Cow<'a, str>,
+    #[serde(borrow)]
+    pub value: MessagesValue<'a>,
+}
+
+impl MessagesPayload<'_> {
+    /// Whether every change is a `messages` change, so nothing needs its raw JSON.
+    pub fn only_messages(&self) -> bool {
+        self.entry
+            .iter()
+            .flat_map(|entry| &entry.changes)
+            .all(|change| change.field == "messages")
+    }
+}
+
 /// `value` of a `messages` change.
 #[derive(Debug, Deserialize)]
 pub struct MessagesValue<'a> {
