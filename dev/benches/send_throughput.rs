@@ -344,7 +344,7 @@ impl Bench {
     }
 
     fn client(&self) -> Client {
-        let http = reqwest::Client::builder()
+        let http = intaj_shared::http_clients::http_client_builder()
             .no_proxy()
             .timeout(Duration::from_secs(60))
             .build()

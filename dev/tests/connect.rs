@@ -30,7 +30,7 @@ fn services() -> Option<(String, String)> {
 }
 
 async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    intaj_shared::http_clients::aws_defaults()
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "connect-test"))
         .load()

@@ -30,7 +30,7 @@ async fn a_simulated_customer_message_is_recorded_and_opens_the_window() {
         .expect("the stack starts a simulator")
         .base_url()
         .to_owned();
-    let http = reqwest::Client::new();
+    let http = intaj_shared::http_clients::http_client();
 
     // Meta's handshake against the stack, as printed in the README.
     let verify = http
@@ -109,7 +109,7 @@ async fn a_simulated_customer_message_is_recorded_and_opens_the_window() {
 #[tokio::test]
 async fn a_wrongly_signed_webhook_is_refused_by_the_stack() {
     let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
-    let response = reqwest::Client::new()
+    let response = intaj_shared::http_clients::http_client()
         .post(stack.webhook_url())
         .header("x-hub-signature-256", "sha256=00")
         .body(r#"{"object":"whatsapp_business_account","entry":[]}"#)

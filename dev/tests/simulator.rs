@@ -126,7 +126,7 @@ struct Client {
 impl Client {
     fn of(simulator: &RunningSimulator) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            http: intaj_shared::http_clients::http_client(),
             base: simulator.base_url().to_owned(),
         }
     }
@@ -933,7 +933,7 @@ async fn the_router_can_be_served_by_hand() {
     let router = simulator.router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
-    let http = reqwest::Client::new();
+    let http = intaj_shared::http_clients::http_client();
     let health = http
         .get(format!("{base}/_sim/health"))
         .send()

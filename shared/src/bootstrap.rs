@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing_subscriber::filter::Targets;
+
 use crate::adapters::{CachedSecrets, DynamoDbStore, SecretsManager};
 use crate::config::Config;
 use crate::graph::{GraphClient, GraphConfig};
@@ -20,23 +22,29 @@ pub fn config_or_exit() -> Config {
     })
 }
 
-/// JSON logs, one event per line, at `LOG_LEVEL` (a `tracing` filter such as `info` or
-/// `info,intaj_webhook=debug`).
+/// JSON logs, one event per line, at `LOG_LEVEL`: a level, optionally with levels per target
+/// (`info`, `info,intaj_webhook=debug`). An unreadable value logs at `info`.
 pub fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter: Targets = level
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
+    let json_lines = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .with_target(false)
-        .without_time() // CloudWatch stamps every line
+        .without_time(); // CloudWatch stamps every line
+    tracing_subscriber::registry()
+        .with(json_lines)
+        .with(filter)
         .init();
 }
 
 /// One shared AWS configuration. `AWS_ENDPOINT_URL*` variables point it at local services.
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    crate::http_clients::aws_defaults().load().await
 }
 
 pub fn dynamodb_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn Store> {

@@ -9,7 +9,8 @@
 //! - [`graph`]: the Graph API client; [`sending`]: the one send path (API and responder).
 //! - [`connecting`]: adding a business's connection (store items and secrets).
 //! - [`template_sync`]: syncing a bot's message templates from Meta.
-//! - [`bootstrap`]: the composition root of every Lambda main; [`clock`]: unix seconds.
+//! - [`bootstrap`]: the composition root of every Lambda main; [`http_clients`]: the one TLS
+//!   stack of the AWS and Graph clients; [`clock`]: unix seconds.
 
 pub mod access;
 pub mod adapters;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod connecting;
 pub mod domain;
 pub mod graph;
+pub mod http_clients;
 pub mod ports;
 pub mod sending;
 pub mod template_sync;

@@ -32,7 +32,7 @@ impl Stack {
         sim(&stack).set_status_delay(Duration::ZERO);
         Self {
             stack,
-            http: reqwest::Client::new(),
+            http: intaj_shared::http_clients::http_client(),
         }
     }
 

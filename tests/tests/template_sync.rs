@@ -433,7 +433,7 @@ impl Stack {
         let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
         Self {
             stack,
-            http: reqwest::Client::new(),
+            http: intaj_shared::http_clients::http_client(),
         }
     }
 

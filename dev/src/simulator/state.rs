@@ -123,7 +123,7 @@ pub(crate) struct State {
 
 impl State {
     pub fn new(config: SimulatorConfig) -> Result<Self, SimulatorError> {
-        let http = reqwest::Client::builder()
+        let http = intaj_shared::http_clients::http_client_builder()
             .timeout(config.webhook_timeout)
             .user_agent("facebookexternalua")
             .build()

@@ -238,7 +238,7 @@ async fn build_store(settings: &StackSettings) -> Result<Arc<dyn Store>, StackEr
         return Ok(Arc::new(MemoryStore::new()));
     };
     // DynamoDB Local accepts any credentials; use the environment's when it has some.
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = intaj_shared::http_clients::aws_defaults();
     if std::env::var_os("AWS_REGION").is_none() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
     }

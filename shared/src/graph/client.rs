@@ -155,7 +155,7 @@ impl GraphClient {
             .ok_or_else(|| {
                 GraphError::Transport(format!("invalid Graph API base URL {:?}", config.base_url))
             })?;
-        let http = reqwest::Client::builder()
+        let http = crate::http_clients::http_client_builder()
             .user_agent(concat!("intaj-whatsapp/", env!("CARGO_PKG_VERSION")))
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)

@@ -1,7 +1,7 @@
 //! An AWS SDK configuration for a local service (DynamoDB Local, moto) whose URL `scripts/test.sh`
 //! exports; `None` (with a notice) when it is unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 
 pub async fn sdk_config(endpoint_variable: &str, service: &str) -> Option<SdkConfig> {
@@ -16,7 +16,7 @@ pub async fn sdk_config(endpoint_variable: &str, service: &str) -> Option<SdkCon
         return None;
     };
     Some(
-        aws_config::defaults(BehaviorVersion::latest())
+        intaj_shared::http_clients::aws_defaults()
             .region(Region::new("us-east-1"))
             .endpoint_url(endpoint)
             .credentials_provider(Credentials::new("test", "test", None, None, "intaj-tests"))

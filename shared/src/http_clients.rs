@@ -1,0 +1,141 @@
+//! One HTTP and TLS stack for every outbound client, AWS SDK and Graph API alike: reqwest
+//! (hyper 1, HTTP/1.1) on rustls with `ring`. The SDK's own client would link a second
+//! connection pool with HTTP/2 and, by default, aws-lc-rs; together about 1 MB of each
+//! deployment package, for requests that gain nothing from HTTP/2.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+
+/// `aws_config::defaults` with the SDK's requests sent through reqwest.
+pub fn aws_defaults() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(sdk_http_client())
+}
+
+/// The SDK's HTTP client: one reqwest client (and connection pool) per timeout setting.
+pub fn sdk_http_client() -> SharedHttpClient {
+    SharedHttpClient::new(ReqwestForSdk::default())
+}
+
+/// A reqwest builder whose TLS runs on ring.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_ring();
+    reqwest::Client::builder()
+}
+
+/// A reqwest client with defaults, for tools and tests.
+pub fn http_client() -> reqwest::Client {
+    http_client_builder()
+        .build()
+        .expect("a default reqwest client always builds")
+}
+
+/// reqwest (built without a provider of its own) takes the process default.
+fn install_ring() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Err only if another provider was installed first, which then serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+#[derive(Debug, Default)]
+struct ReqwestForSdk {
+    /// The SDK asks for a connector per client and operation; the same settings share one.
+    connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
+}
+
+impl HttpClient for ReqwestForSdk {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let timeouts = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self.connectors.lock().unwrap_or_else(|p| p.into_inner());
+        connectors
+            .entry(timeouts)
+            .or_insert_with(|| {
+                let mut builder = http_client_builder();
+                if let Some(connect) = timeouts.0 {
+                    builder = builder.connect_timeout(connect);
+                }
+                if let Some(read) = timeouts.1 {
+                    builder = builder.read_timeout(read);
+                }
+                // Building fails only if TLS cannot start; each call then reports it.
+                SharedHttpConnector::new(ReqwestConnector {
+                    client: builder.build().map_err(Arc::new),
+                })
+            })
+            .clone()
+    }
+}
+
+#[derive(Debug)]
+struct ReqwestConnector {
+    client: Result<reqwest::Client, Arc<reqwest::Error>>,
+}
+
+impl HttpConnector for ReqwestConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.client.clone();
+        HttpConnectorFuture::new(async move {
+            let client = client.map_err(|error| ConnectorError::other(error.into(), None))?;
+            let request = to_reqwest(&client, request)?;
+            let response = client.execute(request).await.map_err(connector_error)?;
+            let mut answer = http::Response::builder().status(response.status());
+            if let Some(headers) = answer.headers_mut() {
+                *headers = response.headers().clone();
+            }
+            let body = response.bytes().await.map_err(connector_error)?;
+            let answer = answer
+                .body(SdkBody::from(body))
+                .map_err(|error| ConnectorError::other(error.into(), None))?;
+            HttpResponse::try_from(answer)
+                .map_err(|error| ConnectorError::other(error.into(), None))
+        })
+    }
+}
+
+fn to_reqwest(
+    client: &reqwest::Client,
+    request: HttpRequest,
+) -> Result<reqwest::Request, ConnectorError> {
+    let method = reqwest::Method::from_bytes(request.method().as_bytes())
+        .map_err(|error| ConnectorError::user(error.into()))?;
+    // The SDK's DynamoDB and Secrets Manager bodies are always in memory.
+    let body = request
+        .body()
+        .bytes()
+        .ok_or_else(|| ConnectorError::user("streaming request bodies are not supported".into()))?
+        .to_vec();
+    let mut builder = client.request(method, request.uri());
+    for (name, value) in request.headers() {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(body)
+        .build()
+        .map_err(|error| ConnectorError::user(error.into()))
+}
+
+/// Timeouts and I/O failures are transient, so the SDK retries them.
+fn connector_error(error: reqwest::Error) -> ConnectorError {
+    if error.is_timeout() {
+        ConnectorError::timeout(error.into())
+    } else {
+        ConnectorError::io(error.into())
+    }
+}
