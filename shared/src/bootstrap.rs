@@ -70,3 +70,10 @@ pub fn graph_client(config: &Config) -> GraphClient {
         std::process::exit(2)
     })
 }
+
+/// Opens the Graph API connection beside the first request instead of before it: the TLS
+/// handshake with Meta overlaps the request's own store reads, and init stays short.
+pub fn warm_up_in_background(graph: &GraphClient) {
+    let graph = graph.clone();
+    tokio::spawn(async move { graph.warm_up().await });
+}

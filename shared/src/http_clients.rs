@@ -4,7 +4,7 @@
 //! deployment package, for requests that gain nothing from HTTP/2.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -26,10 +26,9 @@ pub fn sdk_http_client() -> SharedHttpClient {
     SharedHttpClient::new(ReqwestForSdk::default())
 }
 
-/// A reqwest builder whose TLS runs on ring.
+/// A reqwest builder with the process's one TLS configuration.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    install_ring();
-    reqwest::Client::builder()
+    reqwest::Client::builder().tls_backend_preconfigured(tls_config())
 }
 
 /// A reqwest client with defaults, for tools and tests.
@@ -39,13 +38,25 @@ pub fn http_client() -> reqwest::Client {
         .expect("a default reqwest client always builds")
 }
 
-/// reqwest (built without a provider of its own) takes the process default.
-fn install_ring() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // Err only if another provider was installed first, which then serves as well.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+/// The TLS settings every client shares, made once: Mozilla's root certificates compiled in
+/// (reading and parsing the system's certificate files took most of a function's start), ring
+/// for the cryptography.
+fn tls_config() -> rustls::ClientConfig {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("ring supports TLS 1.2 and 1.3")
+            .with_root_certificates(roots)
+            .with_no_client_auth()
+        })
+        .clone()
 }
 
 type Timeouts = (Option<Duration>, Option<Duration>);

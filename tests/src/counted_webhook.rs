@@ -17,9 +17,14 @@ use crate::{DynamoDbRequests, LocalServices, unique};
 const APP_SECRET: &str = "dev-app-secret";
 
 /// What one webhook body cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EventCost {
     pub write_requests: usize,
+    /// Write units DynamoDB reported for the writes it accepted.
+    pub write_units: f64,
+    /// Writes refused by their condition (a duplicate's claim): DynamoDB charges them by the
+    /// item's size, at least one unit each; DynamoDB Local reports nothing for them.
+    pub refused_writes: usize,
     pub items_written: usize,
     pub requests: usize,
     pub sequential_round_trips: usize,
@@ -82,6 +87,8 @@ impl CountedWebhook {
         assert_eq!(response.status(), 200, "{fixture}");
         EventCost {
             write_requests: self.requests.write_requests(),
+            write_units: self.requests.write_units(),
+            refused_writes: self.requests.refused_writes(),
             items_written: self.requests.items_written(|_| true),
             requests: self.requests.sent().len(),
             sequential_round_trips: self.requests.sequential_round_trips(),

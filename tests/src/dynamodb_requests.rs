@@ -1,25 +1,31 @@
-//! Counts the DynamoDB requests a client sends, by operation and by the keys they write, so that
-//! tests can hold the store to its write budget (DynamoDB writes are most of a deployment's bill).
+//! Counts the DynamoDB requests a client sends, by operation and by the keys they write, and the
+//! write units DynamoDB charged for them, so that tests can hold the store to its write budget
+//! (DynamoDB writes are most of a deployment's bill).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use serde_json::Value;
 
 /// One request as sent: its operation (`UpdateItem`, …), the `(pk, sk)` of every item it
-/// writes (none for reads), and when it went out and its answer came back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// writes (none for reads), when it went out and its answer came back, and the write units
+/// DynamoDB reported for it (`None` for reads and refused writes, which DynamoDB Local reports
+/// nothing for).
+#[derive(Debug, Clone, PartialEq)]
 pub struct SentRequest {
     pub operation: String,
     pub writes: Vec<(String, String)>,
     pub started: Instant,
     pub ended: Option<Instant>,
+    pub write_units: Option<f64>,
 }
 
 /// An interceptor to add to a DynamoDB client's config; clones share one record.
@@ -67,6 +73,23 @@ impl DynamoDbRequests {
                 .filter(|r| !r.writes.is_empty())
                 .collect(),
         )
+    }
+
+    /// Write units DynamoDB charged for the writes it accepted.
+    pub fn write_units(&self) -> f64 {
+        self.sent()
+            .iter()
+            .filter_map(|r| r.write_units)
+            .fold(0.0, |total, units| total + units)
+    }
+
+    /// Write requests DynamoDB refused (a failed condition), which it charges by the item's
+    /// size too (at least one unit each) but DynamoDB Local reports nothing for.
+    pub fn refused_writes(&self) -> usize {
+        self.sent()
+            .iter()
+            .filter(|r| !r.writes.is_empty() && r.write_units.is_none())
+            .count()
     }
 
     /// Items written whose sort key satisfies `sk` (a batch counts each item).
@@ -128,7 +151,62 @@ impl Intercept for DynamoDbRequests {
             writes,
             started: Instant::now(),
             ended: None,
+            write_units: None,
         });
+        Ok(())
+    }
+
+    /// Asks DynamoDB to report the capacity each write consumed (before signing: it is part of
+    /// the signed body).
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let is_write = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|target| target.rsplit('.').next())
+            .is_some_and(|operation| WRITE_OPERATIONS.contains(&operation));
+        let Some(mut body) = request
+            .body()
+            .bytes()
+            .and_then(|bytes| serde_json::from_slice::<Value>(bytes).ok())
+        else {
+            return Ok(());
+        };
+        if !is_write || body.get("ReturnConsumedCapacity").is_some() {
+            return Ok(());
+        }
+        body["ReturnConsumedCapacity"] = Value::from("TOTAL");
+        let bytes = serde_json::to_vec(&body)?;
+        request
+            .headers_mut()
+            .insert("content-length", bytes.len().to_string());
+        *request.body_mut() = SdkBody::from(bytes);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let units = context
+            .response()
+            .body()
+            .bytes()
+            .and_then(|bytes| serde_json::from_slice::<Value>(bytes).ok())
+            .and_then(|body| consumed_units(&body["ConsumedCapacity"]));
+        if let (Some(units), Some(SentIndex(index))) = (units, cfg.load::<SentIndex>()) {
+            let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(entry) = sent.get_mut(*index) {
+                entry.write_units = Some(units);
+            }
+        }
         Ok(())
     }
 
@@ -154,6 +232,23 @@ struct SentIndex(usize);
 
 impl Storable for SentIndex {
     type Storer = StoreReplace<Self>;
+}
+
+const WRITE_OPERATIONS: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+/// `ConsumedCapacity` of one table (single-item writes) or a list of them (batches).
+fn consumed_units(capacity: &Value) -> Option<f64> {
+    match capacity {
+        Value::Object(_) => capacity["CapacityUnits"].as_f64(),
+        Value::Array(tables) => tables.iter().map(|t| t["CapacityUnits"].as_f64()).sum(),
+        _ => None,
+    }
 }
 
 /// The keys a write request writes, from its JSON body.

@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
         secrets: bootstrap::secret_store(&aws, &config),
         graph: bootstrap::graph_client(&config),
     };
-    deps.graph.warm_up().await;
+    bootstrap::warm_up_in_background(&deps.graph);
     run(service_fn(|request: Request| {
         let deps = &deps;
         async move { Ok::<_, Error>(handle(request, deps).await) }

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         bootstrap::secret_store(&aws, &config),
         bootstrap::graph_client(&config),
     );
-    deps.graph.warm_up().await;
+    bootstrap::warm_up_in_background(&deps.graph);
     run(service_fn(|event: LambdaEvent<Value>| {
         let deps = &deps;
         async move { invoke(event.payload, deps).await }
