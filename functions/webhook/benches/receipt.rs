@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
-use intaj_shared::domain::Connection;
-use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
+use intaj_shared::domain::{Connection, CustomerIds, InboundMessage, MessageStatus, StatusEvent};
+use intaj_shared::ports::{
+    BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, WindowStore,
+};
 use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesPayload};
 use intaj_webhook::{WebhookDeps, handle};
@@ -41,8 +43,39 @@ fn fresh_deps(runtime: &tokio::runtime::Runtime) -> WebhookDeps {
             verify_token: Secret::new("dev-verify-token"),
         };
         secrets.put_bot_secrets("demo", &bot).await.unwrap();
+        // The bot's earlier conversations: the store is not empty, only these bodies' items
+        // are new to it.
+        let customer = CustomerIds::new(Some("15550000000"), None);
+        let earlier = InboundMessage {
+            message_id: "wamid.EARLIER".into(),
+            customer: customer.clone(),
+            phone_number_id: "100000000000001".into(),
+            kind: "text".into(),
+            timestamp: 1,
+            profile_name: None,
+            content: r#"{"type":"text","text":{"body":"hi"}}"#.into(),
+        };
+        store.record_inbound("demo", &earlier).await.unwrap();
+        store.extend_window("demo", &customer, 1).await.unwrap();
+        let sent = StatusEvent {
+            message_id: "wamid.EARLIER_REPLY".into(),
+            status: MessageStatus::Sent,
+            timestamp: 2,
+            recipient: customer,
+            errors: None,
+            conversation: None,
+            pricing: None,
+            biz_opaque_callback_data: None,
+        };
+        store.record_statuses("demo", vec![sent]).await.unwrap();
     });
-    WebhookDeps::new(store, secrets)
+    let deps = WebhookDeps::new(store, secrets);
+    // A warm function: it already knows which bot owns the number (the routing cache).
+    runtime.block_on(async {
+        let owner = deps.routes.connection_by_phone_number("100000000000001");
+        assert!(owner.await.unwrap().is_some());
+    });
+    deps
 }
 
 /// The typed parse the receipt needs, in one pass as it reads these bodies: the envelope with
@@ -96,7 +129,9 @@ fn bench(c: &mut Criterion) {
                     assert_eq!(response.status(), 200);
                     deps
                 },
-                BatchSize::SmallInput,
+                // Each receipt right after its set-up, as a warm function finds its clients and
+                // caches in the CPU cache; batched set-ups would leave them cold.
+                BatchSize::PerIteration,
             )
         });
         group.finish();

@@ -172,10 +172,13 @@ async fn receive(
         ignored_changes = summary.ignored_changes,
         "webhook recorded"
     );
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::json!({ "received": true }),
-    ))
+    Ok(json(StatusCode::OK, &Received { received: true }))
+}
+
+/// The answer to a recorded webhook: `{"received":true}`.
+#[derive(serde::Serialize)]
+struct Received {
+    received: bool,
 }
 
 async fn bot_secrets(bot_id: &str, deps: &WebhookDeps) -> Result<Arc<BotSecrets>, ApiError> {

@@ -1,7 +1,6 @@
 //! Turns one verified webhook body into store writes: every message, status, error and template
 //! update it carries, each exactly once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -53,9 +52,10 @@ enum Write {
         bot: Arc<str>,
         message: InboundMessage,
     },
-    Status {
+    /// The statuses of one change, written as a batch.
+    Statuses {
         bot: Arc<str>,
-        event: StatusEvent,
+        events: Vec<StatusEvent>,
     },
     Raw {
         bot: Arc<str>,
@@ -71,7 +71,7 @@ enum Write {
 
 enum Outcome {
     Inbound(Claim),
-    Status(Claim),
+    Statuses(Vec<Claim>),
     Raw,
 }
 
@@ -97,17 +97,26 @@ pub async fn record(
         ignored_changes,
         ..ReceiptSummary::default()
     };
-    let outcomes: Vec<Outcome> = stream::iter(writes)
-        .map(|write| apply(write, store))
-        .buffer_unordered(WRITE_CONCURRENCY)
-        .try_collect()
-        .await?;
+    // Most webhooks carry one message or one status: no concurrency to set up for those.
+    let outcomes: Vec<Outcome> = if writes.len() == 1 {
+        let write = writes.into_iter().next().expect("one write");
+        vec![apply(write, store).await?]
+    } else {
+        stream::iter(writes)
+            .map(|write| apply(write, store))
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .try_collect()
+            .await?
+    };
     for outcome in outcomes {
         match outcome {
             Outcome::Inbound(Claim::New) => summary.messages_new += 1,
             Outcome::Inbound(Claim::Duplicate) => summary.messages_duplicate += 1,
-            Outcome::Status(Claim::New) => summary.statuses_new += 1,
-            Outcome::Status(Claim::Duplicate) => summary.statuses_duplicate += 1,
+            Outcome::Statuses(claims) => {
+                let new = claims.iter().filter(|c| **c == Claim::New).count();
+                summary.statuses_new += new;
+                summary.statuses_duplicate += claims.len() - new;
+            }
             Outcome::Raw => summary.raw_events += 1,
         }
     }
@@ -138,16 +147,25 @@ async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
             }
             Ok(Outcome::Inbound(claim))
         }
-        Write::Status { bot, event } => {
-            let claim = store.record_status(&bot, &event).await?;
-            if claim == Claim::New && event.status == MessageStatus::Failed {
-                tracing::warn!(
-                    bot_id = %bot, message_id = %event.message_id,
-                    errors = event.errors.as_deref().unwrap_or("[]"),
-                    "message delivery failed"
-                );
+        Write::Statuses { bot, events } => {
+            // The store takes the events; failures are logged once they are known to be new.
+            let failures: Vec<(usize, String, Option<String>)> = events
+                .iter()
+                .enumerate()
+                .filter(|(_, event)| event.status == MessageStatus::Failed)
+                .map(|(at, event)| (at, event.message_id.clone(), event.errors.clone()))
+                .collect();
+            let claims = store.record_statuses(&bot, events).await?;
+            for (at, message_id, errors) in failures {
+                if claims.get(at) == Some(&Claim::New) {
+                    tracing::warn!(
+                        bot_id = %bot, message_id,
+                        errors = errors.as_deref().unwrap_or("[]"),
+                        "message delivery failed"
+                    );
+                }
             }
-            Ok(Outcome::Status(claim))
+            Ok(Outcome::Statuses(claims))
         }
         Write::Raw { bot, event } => {
             store.record_raw_event(&bot, &event).await?;
@@ -270,28 +288,32 @@ async fn collect_in_one_pass(
         return Ok(None);
     }
     check_object(&payload.object)?;
-    let changes: Vec<&MessagesValue> = payload
-        .entry
-        .iter()
-        .flat_map(|entry| &entry.changes)
-        .map(|change| &change.value)
-        .collect();
-    let mut owners = Vec::with_capacity(changes.len());
-    for value in &changes {
-        if !value.errors.is_empty() {
-            return Ok(None);
-        }
-        match routes
-            .owner_of(&value.metadata.phone_number_id, secrets)
-            .await?
+    let changes = || {
+        payload
+            .entry
+            .iter()
+            .flat_map(|entry| &entry.changes)
+            .map(|change| &change.value)
+    };
+    for value in changes() {
+        if !value.errors.is_empty()
+            || routes
+                .owner_of(&value.metadata.phone_number_id, secrets)
+                .await?
+                .is_none()
         {
-            Some(bot) => owners.push(bot),
-            None => return Ok(None),
+            return Ok(None);
         }
     }
     let mut writes = Vec::new();
-    for (value, bot) in changes.into_iter().zip(owners) {
-        push_items(&bot, value, now, &mut writes);
+    for value in changes() {
+        // Decided above; the router answers from its list.
+        if let Some(bot) = routes
+            .owner_of(&value.metadata.phone_number_id, secrets)
+            .await?
+        {
+            push_items(&bot, value, now, &mut writes);
+        }
     }
     Ok(Some(writes))
 }
@@ -320,14 +342,18 @@ async fn collect_layered(
 
 /// A write for each message and status of a routed `messages` change.
 fn push_items(bot: &Arc<str>, value: &MessagesValue, now: i64, writes: &mut Vec<Write>) {
-    writes.reserve(value.messages.len() + value.statuses.len());
+    writes.reserve(value.messages.len() + 1);
     for message in &value.messages {
         writes.push(inbound_write(bot, message, value, now));
     }
-    for status in &value.statuses {
-        writes.push(Write::Status {
+    if !value.statuses.is_empty() {
+        writes.push(Write::Statuses {
             bot: bot.clone(),
-            event: status_event(status, now),
+            events: value
+                .statuses
+                .iter()
+                .map(|status| status_event(status, now))
+                .collect(),
         });
     }
 }
@@ -460,7 +486,8 @@ struct Router<'s> {
     url_bot: &'s str,
     app_secret: &'s Secret,
     connections: &'s dyn ConnectionStore,
-    decided: HashMap<String, Option<Arc<str>>>,
+    /// (phone number id, owner); a body names one or two numbers, so a list is the cheapest.
+    decided: Vec<(String, Option<Arc<str>>)>,
 }
 
 impl<'s> Router<'s> {
@@ -469,7 +496,7 @@ impl<'s> Router<'s> {
             url_bot,
             app_secret,
             connections,
-            decided: HashMap::new(),
+            decided: Vec::new(),
         }
     }
 
@@ -478,7 +505,7 @@ impl<'s> Router<'s> {
         phone_number_id: &str,
         secrets: &dyn SecretStore,
     ) -> Result<Option<Arc<str>>, ReceiptError> {
-        if let Some(decided) = self.decided.get(phone_number_id) {
+        if let Some((_, decided)) = self.decided.iter().find(|(p, _)| p == phone_number_id) {
             return Ok(decided.clone());
         }
         let owner = match self
@@ -498,7 +525,7 @@ impl<'s> Router<'s> {
             },
         };
         self.decided
-            .insert(phone_number_id.to_owned(), owner.clone());
+            .push((phone_number_id.to_owned(), owner.clone()));
         Ok(owner)
     }
 }

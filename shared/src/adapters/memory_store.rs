@@ -32,8 +32,8 @@ struct State {
     windows: HashMap<(String, String), ConversationWindow>,
     /// (bot, customer id) → the customer's other id
     links: HashMap<(String, String), String>,
-    /// (bot, message id) → message
-    messages: HashMap<(String, String), StoredMessage>,
+    /// bot → message id → message
+    messages: HashMap<String, HashMap<String, StoredMessage>>,
     /// (bot, content key) → event
     raw_events: HashMap<(String, String), RawEvent>,
     /// key hash → key
@@ -81,6 +81,39 @@ impl MemoryStore {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    /// A message's entry, made empty if new (one allocation: its id).
+    fn message_entry(&mut self, bot_id: &str, message_id: &str) -> &mut StoredMessage {
+        if !self.messages.contains_key(bot_id) {
+            self.messages.insert(bot_id.to_owned(), HashMap::new());
+        }
+        let messages = self.messages.get_mut(bot_id).expect("inserted above");
+        if !messages.contains_key(message_id) {
+            messages.insert(message_id.to_owned(), StoredMessage::default());
+        }
+        messages.get_mut(message_id).expect("inserted above")
+    }
+
+    fn record_status(&mut self, bot_id: &str, event: StatusEvent) -> Claim {
+        let stored = self.message_entry(bot_id, &event.message_id);
+        if event.status.advances(stored.current.as_ref()) {
+            stored.current = Some(event.status.clone());
+        }
+        if stored
+            .statuses
+            .iter()
+            .any(|seen| seen.status == event.status)
+        {
+            return Claim::Duplicate;
+        }
+        let at = stored
+            .statuses
+            .partition_point(|seen| seen.history_key() <= event.history_key());
+        stored.statuses.insert(at, event);
+        Claim::New
     }
 }
 
@@ -200,10 +233,7 @@ impl MessageStore for MemoryStore {
         message: &InboundMessage,
     ) -> Result<Claim, StoreError> {
         let mut state = self.lock();
-        let stored = state
-            .messages
-            .entry(key(bot_id, &message.message_id))
-            .or_default();
+        let stored = state.message_entry(bot_id, &message.message_id);
         if stored.head.is_some() {
             return Ok(Claim::Duplicate);
         }
@@ -223,10 +253,7 @@ impl MessageStore for MemoryStore {
         message: &OutboundRecord,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        let stored = state
-            .messages
-            .entry(key(bot_id, &message.message_id))
-            .or_default();
+        let stored = state.message_entry(bot_id, &message.message_id);
         if stored.head.is_some() {
             return Ok(());
         }
@@ -245,28 +272,19 @@ impl MessageStore for MemoryStore {
     }
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
+        Ok(self.lock().record_status(bot_id, event.clone()))
+    }
+
+    async fn record_statuses(
+        &self,
+        bot_id: &str,
+        events: Vec<StatusEvent>,
+    ) -> Result<Vec<Claim>, StoreError> {
         let mut state = self.lock();
-        let stored = state
-            .messages
-            .entry(key(bot_id, &event.message_id))
-            .or_default();
-        let claim = if stored
-            .statuses
-            .iter()
-            .any(|seen| seen.status == event.status)
-        {
-            Claim::Duplicate
-        } else {
-            let at = stored
-                .statuses
-                .partition_point(|seen| seen.history_key() <= event.history_key());
-            stored.statuses.insert(at, event.clone());
-            Claim::New
-        };
-        if event.status.advances(stored.current.as_ref()) {
-            stored.current = Some(event.status.clone());
-        }
-        Ok(claim)
+        Ok(events
+            .into_iter()
+            .map(|event| state.record_status(bot_id, event))
+            .collect())
     }
 
     async fn record_raw_event(&self, bot_id: &str, event: &RawEvent) -> Result<Claim, StoreError> {
@@ -297,7 +315,7 @@ impl MessageStore for MemoryStore {
         message_id: &str,
     ) -> Result<Option<MessageRecord>, StoreError> {
         let state = self.lock();
-        let Some(stored) = state.messages.get(&key(bot_id, message_id)) else {
+        let Some(stored) = state.messages.get(bot_id).and_then(|m| m.get(message_id)) else {
             return Ok(None);
         };
         let head = stored.head.as_ref();

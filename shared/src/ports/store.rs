@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
@@ -20,6 +21,9 @@ pub enum StoreError {
     #[error("stored item is malformed: {0}")]
     Corrupt(String),
 }
+
+/// How many status writes of one body [`MessageStore::record_statuses`] runs at once by default.
+pub const STATUS_WRITE_CONCURRENCY: usize = 16;
 
 /// Connections: which bot owns which WhatsApp number.
 #[async_trait]
@@ -73,6 +77,23 @@ pub trait MessageStore: Send + Sync {
     /// status when this one is further (failed is final). Raising is re-applied on duplicates,
     /// so a crash between the two steps heals on Meta's redelivery.
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError>;
+    /// [`record_status`](Self::record_status) for each status of a webhook body, the claims in
+    /// the same order. By default 16 at a time, so that remote writes overlap; a store that
+    /// can take them in one go does.
+    async fn record_statuses(
+        &self,
+        bot_id: &str,
+        events: Vec<StatusEvent>,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let writes: Vec<_> = events
+            .iter()
+            .map(|event| self.record_status(bot_id, event))
+            .collect();
+        futures::stream::iter(writes)
+            .buffered(STATUS_WRITE_CONCURRENCY)
+            .try_collect()
+            .await
+    }
     /// Stores a message the send route handed to Meta, with current status `accepted`. A status
     /// webhook may have arrived first: a status already further is kept, and the statuses stay
     /// the webhook events only. A message already recorded (a retried write, in either

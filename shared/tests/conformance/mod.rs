@@ -35,6 +35,7 @@ macro_rules! conformance_suite {
             failed_is_final,
             duplicate_status_is_kept_once,
             concurrent_duplicate_statuses_claim_once,
+            a_batch_of_statuses_claims_each_in_order,
             status_of_a_message_sent_elsewhere_is_kept,
             unknown_status_is_kept_but_never_current,
             unknown_message_is_none,
@@ -580,6 +581,51 @@ pub async fn concurrent_duplicate_statuses_claim_once(store: Arc<dyn Store>, ids
     assert_exactly_one_new(tasks).await;
     let record = store.message(&bot, &id).await.unwrap().unwrap();
     assert_eq!(names(&record.statuses), ["delivered"]);
+}
+
+/// A webhook body's statuses go in as one batch: the claims come back in the batch's order, a
+/// status already recorded is a duplicate, one repeated within the batch is kept once (the
+/// writes may run concurrently, so either copy may be the one), and each message reads as if
+/// its statuses had come one by one.
+pub async fn a_batch_of_statuses_claims_each_in_order(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let (first, second) = (ids.message("1"), ids.message("2"));
+    store
+        .record_status(&bot, &status(&first, MessageStatus::Sent, 10))
+        .await
+        .unwrap();
+    let batch = vec![
+        status(&first, MessageStatus::Sent, 10),
+        status(&first, MessageStatus::Read, 30),
+        status(&second, MessageStatus::Delivered, 20),
+        status(&first, MessageStatus::Delivered, 20),
+        status(&second, MessageStatus::Delivered, 20),
+    ];
+    let claims = store.record_statuses(&bot, batch).await.unwrap();
+    use Claim::{Duplicate, New};
+    assert_eq!(claims[..2], [Duplicate, New]);
+    assert_eq!(claims[3], New);
+    let repeated = [claims[2], claims[4]];
+    assert!(
+        repeated == [New, Duplicate] || repeated == [Duplicate, New],
+        "{claims:?}"
+    );
+
+    let record = store.message(&bot, &first).await.unwrap().unwrap();
+    assert_eq!(names(&record.statuses), ["sent", "delivered", "read"]);
+    assert_eq!(record.status, Some(MessageStatus::Read));
+    let record = store.message(&bot, &second).await.unwrap().unwrap();
+    assert_eq!(
+        record.statuses,
+        [status(&second, MessageStatus::Delivered, 20)]
+    );
+    assert!(
+        store
+            .record_statuses(&bot, Vec::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn status_of_a_message_sent_elsewhere_is_kept(store: Arc<dyn Store>, ids: Ids) {
