@@ -508,19 +508,13 @@ impl<'s> Router<'s> {
         if let Some((_, decided)) = self.decided.iter().find(|(p, _)| p == phone_number_id) {
             return Ok(decided.clone());
         }
-        let owner = match self
-            .connections
-            .connection_by_phone_number(phone_number_id)
-            .await?
-        {
+        let owner = match self.connections.phone_number_owner(phone_number_id).await? {
             None => None,
-            Some(connection) if connection.bot_id == self.url_bot => Some(Arc::from(self.url_bot)),
+            Some(bot) if *bot == *self.url_bot => Some(bot),
             // Another bot's number: only if it is the same Meta app, i.e. shares the app secret
             // the body was signed with. Otherwise the sender could write into any bot.
-            Some(connection) => match secrets.bot_secrets(&connection.bot_id).await? {
-                Some(theirs) if theirs.app_secret.matches(self.app_secret.expose()) => {
-                    Some(Arc::from(connection.bot_id.as_str()))
-                }
+            Some(bot) => match secrets.bot_secrets(&bot).await? {
+                Some(theirs) if theirs.app_secret.matches(self.app_secret.expose()) => Some(bot),
                 _ => None,
             },
         };

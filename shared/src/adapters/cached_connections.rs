@@ -17,10 +17,17 @@ const MAX_ENTRIES: usize = 10_000;
 /// Only owners found are remembered: a number not connected yet is asked again every time, so a
 /// connection made a moment ago routes its very next webhook. A number moved to another bot is
 /// routed to the old one for at most the TTL (in other processes; this one forgets at once).
+/// A connection found, when, and its bot id ready to share.
+struct Cached {
+    fetched: Instant,
+    connection: Connection,
+    owner: Arc<str>,
+}
+
 pub struct CachedConnections {
     inner: Arc<dyn ConnectionStore>,
     ttl: Duration,
-    by_phone: Mutex<HashMap<String, (Instant, Connection)>>,
+    by_phone: Mutex<HashMap<String, Cached>>,
 }
 
 impl CachedConnections {
@@ -32,12 +39,24 @@ impl CachedConnections {
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Connection)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
         self.by_phone.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A copy of the entry for a number, if still within the TTL.
+    fn fresh(&self, phone_number_id: &str) -> Option<Cached> {
+        let entries = self.entries();
+        let cached = entries.get(phone_number_id)?;
+        (cached.fetched.elapsed() < self.ttl).then(|| Cached {
+            fetched: cached.fetched,
+            connection: cached.connection.clone(),
+            owner: cached.owner.clone(),
+        })
+    }
+
     fn forget_bot(&self, bot_id: &str) {
-        self.entries().retain(|_, (_, c)| c.bot_id != bot_id);
+        self.entries()
+            .retain(|_, cached| cached.connection.bot_id != bot_id);
     }
 }
 
@@ -51,10 +70,8 @@ impl ConnectionStore for CachedConnections {
         &self,
         phone_number_id: &str,
     ) -> Result<Option<Connection>, StoreError> {
-        if let Some((fetched, connection)) = self.entries().get(phone_number_id)
-            && fetched.elapsed() < self.ttl
-        {
-            return Ok(Some(connection.clone()));
+        if let Some(cached) = self.fresh(phone_number_id) {
+            return Ok(Some(cached.connection));
         }
         let found = self
             .inner
@@ -65,26 +82,44 @@ impl ConnectionStore for CachedConnections {
             Some(connection) => {
                 if entries.len() >= MAX_ENTRIES && !entries.contains_key(phone_number_id) {
                     let ttl = self.ttl;
-                    entries.retain(|_, (fetched, _)| fetched.elapsed() < ttl);
+                    entries.retain(|_, cached| cached.fetched.elapsed() < ttl);
                     if entries.len() >= MAX_ENTRIES
                         && let Some(oldest) = entries
                             .iter()
-                            .min_by_key(|(_, (fetched, _))| *fetched)
+                            .min_by_key(|(_, cached)| cached.fetched)
                             .map(|(phone, _)| phone.clone())
                     {
                         entries.remove(&oldest);
                     }
                 }
-                entries.insert(
-                    phone_number_id.to_owned(),
-                    (Instant::now(), connection.clone()),
-                );
+                let cached = Cached {
+                    fetched: Instant::now(),
+                    connection: connection.clone(),
+                    owner: Arc::from(connection.bot_id.as_str()),
+                };
+                entries.insert(phone_number_id.to_owned(), cached);
             }
             None => {
                 entries.remove(phone_number_id);
             }
         }
         Ok(found)
+    }
+
+    async fn phone_number_owner(
+        &self,
+        phone_number_id: &str,
+    ) -> Result<Option<Arc<str>>, StoreError> {
+        {
+            let entries = self.entries();
+            if let Some(cached) = entries.get(phone_number_id)
+                && cached.fetched.elapsed() < self.ttl
+            {
+                return Ok(Some(cached.owner.clone()));
+            }
+        }
+        let connection = self.connection_by_phone_number(phone_number_id).await?;
+        Ok(connection.map(|c| Arc::from(c.bot_id)))
     }
 
     async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
@@ -135,7 +170,11 @@ mod tests {
         store.put_connection(&connection("b", "100")).await.unwrap();
         let cached_owner = cached.connection_by_phone_number("100").await.unwrap();
         assert_eq!(cached_owner.unwrap().bot_id, "a");
+        let owner = cached.phone_number_owner("100").await.unwrap();
+        assert_eq!(owner.as_deref(), Some("a"));
         tokio::time::advance(Duration::from_secs(61)).await;
+        let owner = cached.phone_number_owner("100").await.unwrap();
+        assert_eq!(owner.as_deref(), Some("b"));
         let fresh = cached.connection_by_phone_number("100").await.unwrap();
         assert_eq!(fresh.unwrap().bot_id, "b");
 

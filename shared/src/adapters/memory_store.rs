@@ -85,36 +85,37 @@ impl MemoryStore {
 }
 
 impl State {
-    /// A message's entry, made empty if new (one allocation: its id).
-    fn message_entry(&mut self, bot_id: &str, message_id: &str) -> &mut StoredMessage {
-        if !self.messages.contains_key(bot_id) {
-            self.messages.insert(bot_id.to_owned(), HashMap::new());
-        }
-        let messages = self.messages.get_mut(bot_id).expect("inserted above");
-        if !messages.contains_key(message_id) {
-            messages.insert(message_id.to_owned(), StoredMessage::default());
-        }
-        messages.get_mut(message_id).expect("inserted above")
+    /// A bot's messages, by id.
+    fn messages_of(&mut self, bot_id: &str) -> &mut HashMap<String, StoredMessage> {
+        self.messages.entry(bot_id.to_owned()).or_default()
     }
 
-    fn record_status(&mut self, bot_id: &str, event: StatusEvent) -> Claim {
-        let stored = self.message_entry(bot_id, &event.message_id);
-        if event.status.advances(stored.current.as_ref()) {
-            stored.current = Some(event.status.clone());
-        }
-        if stored
-            .statuses
-            .iter()
-            .any(|seen| seen.status == event.status)
-        {
-            return Claim::Duplicate;
-        }
-        let at = stored
-            .statuses
-            .partition_point(|seen| seen.history_key() <= event.history_key());
-        stored.statuses.insert(at, event);
-        Claim::New
+    /// A message's entry, made empty if new.
+    fn message_entry(&mut self, bot_id: &str, message_id: &str) -> &mut StoredMessage {
+        self.messages_of(bot_id)
+            .entry(message_id.to_owned())
+            .or_default()
     }
+}
+
+/// Records one status among a bot's messages (one lookup of the message).
+fn record_status(messages: &mut HashMap<String, StoredMessage>, event: StatusEvent) -> Claim {
+    let stored = messages.entry(event.message_id.clone()).or_default();
+    if event.status.advances(stored.current.as_ref()) {
+        stored.current = Some(event.status.clone());
+    }
+    if stored
+        .statuses
+        .iter()
+        .any(|seen| seen.status == event.status)
+    {
+        return Claim::Duplicate;
+    }
+    let at = stored
+        .statuses
+        .partition_point(|seen| seen.history_key() <= event.history_key());
+    stored.statuses.insert(at, event);
+    Claim::New
 }
 
 fn key(bot_id: &str, id: &str) -> (String, String) {
@@ -272,7 +273,8 @@ impl MessageStore for MemoryStore {
     }
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
-        Ok(self.lock().record_status(bot_id, event.clone()))
+        let mut state = self.lock();
+        Ok(record_status(state.messages_of(bot_id), event.clone()))
     }
 
     async fn record_statuses(
@@ -281,9 +283,11 @@ impl MessageStore for MemoryStore {
         events: Vec<StatusEvent>,
     ) -> Result<Vec<Claim>, StoreError> {
         let mut state = self.lock();
+        let messages = state.messages_of(bot_id);
+        messages.reserve(events.len());
         Ok(events
             .into_iter()
-            .map(|event| state.record_status(bot_id, event))
+            .map(|event| record_status(messages, event))
             .collect())
     }
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 
@@ -34,6 +36,15 @@ pub trait ConnectionStore: Send + Sync {
         &self,
         phone_number_id: &str,
     ) -> Result<Option<Connection>, StoreError>;
+    /// The bot that owns a phone number id: what webhook routing needs, which a cache can
+    /// answer without copying the whole connection.
+    async fn phone_number_owner(
+        &self,
+        phone_number_id: &str,
+    ) -> Result<Option<Arc<str>>, StoreError> {
+        let connection = self.connection_by_phone_number(phone_number_id).await?;
+        Ok(connection.map(|c| Arc::from(c.bot_id)))
+    }
     /// Every connection (the hourly schedule).
     async fn connections(&self) -> Result<Vec<Connection>, StoreError>;
     /// Creates or replaces a connection. A phone number id owned by another bot is a
