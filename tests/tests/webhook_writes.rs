@@ -1,7 +1,7 @@
 //! The webhook's DynamoDB write budget, counted on DynamoDB Local (issue 8's write targets;
 //! `BENCHMARKS.md` has every event's figures).
 
-use intaj_tests::{CountedWebhook, LocalServices, next_message};
+use intaj_tests::{CountedWebhook, LocalServices, fixture_body, next_message};
 
 #[tokio::test]
 async fn an_inbound_message_costs_two_writes_and_a_redelivery_one() {
@@ -44,6 +44,21 @@ async fn a_status_costs_one_write_and_a_duplicate_at_most_one() {
     assert!(duplicate.write_requests <= 1, "{duplicate:?}");
     let next = webhook.post("status_delivered.json").await;
     assert_eq!(next.write_requests, 1, "{next:?}");
+
+    // The same message moving on, with the same conversation and pricing each time (as Meta
+    // sends them): its head stays under 1 KB, one write unit a status.
+    for status in ["delivered", "read"] {
+        let body = String::from_utf8(fixture_body("status_sent.json"))
+            .unwrap()
+            .replacen(
+                "\"status\": \"sent\"",
+                &format!("\"status\": \"{status}\""),
+                1,
+            );
+        let cost = webhook.post_body(status, body.into_bytes()).await;
+        assert_eq!(cost.write_requests, 1, "{status}: {cost:?}");
+        assert_eq!(cost.write_units, 1.0, "{status}: {cost:?}");
+    }
 
     let batch = webhook.post("batch_100_statuses.json").await;
     assert_eq!(batch.write_requests, 100, "one per status: {batch:?}");

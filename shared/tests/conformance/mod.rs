@@ -36,6 +36,7 @@ macro_rules! conformance_suite {
             duplicate_status_is_kept_once,
             concurrent_duplicate_statuses_claim_once,
             a_batch_of_statuses_claims_each_in_order,
+            repeated_conversation_and_pricing_read_back_with_each_status,
             status_of_a_message_sent_elsewhere_is_kept,
             unknown_status_is_kept_but_never_current,
             unknown_message_is_none,
@@ -626,6 +627,44 @@ pub async fn a_batch_of_statuses_claims_each_in_order(store: Arc<dyn Store>, ids
             .unwrap()
             .is_empty()
     );
+}
+
+/// Meta repeats a message's conversation and pricing with each status (a store may keep them
+/// once); each status still reads back exactly as it came, one that differs included.
+pub async fn repeated_conversation_and_pricing_read_back_with_each_status(
+    store: Arc<dyn Store>,
+    ids: Ids,
+) {
+    let bot = ids.bot("a");
+    let id = ids.message("priced");
+    let conversation = r#"{"id":"c1","origin":{"type":"utility"}}"#;
+    let pricing = r#"{"billable":true,"pricing_model":"PMP","category":"utility"}"#;
+    let with = |kind, at, conversation: Option<&str>, pricing: Option<&str>| StatusEvent {
+        conversation: conversation.map(str::to_owned),
+        pricing: pricing.map(str::to_owned),
+        ..status(&id, kind, at)
+    };
+    let events = [
+        with(MessageStatus::Sent, 10, Some(conversation), Some(pricing)),
+        with(
+            MessageStatus::Delivered,
+            20,
+            Some(conversation),
+            Some(pricing),
+        ),
+        with(MessageStatus::Read, 30, None, Some(r#"{"billable":false}"#)),
+        with(MessageStatus::Played, 40, Some(conversation), None),
+    ];
+    for event in &events {
+        assert_eq!(store.record_status(&bot, event).await.unwrap(), Claim::New);
+    }
+    assert_eq!(
+        store.record_status(&bot, &events[1]).await.unwrap(),
+        Claim::Duplicate
+    );
+    let record = store.message(&bot, &id).await.unwrap().unwrap();
+    assert_eq!(record.statuses, events);
+    assert_eq!(record.status, Some(MessageStatus::Played));
 }
 
 pub async fn status_of_a_message_sent_elsewhere_is_kept(store: Arc<dyn Store>, ids: Ids) {

@@ -291,6 +291,51 @@ impl From<&StatusEvent> for AttributeValue {
     }
 }
 
+/// Head attributes holding a message's `conversation` and `pricing` once: Meta repeats the same
+/// ones with each status, and the head stays under 1 KB (one write unit a status) without the
+/// copies. A status entry that carried one says so with a flag.
+pub(super) const SHARED_CONVERSATION: &str = "sharedConversation";
+pub(super) const SHARED_PRICING: &str = "sharedPricing";
+const CONVERSATION_SHARED: &str = "conversationShared";
+const PRICING_SHARED: &str = "pricingShared";
+
+/// A status entry whose `conversation` and `pricing` are the head's shared ones, and whose
+/// message id is the head's own.
+pub(super) fn status_entry_sharing(event: &StatusEvent) -> AttributeValue {
+    let AttributeValue::M(mut fields) = AttributeValue::from(event) else {
+        unreachable!("a status entry is a map")
+    };
+    fields.remove(MESSAGE_ID);
+    for (inline, flag) in [
+        ("conversation", CONVERSATION_SHARED),
+        ("pricing", PRICING_SHARED),
+    ] {
+        if fields.remove(inline).is_some() {
+            fields.insert(flag.to_owned(), AttributeValue::Bool(true));
+        }
+    }
+    AttributeValue::M(fields)
+}
+
+/// A status entry of a message head, with the head's shared parts it points to filled in.
+fn status_entry(fields: &Attrs, head: &ItemReader<'_>) -> Result<StatusEvent, StoreError> {
+    let mut event = if fields.contains_key(MESSAGE_ID) {
+        StatusEvent::try_from(fields)?
+    } else {
+        let mut whole = fields.clone();
+        whole.insert(MESSAGE_ID.to_owned(), s(head.s(MESSAGE_ID)?));
+        StatusEvent::try_from(&whole)?
+    };
+    let flagged = |flag: &str| matches!(fields.get(flag), Some(AttributeValue::Bool(true)));
+    if flagged(CONVERSATION_SHARED) {
+        event.conversation = head.opt_s(SHARED_CONVERSATION)?.map(str::to_owned);
+    }
+    if flagged(PRICING_SHARED) {
+        event.pricing = head.opt_s(SHARED_PRICING)?.map(str::to_owned);
+    }
+    Ok(event)
+}
+
 impl TryFrom<&Attrs> for StatusEvent {
     type Error = StoreError;
 
@@ -356,7 +401,7 @@ pub(super) fn message_record(
                 if name.starts_with(keys::STATUS_SK_PREFIX)
                     && let AttributeValue::M(fields) = value
                 {
-                    statuses.insert(name.clone(), StatusEvent::try_from(fields)?);
+                    statuses.insert(name.clone(), status_entry(fields, &r)?);
                 }
             }
         } else if sk.starts_with(keys::STATUS_SK_PREFIX) {

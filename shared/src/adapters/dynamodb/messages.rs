@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest};
 
 use super::items::{
     self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, OutboundItem,
-    RawItem, RawItems, s,
+    RawItem, RawItems, SHARED_CONVERSATION, SHARED_PRICING, s,
 };
 use super::keys::{self, Key};
 use super::{DynamoDbStore, build_error};
@@ -16,6 +17,78 @@ use crate::domain::{
     Claim, InboundMessage, MessageRecord, MessageStatus, OutboundRecord, RawEvent, StatusEvent,
 };
 use crate::ports::{MessageStore, StoreError};
+
+/// How a status written with the head's shared conversation and pricing went.
+enum Sharing {
+    Recorded,
+    Duplicate,
+    /// The head keeps another conversation or pricing: the event goes in whole.
+    Differs,
+}
+
+impl DynamoDbStore {
+    async fn record_status_sharing(
+        &self,
+        bot_id: &str,
+        event: &StatusEvent,
+    ) -> Result<Sharing, StoreError> {
+        let status = items::status_attribute(&event.status);
+        let mut update =
+            "SET #status = :event, #entity = :entity, #bot = :bot, #id = :id".to_owned();
+        let mut condition = "attribute_not_exists(#status)".to_owned();
+        let mut names = HashMap::from([
+            ("#status".to_owned(), status.clone()),
+            ("#entity".to_owned(), ENTITY.to_owned()),
+            ("#bot".to_owned(), BOT_ID.to_owned()),
+            ("#id".to_owned(), MESSAGE_ID.to_owned()),
+        ]);
+        let mut values = Attrs::from([
+            (":event".to_owned(), items::status_entry_sharing(event)),
+            (":entity".to_owned(), s("message")),
+            (":bot".to_owned(), s(bot_id)),
+            (":id".to_owned(), s(&event.message_id)),
+        ]);
+        for (part, attribute, name, value) in [
+            (&event.conversation, SHARED_CONVERSATION, "#conv", ":conv"),
+            (&event.pricing, SHARED_PRICING, "#pricing", ":pricing"),
+        ] {
+            if let Some(part) = part {
+                update.push_str(&format!(", {name} = if_not_exists({name}, {value})"));
+                condition.push_str(&format!(
+                    " AND (attribute_not_exists({name}) OR {name} = {value})"
+                ));
+                names.insert(name.to_owned(), attribute.to_owned());
+                values.insert(value.to_owned(), s(part));
+            }
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::message(bot_id, &event.message_id).into_attrs()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Sharing::Recorded),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    let recorded = refused.item().is_some_and(|old| old.contains_key(&status));
+                    Ok(if recorded {
+                        Sharing::Duplicate
+                    } else {
+                        Sharing::Differs
+                    })
+                }
+                _ => Err(super::unavailable("UpdateItem", err)),
+            },
+        }
+    }
+}
 
 fn claim(created: bool) -> Claim {
     if created {
@@ -79,6 +152,15 @@ impl MessageStore for DynamoDbStore {
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
         // One write: the event becomes an attribute of the message's head, set only if absent
         // (its presence is the dedupe); the current status is derived from those present.
+        // Its conversation and pricing are kept once per message when they repeat; only one that
+        // differs from the kept one (rare) costs a second write, with the event whole.
+        if event.conversation.is_some() || event.pricing.is_some() {
+            match self.record_status_sharing(bot_id, event).await? {
+                Sharing::Recorded => return Ok(Claim::New),
+                Sharing::Duplicate => return Ok(Claim::Duplicate),
+                Sharing::Differs => {}
+            }
+        }
         let created = self
             .update_if(
                 Key::message(bot_id, &event.message_id),
