@@ -98,29 +98,33 @@ pub async fn record(
         ..ReceiptSummary::default()
     };
     // Most webhooks carry one message or one status: no concurrency to set up for those.
-    let outcomes: Vec<Outcome> = if writes.len() == 1 {
+    if writes.len() == 1 {
         let write = writes.into_iter().next().expect("one write");
-        vec![apply(write, store).await?]
+        summary.count(apply(write, store).await?);
     } else {
-        stream::iter(writes)
+        let mut outcomes = stream::iter(writes)
             .map(|write| apply(write, store))
-            .buffer_unordered(WRITE_CONCURRENCY)
-            .try_collect()
-            .await?
-    };
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Inbound(Claim::New) => summary.messages_new += 1,
-            Outcome::Inbound(Claim::Duplicate) => summary.messages_duplicate += 1,
-            Outcome::Statuses(claims) => {
-                let new = claims.iter().filter(|c| **c == Claim::New).count();
-                summary.statuses_new += new;
-                summary.statuses_duplicate += claims.len() - new;
-            }
-            Outcome::Raw => summary.raw_events += 1,
+            .buffer_unordered(WRITE_CONCURRENCY);
+        while let Some(outcome) = outcomes.try_next().await? {
+            summary.count(outcome);
         }
     }
     Ok(summary)
+}
+
+impl ReceiptSummary {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Inbound(Claim::New) => self.messages_new += 1,
+            Outcome::Inbound(Claim::Duplicate) => self.messages_duplicate += 1,
+            Outcome::Statuses(claims) => {
+                let new = claims.iter().filter(|c| **c == Claim::New).count();
+                self.statuses_new += new;
+                self.statuses_duplicate += claims.len() - new;
+            }
+            Outcome::Raw => self.raw_events += 1,
+        }
+    }
 }
 
 async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {

@@ -28,10 +28,10 @@ struct State {
     connections: HashMap<String, Connection>,
     /// phone number id → bot id
     phone_owners: HashMap<String, String>,
-    /// (bot, customer id) → window
-    windows: HashMap<(String, String), ConversationWindow>,
-    /// (bot, customer id) → the customer's other id
-    links: HashMap<(String, String), String>,
+    /// bot → customer id → window
+    windows: HashMap<String, HashMap<String, ConversationWindow>>,
+    /// bot → customer id → the customer's other id
+    links: HashMap<String, HashMap<String, String>>,
     /// bot → message id → message
     messages: HashMap<String, HashMap<String, StoredMessage>>,
     /// (bot, content key) → event
@@ -87,7 +87,7 @@ impl MemoryStore {
 impl State {
     /// A bot's messages, by id.
     fn messages_of(&mut self, bot_id: &str) -> &mut HashMap<String, StoredMessage> {
-        self.messages.entry(bot_id.to_owned()).or_default()
+        of_bot(&mut self.messages, bot_id)
     }
 
     /// A message's entry, made empty if new.
@@ -96,6 +96,17 @@ impl State {
             .entry(message_id.to_owned())
             .or_default()
     }
+}
+
+/// A bot's part of a map kept per bot (no copy of the bot id once it has one).
+fn of_bot<'m, V>(
+    map: &'m mut HashMap<String, HashMap<String, V>>,
+    bot_id: &str,
+) -> &'m mut HashMap<String, V> {
+    if !map.contains_key(bot_id) {
+        map.insert(bot_id.to_owned(), HashMap::new());
+    }
+    map.get_mut(bot_id).expect("inserted above")
 }
 
 /// Records one status among a bot's messages (one lookup of the message).
@@ -193,16 +204,19 @@ impl WindowStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let opened = ConversationWindow::opened_by(inbound_at);
         let mut state = self.lock();
+        let windows = of_bot(&mut state.windows, bot_id);
         for id in customer.all() {
-            let window = state
-                .windows
-                .entry(key(bot_id, id))
-                .or_insert_with(|| opened.clone());
-            *window = window.clone().merge(opened.clone());
+            match windows.get_mut(id) {
+                Some(window) => *window = window.clone().merge(opened.clone()),
+                None => {
+                    windows.insert(id.to_owned(), opened.clone());
+                }
+            }
         }
         if let (Some(bsuid), Some(wa_id)) = (&customer.bsuid, &customer.wa_id) {
-            state.links.insert(key(bot_id, bsuid), wa_id.clone());
-            state.links.insert(key(bot_id, wa_id), bsuid.clone());
+            let links = of_bot(&mut state.links, bot_id);
+            links.insert(bsuid.clone(), wa_id.clone());
+            links.insert(wa_id.clone(), bsuid.clone());
         }
         Ok(())
     }
@@ -213,11 +227,13 @@ impl WindowStore for MemoryStore {
         customer_id: &str,
     ) -> Result<Option<ConversationWindow>, StoreError> {
         let state = self.lock();
-        let own = state.windows.get(&key(bot_id, customer_id)).cloned();
+        let windows = state.windows.get(bot_id);
+        let own = windows.and_then(|w| w.get(customer_id)).cloned();
         let linked = state
             .links
-            .get(&key(bot_id, customer_id))
-            .and_then(|other| state.windows.get(&key(bot_id, other)))
+            .get(bot_id)
+            .and_then(|links| links.get(customer_id))
+            .and_then(|other| windows?.get(other))
             .cloned();
         Ok(match (own, linked) {
             (Some(a), Some(b)) => Some(a.merge(b)),
