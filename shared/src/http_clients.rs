@@ -150,3 +150,71 @@ fn connector_error(error: reqwest::Error) -> ConnectorError {
         ConnectorError::io(error.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+
+    use super::*;
+
+    fn connector(read_timeout: Duration) -> SharedHttpConnector {
+        let settings = HttpConnectorSettings::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .read_timeout(read_timeout)
+            .build();
+        let components = RuntimeComponentsBuilder::for_tests().build().unwrap();
+        sdk_http_client().http_connector(&settings, &components)
+    }
+
+    fn request(method: &str, url: &str) -> HttpRequest {
+        HttpRequest::try_from(
+            http::Request::builder()
+                .method(method)
+                .uri(url)
+                .body(SdkBody::from("{}"))
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// The SDK retries transient failures only: a refused connection and a silent server must
+    /// reach it as I/O and timeout errors.
+    #[tokio::test]
+    async fn failures_reach_the_sdk_as_retryable_kinds() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent = listener.local_addr().unwrap();
+        let refused = {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            closed.local_addr().unwrap()
+        };
+        let error = connector(Duration::from_secs(1))
+            .call(request("GET", &format!("http://{refused}/")))
+            .await
+            .unwrap_err();
+        assert!(error.is_io(), "{error:?}");
+        let error = connector(Duration::from_millis(50))
+            .call(request("GET", &format!("http://{silent}/")))
+            .await
+            .unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+        drop(listener);
+    }
+
+    #[tokio::test]
+    async fn an_answer_comes_back_whole() {
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::post(|body: String| async move { ([("x-echo", "yes")], body) }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let response = connector(Duration::from_secs(1))
+            .call(request("POST", &format!("http://{address}/")))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers().get("x-echo"), Some("yes"));
+        assert_eq!(response.body().bytes(), Some(&b"{}"[..]));
+    }
+}
