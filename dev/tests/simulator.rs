@@ -1422,3 +1422,64 @@ async fn template_reads_can_be_slowed_down() {
         .await;
     assert_eq!(page["summary"]["message_template_limit"], 6000);
 }
+
+/// The connection set-up's checks (issue 9): the number read with its token, and listed under
+/// its business account, through the project's own Graph client.
+#[tokio::test]
+async fn phone_numbers_are_read_and_listed_with_their_token_only() {
+    use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
+
+    let simulator = simulator(None).await;
+    let other = SimulatedNumber::new("100000000000009", "200000000000009", "other-token", SECRET);
+    let mut second = SimulatedNumber::new("100000000000002", WABA_ID, TOKEN, SECRET);
+    second.verified_name = "Second Shop".into();
+    second.quality_rating = "YELLOW".into();
+    second.throughput_level = "HIGH".into();
+    simulator.handle().upsert_number(other);
+    simulator.handle().upsert_number(second);
+    let graph = GraphClient::new(GraphConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..GraphConfig::new(simulator.base_url(), VERSION)
+    })
+    .unwrap();
+
+    let number = graph.phone_number(PHONE_ID, TOKEN).await.unwrap();
+    assert_eq!(number.id, PHONE_ID);
+    assert_eq!(number.verified_name.as_deref(), Some("Intaj Simulator"));
+    assert_eq!(number.quality_rating.as_deref(), Some("GREEN"));
+    assert!(number.display_phone_number.unwrap().starts_with('+'));
+
+    let listed = graph.account_phone_numbers(WABA_ID, TOKEN).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [PHONE_ID, "100000000000002"],
+        "the other account's number is not listed"
+    );
+    assert_eq!(listed[1].verified_name.as_deref(), Some("Second Shop"));
+    assert_eq!(listed[1].quality_rating.as_deref(), Some("YELLOW"));
+    assert_eq!(
+        listed[1].throughput.as_ref().unwrap().level.as_deref(),
+        Some("HIGH")
+    );
+
+    // A token Meta does not know: code 190. Another account's token: that account only.
+    let refused = graph
+        .phone_number(PHONE_ID, "not-a-token")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.error.meta_code(), Some(190), "{refused:?}");
+    let elsewhere = graph
+        .account_phone_numbers(WABA_ID, "other-token")
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.error.meta_code(), Some(100), "{elsewhere:?}");
+    let theirs = graph
+        .account_phone_numbers("200000000000009", "other-token")
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+}

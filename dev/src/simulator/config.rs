@@ -20,6 +20,12 @@ pub struct SimulatedNumber {
     pub webhook_url: Option<String>,
     /// `metadata.display_phone_number` of its webhooks (digits).
     pub display_phone_number: String,
+    /// What a read of the number shows (`GET /{phone-number-id}`, `GET /{waba-id}/phone_numbers`).
+    pub verified_name: String,
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+    pub quality_rating: String,
+    /// `throughput.level`: `STANDARD` (80 messages/s) or `HIGH`.
+    pub throughput_level: String,
 }
 
 impl SimulatedNumber {
@@ -43,6 +49,9 @@ impl SimulatedNumber {
             access_token: access_token.into(),
             app_secret: app_secret.into(),
             webhook_url: None,
+            verified_name: "Intaj Simulator".to_owned(),
+            quality_rating: "GREEN".to_owned(),
+            throughput_level: "STANDARD".to_owned(),
         }
     }
 

@@ -341,6 +341,9 @@ struct NumberInput {
     app_secret: String,
     webhook_url: Option<String>,
     display_phone_number: Option<String>,
+    verified_name: Option<String>,
+    quality_rating: Option<String>,
+    throughput_level: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -382,6 +385,15 @@ pub(crate) async fn upsert_number(StateExtractor(state): AppState, body: Bytes) 
     number.webhook_url = input.webhook_url;
     if let Some(display) = input.display_phone_number {
         number.display_phone_number = display;
+    }
+    if let Some(name) = input.verified_name {
+        number.verified_name = name;
+    }
+    if let Some(rating) = input.quality_rating {
+        number.quality_rating = rating;
+    }
+    if let Some(level) = input.throughput_level {
+        number.throughput_level = level;
     }
     let id = number.phone_number_id.clone();
     SimulatorHandle { state }.upsert_number(number);

@@ -375,14 +375,44 @@ fn encode_query(value: &str) -> String {
 /// `GET /{version}/{phoneNumberId}`: the phone number object, as the Graph API describes it.
 pub(crate) fn phone_number_info(number: &SimulatedNumber) -> serde_json::Value {
     serde_json::json!({
-        "verified_name": "Intaj Simulator",
+        "verified_name": number.verified_name,
         "code_verification_status": "VERIFIED",
         "display_phone_number": format!("+{}", number.display_phone_number),
-        "quality_rating": "GREEN",
+        "quality_rating": number.quality_rating,
         "platform_type": "CLOUD_API",
-        "throughput": {"level": "STANDARD"},
+        "throughput": {"level": number.throughput_level},
         "id": number.phone_number_id,
     })
+}
+
+fn lock_read<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `GET /{version}/{waba_id}/phone_numbers`: every number of the business account, for a token
+/// of one of them (Meta's system-user tokens see the whole account). One page.
+pub(crate) async fn list_phone_numbers(
+    StateExtractor(state): AppState,
+    Path((version, waba_id)): Path<(String, String)>,
+    Query(token): Query<TokenQuery>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, GraphError> {
+    check_version(&state, &version, uri.path())?;
+    let numbers = authenticate(&state, &headers, token.access_token.as_deref())?;
+    if !numbers.iter().any(|number| number.waba_id == waba_id) {
+        return Err(GraphError::unknown_object("get", &waba_id));
+    }
+    inject_faults(&state).await?;
+    let mut numbers: Vec<SimulatedNumber> = lock_read(&state.numbers)
+        .values()
+        .filter(|number| number.waba_id == waba_id)
+        .cloned()
+        .collect();
+    numbers.sort_by(|a, b| a.phone_number_id.cmp(&b.phone_number_id));
+    let data: Vec<serde_json::Value> = numbers.iter().map(phone_number_info).collect();
+    Ok(Json(serde_json::json!({ "data": data })))
 }
 
 /// Any path the simulator does not serve: Graph's "Unknown path components".

@@ -232,6 +232,10 @@ impl Simulator {
                 get(graph_api::list_templates),
             )
             .route(
+                "/{version}/{waba_id}/phone_numbers",
+                get(graph_api::list_phone_numbers),
+            )
+            .route(
                 "/{version}/{object_id}",
                 get(media::get_object).delete(media::delete),
             )

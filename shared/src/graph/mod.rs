@@ -1,5 +1,5 @@
-//! Meta's Graph API (WhatsApp Cloud API) as this project calls it: sending messages and reading
-//! message templates, with Meta's error shapes and the retry rules of SPEC §4.
+//! Meta's Graph API (WhatsApp Cloud API) as this project calls it: sending messages, reading
+//! message templates and business phone numbers, with Meta's error shapes and the retry rules of SPEC §4.
 //!
 //! - [`GraphClient`]: one per process (it owns the pooled HTTPS client); cheap to clone.
 //! - [`GraphError`]: one failed call, with Meta's error when Meta answered one.
@@ -11,8 +11,8 @@ mod error;
 pub mod retry;
 
 pub use client::{
-    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, QualityScore, SendAccepted,
-    TemplateListing, TemplatePage,
+    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, PhoneNumber, QualityScore,
+    SendAccepted, TemplateListing, TemplatePage, Throughput,
 };
 pub use error::{GraphError, MetaApiError, RETRYABLE_META_CODES};
 pub use retry::{Failure, RetryPolicy, Retryable};
