@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use intaj_shared::graph::{
     self, GraphClient, GraphConfig, GraphError, GraphFailure, RetryPolicy, Retryable, retry,
 };
@@ -133,6 +133,7 @@ impl Fake {
         let app = Router::new()
             .route("/{version}/{phone}/messages", post(messages))
             .route("/{version}/{waba}/message_templates", get(templates))
+            .route("/{version}/{waba}/phone_numbers", get(phone_numbers))
             .with_state(state.clone());
         // Bound before serving: requests queue in the backlog, so no readiness wait is needed.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -265,6 +266,33 @@ async fn templates(
 }
 
 /// Tiny delays so retry tests take milliseconds.
+/// Two pages of three numbers: `next` on the first only, `cursors.after` on both (as Meta does).
+async fn phone_numbers(
+    State(state): State<Arc<FakeState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    state.calls.fetch_add(1, Ordering::SeqCst);
+    let (first, last) = match query.get("after").map(String::as_str) {
+        None => (1, 3),
+        Some("n3") => (4, 6),
+        Some(other) => panic!("unexpected cursor {other}"),
+    };
+    assert!(query["fields"].contains("verified_name"));
+    let data: Vec<Value> = (first..=last)
+        .map(|i| {
+            json!({"id": format!("10000000000000{i}"), "verified_name": format!("Shop {i}"),
+            "display_phone_number": format!("+1 555-010-000{i}"), "quality_rating": "GREEN",
+            "throughput": {"level": "STANDARD"}})
+        })
+        .collect();
+    let mut paging =
+        json!({"cursors": {"before": format!("n{first}"), "after": format!("n{last}")}});
+    if last == 3 {
+        paging["next"] = json!("https://graph.facebook.com/next-page");
+    }
+    Json(json!({"data": data, "paging": paging}))
+}
+
 fn fast_policy() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 6,
@@ -805,4 +833,20 @@ fn client_futures_are_send(client: &GraphClient) {
     is_send(client.send_message(PHONE_NUMBER_ID, TOKEN, &json!({})));
     is_send(client.send_message_once(PHONE_NUMBER_ID, TOKEN, &json!({})));
     is_send(client.all_message_templates(WABA_ID, TOKEN, 25));
+}
+
+#[tokio::test]
+async fn an_accounts_phone_numbers_are_read_across_pages() {
+    let fake = Fake::start_with(FakeState::default()).await;
+    let numbers = fake
+        .client(fast_policy())
+        .account_phone_numbers(WABA_ID, TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(fake.calls(), 2);
+    let ids: Vec<&str> = numbers.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids.len(), 6);
+    assert_eq!(ids[0], "100000000000001");
+    assert_eq!(ids[5], "100000000000006");
+    assert_eq!(numbers[4].verified_name.as_deref(), Some("Shop 5"));
 }
