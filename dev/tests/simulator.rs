@@ -1483,3 +1483,68 @@ async fn phone_numbers_are_read_and_listed_with_their_token_only() {
         .unwrap();
     assert_eq!(theirs.len(), 1);
 }
+
+/// The connection set-up refuses credentials before storing anything (issue 9): a token Meta
+/// refuses, a number of another account, an account the token cannot read.
+#[tokio::test]
+async fn credentials_are_checked_against_the_graph_api() {
+    use intaj_shared::connecting::check_credentials;
+    use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
+
+    let simulator = simulator(None).await;
+    // Same token, another account: readable, but not a number of WABA_ID.
+    let elsewhere = SimulatedNumber::new("100000000000003", "200000000000003", TOKEN, SECRET);
+    let foreign = SimulatedNumber::new("100000000000009", "200000000000009", "other-token", SECRET);
+    simulator.handle().upsert_number(elsewhere);
+    simulator.handle().upsert_number(foreign);
+    let graph = GraphClient::new(GraphConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..GraphConfig::new(simulator.base_url(), VERSION)
+    })
+    .unwrap();
+
+    let number = check_credentials(&graph, WABA_ID, PHONE_ID, TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(number.verified_name.as_deref(), Some("Intaj Simulator"));
+
+    let refused = check_credentials(&graph, WABA_ID, PHONE_ID, "not-a-token")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status.as_u16(), refused.code),
+        (422, "invalid_access_token")
+    );
+    assert_eq!(refused.upstream.as_ref().map(|u| u.code), Some(190));
+    assert!(!refused.message.contains("not-a-token"));
+
+    for (waba, phone, token) in [
+        (WABA_ID, "100000000000003", TOKEN),
+        (WABA_ID, "100000000000009", "other-token"),
+        ("200000000000009", PHONE_ID, TOKEN),
+    ] {
+        let error = check_credentials(&graph, waba, phone, token)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (error.status.as_u16(), error.code),
+            (422, "phone_number_not_in_account"),
+            "{waba} {phone}: {error:?}"
+        );
+    }
+
+    // Meta down (code 2, HTTP 503): retryable, so 503 with Retry-After and Meta's error.
+    simulator.handle().fail_next(1, 2);
+    let down = check_credentials(&graph, WABA_ID, PHONE_ID, TOKEN)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (down.status.as_u16(), down.code),
+        (503, "upstream_unavailable")
+    );
+    assert!(down.retry_after.is_some());
+    assert_eq!(down.upstream.as_ref().map(|u| u.code), Some(2));
+}

@@ -1,10 +1,16 @@
-//! Adding a business's WhatsApp connection: the store's connection and API key, and the bot's
-//! secrets. The local stack creates its demo connection with it, and `intaj-connect` a deployed
-//! stack's, until the connections API exists.
+//! Adding a business's WhatsApp connection: the credentials checked with Meta
+//! ([`check_credentials`]), the store's connection and API key, and the bot's secrets. The local
+//! stack creates its demo connection with it, and `intaj-connect` a deployed stack's, until the
+//! connections API exists.
 
+use std::time::Duration;
+
+use http::StatusCode;
 use rand::RngExt;
 
+use crate::api::{ApiError, UpstreamError};
 use crate::domain::{ApiKey, Connection, api_key_hash};
+use crate::graph::{GraphClient, GraphFailure, INVALID_TOKEN, PhoneNumber, UNKNOWN_OBJECT};
 use crate::ports::{BotSecrets, Secret, SecretStore, SecretsError, Store, StoreError};
 
 /// The product's default requests per second for an API key (SPEC §4).
@@ -122,6 +128,75 @@ fn check(new: &NewConnection) -> Result<(), ConnectError> {
         ));
     }
     Ok(())
+}
+
+/// Checks a business's credentials with the Graph API before anything is stored: the phone
+/// number must be readable with the token and listed under the business account. Returns the
+/// number as Meta shows it (display number, verified name).
+pub async fn check_credentials(
+    graph: &GraphClient,
+    business_account_id: &str,
+    phone_number_id: &str,
+    access_token: &str,
+) -> Result<PhoneNumber, ApiError> {
+    let not_in_account = || {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "phone_number_not_in_account",
+            format!(
+                "phone number id {phone_number_id} is not a number of business account \
+                 {business_account_id} that this access token can read; check both ids in \
+                 WhatsApp Manager and the token's access to the account"
+            ),
+        )
+    };
+    let number = graph
+        .phone_number(phone_number_id, access_token)
+        .await
+        .map_err(|failure| credentials_error(failure, not_in_account))?;
+    let listed = graph
+        .account_phone_numbers(business_account_id, access_token)
+        .await
+        .map_err(|failure| credentials_error(failure, not_in_account))?;
+    if !listed.iter().any(|n| n.id == phone_number_id) {
+        return Err(not_in_account());
+    }
+    Ok(number)
+}
+
+/// Meta's refusal as the connection route's answer, Meta's error kept in `upstream`.
+fn credentials_error(failure: GraphFailure, not_in_account: impl Fn() -> ApiError) -> ApiError {
+    tracing::warn!(attempts = failure.attempts, error = %failure.error, "credentials check failed");
+    let upstream = failure.error.meta_error().map(UpstreamError::from);
+    let error = if failure.error.is_retryable() {
+        ApiError::unavailable(
+            "upstream_unavailable",
+            "WhatsApp is unavailable or throttling right now; retry after the Retry-After delay",
+        )
+        .with_retry_after(failure.retry_after.max(Duration::from_secs(1)).as_secs())
+    } else {
+        match failure.error.meta_code() {
+            Some(INVALID_TOKEN) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_access_token",
+                "Meta refuses this access token; generate a permanent token for a system user \
+                 with whatsapp_business_messaging and whatsapp_business_management",
+            ),
+            Some(UNKNOWN_OBJECT) => not_in_account(),
+            _ => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_error",
+                format!(
+                    "WhatsApp did not answer the credentials check: {}; see error.upstream",
+                    failure.error
+                ),
+            ),
+        }
+    };
+    match upstream {
+        Some(upstream) => error.with_upstream(upstream),
+        None => error,
+    }
 }
 
 #[cfg(test)]

@@ -12,15 +12,12 @@ use serde::Serialize;
 use crate::access::connection_of;
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{MessageTemplate, TemplateSync};
-use crate::graph::{GraphClient, GraphFailure, GraphTemplate, TemplateListing};
+use crate::graph::{GraphClient, GraphFailure, GraphTemplate, INVALID_TOKEN, TemplateListing};
 use crate::ports::{ConnectionStore, SecretStore, StoreError, TemplateStore};
 
 /// Templates asked for per page. Meta's default is 25 and its maximum is not documented: ask for
 /// many, and follow `next` whatever the page holds.
 pub const PAGE_LIMIT: u32 = 500;
-
-/// Meta's code for an access token it no longer accepts.
-const INVALID_TOKEN: i64 = 190;
 
 /// What a sync needs: the connection (its business account), the bot's token, Meta, the store.
 #[derive(Clone, Copy)]

@@ -28,6 +28,10 @@ const MAX_TEMPLATE_PAGES: usize = 1000;
 
 /// Meta's code for a paging cursor it no longer accepts (the set changed under the listing).
 pub const INVALID_CURSOR: i64 = 131059;
+/// Meta's code for an access token it refuses (expired, revoked, malformed).
+pub const INVALID_TOKEN: i64 = 190;
+/// Meta's code for an object the token cannot see, or that does not exist.
+pub const UNKNOWN_OBJECT: i64 = 100;
 
 /// How to reach the Graph API.
 #[derive(Debug, Clone, PartialEq, Eq)]

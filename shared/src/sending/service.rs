@@ -11,15 +11,13 @@ use http::StatusCode;
 use crate::access::connection_of;
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
-use crate::graph::{GraphClient, GraphFailure, RetryPolicy, retry};
+use crate::graph::{GraphClient, GraphFailure, INVALID_TOKEN, RetryPolicy, retry};
 use crate::ports::{SecretStore, Store};
 use crate::sending::request::ValidatedSend;
 use crate::sending::template_checks::check_template_message;
 use crate::whatsapp::outbound::Template;
 use crate::whatsapp::phone::Recipient;
 
-/// Meta's code for an access token it no longer accepts.
-const INVALID_TOKEN: i64 = 190;
 /// Meta allows roughly one message every 6 s to the same customer.
 const PAIR_RATE_RETRY_AFTER: u64 = 6;
 
