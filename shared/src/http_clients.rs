@@ -21,8 +21,10 @@ pub fn aws_defaults() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(sdk_http_client())
 }
 
-/// The SDK's HTTP client: one reqwest client (and connection pool) per timeout setting.
+/// The SDK's HTTP client: one reqwest client (and connection pool) per timeout setting, made
+/// when the SDK first asks for it; the TLS configuration is made here, during init.
 pub fn sdk_http_client() -> SharedHttpClient {
+    let _ = tls_config();
     SharedHttpClient::new(ReqwestForSdk::default())
 }
 
