@@ -1427,8 +1427,6 @@ async fn template_reads_can_be_slowed_down() {
 /// its business account, through the project's own Graph client.
 #[tokio::test]
 async fn phone_numbers_are_read_and_listed_with_their_token_only() {
-    use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
-
     let simulator = simulator(None).await;
     let other = SimulatedNumber::new("100000000000009", "200000000000009", "other-token", SECRET);
     let mut second = SimulatedNumber::new("100000000000002", WABA_ID, TOKEN, SECRET);
@@ -1437,14 +1435,7 @@ async fn phone_numbers_are_read_and_listed_with_their_token_only() {
     second.throughput_level = "HIGH".into();
     simulator.handle().upsert_number(other);
     simulator.handle().upsert_number(second);
-    let graph = GraphClient::new(GraphConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        },
-        ..GraphConfig::new(simulator.base_url(), VERSION)
-    })
-    .unwrap();
+    let graph = graph_client(&simulator);
 
     let number = graph.phone_number(PHONE_ID, TOKEN).await.unwrap();
     assert_eq!(number.id, PHONE_ID);
@@ -1489,7 +1480,6 @@ async fn phone_numbers_are_read_and_listed_with_their_token_only() {
 #[tokio::test]
 async fn credentials_are_checked_against_the_graph_api() {
     use intaj_shared::connecting::check_credentials;
-    use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 
     let simulator = simulator(None).await;
     // Same token, another account: readable, but not a number of WABA_ID.
@@ -1497,14 +1487,7 @@ async fn credentials_are_checked_against_the_graph_api() {
     let foreign = SimulatedNumber::new("100000000000009", "200000000000009", "other-token", SECRET);
     simulator.handle().upsert_number(elsewhere);
     simulator.handle().upsert_number(foreign);
-    let graph = GraphClient::new(GraphConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        },
-        ..GraphConfig::new(simulator.base_url(), VERSION)
-    })
-    .unwrap();
+    let graph = graph_client(&simulator);
 
     let number = check_credentials(&graph, WABA_ID, PHONE_ID, TOKEN)
         .await
@@ -1547,4 +1530,17 @@ async fn credentials_are_checked_against_the_graph_api() {
     );
     assert!(down.retry_after.is_some());
     assert_eq!(down.upstream.as_ref().map(|u| u.code), Some(2));
+}
+
+/// The project's Graph client on the simulator, one attempt per call.
+fn graph_client(simulator: &RunningSimulator) -> intaj_shared::graph::GraphClient {
+    use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
+    GraphClient::new(GraphConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..GraphConfig::new(simulator.base_url(), VERSION)
+    })
+    .unwrap()
 }

@@ -110,6 +110,23 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
+    /// Meta is down or throttling after our own retries: 503 `upstream_unavailable`.
+    pub fn upstream_unavailable(retry_after_secs: u64) -> Self {
+        Self::unavailable(
+            "upstream_unavailable",
+            "WhatsApp is unavailable or throttling right now; retry after the Retry-After delay",
+        )
+        .with_retry_after(retry_after_secs.max(1))
+    }
+
+    /// `self` with Meta's error in `error.upstream`, when Meta answered one.
+    pub fn with_upstream_of(self, error: &crate::graph::GraphError) -> Self {
+        match error.meta_error() {
+            Some(meta) => self.with_upstream(UpstreamError::from(meta)),
+            None => self,
+        }
+    }
+
     pub fn to_response(&self) -> Response<String> {
         let body = ErrorBody {
             error: ErrorDetail {

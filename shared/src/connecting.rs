@@ -3,12 +3,10 @@
 //! stack creates its demo connection with it, and `intaj-connect` a deployed stack's, until the
 //! connections API exists.
 
-use std::time::Duration;
-
 use http::StatusCode;
 use rand::RngExt;
 
-use crate::api::{ApiError, UpstreamError};
+use crate::api::ApiError;
 use crate::domain::{ApiKey, Connection, api_key_hash};
 use crate::graph::{GraphClient, GraphFailure, INVALID_TOKEN, PhoneNumber, UNKNOWN_OBJECT};
 use crate::ports::{BotSecrets, Secret, SecretStore, SecretsError, Store, StoreError};
@@ -167,13 +165,8 @@ pub async fn check_credentials(
 /// Meta's refusal as the connection route's answer, Meta's error kept in `upstream`.
 fn credentials_error(failure: GraphFailure, not_in_account: impl Fn() -> ApiError) -> ApiError {
     tracing::warn!(attempts = failure.attempts, error = %failure.error, "credentials check failed");
-    let upstream = failure.error.meta_error().map(UpstreamError::from);
     let error = if failure.error.is_retryable() {
-        ApiError::unavailable(
-            "upstream_unavailable",
-            "WhatsApp is unavailable or throttling right now; retry after the Retry-After delay",
-        )
-        .with_retry_after(failure.retry_after.max(Duration::from_secs(1)).as_secs())
+        ApiError::upstream_unavailable(failure.retry_after.as_secs())
     } else {
         match failure.error.meta_code() {
             Some(INVALID_TOKEN) => ApiError::new(
@@ -193,10 +186,7 @@ fn credentials_error(failure: GraphFailure, not_in_account: impl Fn() -> ApiErro
             ),
         }
     };
-    match upstream {
-        Some(upstream) => error.with_upstream(upstream),
-        None => error,
-    }
+    error.with_upstream_of(&failure.error)
 }
 
 #[cfg(test)]

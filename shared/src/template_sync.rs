@@ -4,13 +4,11 @@
 //! what changed only. The template-sync function, its schedule and the local stack all sync
 //! through [`sync_bot`].
 
-use std::time::Duration;
-
 use http::StatusCode;
 use serde::Serialize;
 
 use crate::access::connection_of;
-use crate::api::{ApiError, UpstreamError};
+use crate::api::ApiError;
 use crate::domain::{MessageTemplate, TemplateSync};
 use crate::graph::{GraphClient, GraphFailure, GraphTemplate, INVALID_TOKEN, TemplateListing};
 use crate::ports::{ConnectionStore, SecretStore, StoreError, TemplateStore};
@@ -164,13 +162,8 @@ fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
         bot_id, attempts = failure.attempts, error = %failure.error,
         "Meta did not list the templates"
     );
-    let upstream = failure.error.meta_error().map(UpstreamError::from);
     let error = if failure.error.is_retryable() {
-        ApiError::unavailable(
-            "upstream_unavailable",
-            "WhatsApp is unavailable or throttling right now; retry after the Retry-After delay",
-        )
-        .with_retry_after(failure.retry_after.max(Duration::from_secs(1)).as_secs())
+        ApiError::upstream_unavailable(failure.retry_after.as_secs())
     } else if failure.error.meta_code() == Some(INVALID_TOKEN) {
         ApiError::new(
             StatusCode::BAD_GATEWAY,
@@ -188,8 +181,5 @@ fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
             ),
         )
     };
-    match upstream {
-        Some(upstream) => error.with_upstream(upstream),
-        None => error,
-    }
+    error.with_upstream_of(&failure.error)
 }

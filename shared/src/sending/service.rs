@@ -215,14 +215,7 @@ fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
         None => error,
     };
     if failure.error.is_retryable() {
-        return with(
-            ApiError::unavailable(
-                "upstream_unavailable",
-                "WhatsApp is unavailable or throttling right now; retry after the Retry-After \
-                 delay",
-            )
-            .with_retry_after(retry_after),
-        );
+        return with(ApiError::upstream_unavailable(retry_after));
     }
     let Some(code) = failure.error.meta_code() else {
         return with(ApiError::new(
