@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::api::ApiError;
 use crate::domain::{Connection, api_key_hash};
-use crate::ports::{ApiKeyStore, ConnectionStore, RateLimitStore};
+use crate::ports::{AdminToken, ApiKeyStore, ConnectionStore, RateLimitStore};
 
 /// An authenticated caller: the one bot its API key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,51 @@ pub struct Caller {
     pub bot_id: String,
     pub key_hash: String,
     pub rate_limit_per_second: u32,
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(header: &str) -> Option<&str> {
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+/// Lets through `Authorization: Bearer <admin token>` only (the connections routes), compared
+/// in constant time. A bot's API key is never an admin token.
+pub async fn authenticate_admin(
+    admin: &dyn AdminToken,
+    authorization: Option<&str>,
+) -> Result<(), ApiError> {
+    let unauthorized =
+        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
+    let token = authorization.and_then(bearer).ok_or_else(|| {
+        unauthorized("send the stack's admin token as `Authorization: Bearer <admin token>`")
+    })?;
+    match admin.admin_token().await {
+        Ok(Some(expected)) if expected.matches(token) => Ok(()),
+        Ok(Some(_)) => {
+            tracing::warn!("admin route refused: wrong admin token");
+            Err(unauthorized(
+                "this is not the stack's admin token; read it with the command the stack outputs",
+            ))
+        }
+        Ok(None) => {
+            tracing::error!("admin token secret missing; admin routes refused");
+            Err(ApiError::unavailable(
+                "admin_token_unavailable",
+                "the stack's admin token secret does not exist; redeploy the stack",
+            ))
+        }
+        Err(error) => {
+            tracing::error!(%error, "admin token unavailable");
+            Err(ApiError::unavailable(
+                "secrets_unavailable",
+                "could not read the admin token; retry",
+            ))
+        }
+    }
 }
 
 /// Resolves `Authorization: Bearer <api key>` to its bot. The key is looked up by its SHA-256,
@@ -26,11 +71,7 @@ pub async fn authenticate(
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
     let header = authorization
         .ok_or_else(|| unauthorized("send your API key as `Authorization: Bearer <api key>`"))?;
-    let key = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|key| !key.is_empty())
+    let key = bearer(header)
         .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <api key>`"))?;
     let hash = api_key_hash(key);
     match keys.api_key(&hash).await {
@@ -151,4 +192,44 @@ where
     let mut response = route(caller).await.unwrap_or_else(|e| e.to_response());
     limit.apply(response.headers_mut());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::FixedAdminToken;
+    use crate::connecting::generate_api_key;
+    use crate::ports::Secret;
+
+    #[tokio::test]
+    async fn only_the_admin_token_opens_the_admin_routes() {
+        let admin = FixedAdminToken(Some(Secret::new("admin-token-value")));
+        assert!(
+            authenticate_admin(&admin, Some("Bearer admin-token-value"))
+                .await
+                .is_ok()
+        );
+        let api_key = generate_api_key();
+        for header in [
+            None,
+            Some("admin-token-value".to_owned()),
+            Some("Bearer ".to_owned()),
+            Some("Bearer admin-token-valuE".to_owned()),
+            Some(format!("Bearer {}", api_key.expose())),
+        ] {
+            let error = authenticate_admin(&admin, header.as_deref())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (error.status, error.code),
+                (StatusCode::UNAUTHORIZED, "unauthorized")
+            );
+            assert!(!error.message.contains("admin-token-value"));
+        }
+        let none = FixedAdminToken(None);
+        let error = authenticate_admin(&none, Some("Bearer anything"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, "admin_token_unavailable");
+    }
 }

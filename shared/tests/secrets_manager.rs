@@ -212,3 +212,46 @@ async fn cached_secrets_over_secrets_manager_serve_from_the_cache() {
     cache.delete_bot_secrets("cached").await.unwrap();
     assert!(cache.bot_secrets("cached").await.unwrap().is_none());
 }
+
+/// The connections API's admin token: a plain secret under `ADMIN_SECRET_ID`, cached for the
+/// TTL, never cached while absent.
+#[tokio::test]
+async fn the_admin_token_is_read_cached_and_refreshed() {
+    use intaj_shared::adapters::SecretsManagerAdminToken;
+    use intaj_shared::ports::AdminToken;
+
+    let Some(client) = client().await else {
+        return;
+    };
+    let secret_id = format!("{}admin-token", prefix());
+    let cached =
+        SecretsManagerAdminToken::new(client.clone(), &secret_id, Duration::from_secs(300));
+    let uncached = SecretsManagerAdminToken::new(client.clone(), &secret_id, Duration::ZERO);
+    assert!(cached.admin_token().await.unwrap().is_none(), "absent");
+
+    client
+        .create_secret()
+        .name(&secret_id)
+        .secret_string("first-admin-token")
+        .send()
+        .await
+        .unwrap();
+    let token = cached
+        .admin_token()
+        .await
+        .unwrap()
+        .expect("created meanwhile");
+    assert!(token.matches("first-admin-token"));
+
+    client
+        .put_secret_value()
+        .secret_id(&secret_id)
+        .secret_string("second-admin-token")
+        .send()
+        .await
+        .unwrap();
+    let still = cached.admin_token().await.unwrap().unwrap();
+    assert!(still.matches("first-admin-token"), "within the TTL");
+    let fresh = uncached.admin_token().await.unwrap().unwrap();
+    assert!(fresh.matches("second-admin-token"));
+}

@@ -1,6 +1,7 @@
 //! Implementations of the [`crate::ports`]: AWS services for Lambda, memory for the local stack
 //! and fast tests. Both kinds pass the same conformance tests (`shared/tests/`).
 
+pub mod admin_token;
 pub mod cached_connections;
 pub mod cached_secrets;
 pub mod dynamodb;
@@ -8,6 +9,7 @@ pub mod memory_secrets;
 pub mod memory_store;
 pub mod secrets_manager;
 
+pub use admin_token::{FixedAdminToken, SecretsManagerAdminToken};
 pub use cached_connections::CachedConnections;
 pub use cached_secrets::CachedSecrets;
 pub use dynamodb::DynamoDbStore;

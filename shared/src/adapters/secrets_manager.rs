@@ -33,7 +33,11 @@ impl SecretsManager {
 
 /// Describes a failure by operation, secret id and the service's code and message. The SDK
 /// marks secret values as sensitive, and service messages never echo them.
-fn unavailable<E, R>(operation: &str, secret_id: &str, err: SdkError<E, R>) -> SecretsError
+pub(super) fn unavailable<E, R>(
+    operation: &str,
+    secret_id: &str,
+    err: SdkError<E, R>,
+) -> SecretsError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug + 'static,

@@ -4,7 +4,7 @@
 mod secrets;
 mod store;
 
-pub use secrets::{BotSecrets, Secret, SecretStore, SecretsError};
+pub use secrets::{AdminToken, BotSecrets, Secret, SecretStore, SecretsError};
 pub use store::{
     ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, Store,
     StoreError, TemplateStore, WindowStore,

@@ -62,6 +62,13 @@ pub trait SecretStore: Send + Sync {
     async fn delete_bot_secrets(&self, bot_id: &str) -> Result<(), SecretsError>;
 }
 
+/// The connections API's admin token (SPEC §8 `ADMIN_SECRET_ID`): one plain secret.
+#[async_trait]
+pub trait AdminToken: Send + Sync {
+    /// The current token, possibly from a short-lived cache; `None` when there is none.
+    async fn admin_token(&self) -> Result<Option<Secret>, SecretsError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
