@@ -28,9 +28,6 @@ pub fn init_tracing(level: &str) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let filter: Targets = level
-        .parse()
-        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
     let json_lines = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(false)
@@ -38,8 +35,14 @@ pub fn init_tracing(level: &str) {
         .without_time(); // CloudWatch stamps every line
     tracing_subscriber::registry()
         .with(json_lines)
-        .with(filter)
+        .with(log_filter(level))
         .init();
+}
+
+fn log_filter(level: &str) -> Targets {
+    level
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// One shared AWS configuration. `AWS_ENDPOINT_URL*` variables point it at local services.
@@ -76,4 +79,23 @@ pub fn graph_client(config: &Config) -> GraphClient {
 pub fn warm_up_in_background(graph: &GraphClient) {
     let graph = graph.clone();
     tokio::spawn(async move { graph.warm_up().await });
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    #[test]
+    fn log_level_takes_a_level_and_levels_per_target() {
+        let filter = log_filter("info,intaj_webhook=debug");
+        assert!(filter.would_enable("intaj_webhook::receipt", &Level::DEBUG));
+        assert!(!filter.would_enable("intaj_send", &Level::DEBUG));
+        assert!(filter.would_enable("intaj_send", &Level::INFO));
+        let unreadable = log_filter("info,,=nonsense=");
+        assert!(unreadable.would_enable("anything", &Level::INFO));
+        assert!(!unreadable.would_enable("anything", &Level::DEBUG));
+        assert!(!log_filter("warn").would_enable("intaj_send", &Level::INFO));
+    }
 }
