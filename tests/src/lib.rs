@@ -1,11 +1,14 @@
-//! Support for the end-to-end tests: the local AWS services the test command started, unique
-//! names, and child processes that are stopped however a test ends.
+//! Support for the end-to-end tests: the local AWS services the test command started, the local
+//! stack with a client for its routes, unique names, and child processes that are stopped
+//! however a test ends.
 
 mod counted_webhook;
 mod dynamodb_requests;
+mod local_stack;
 
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
+pub use local_stack::{DEMO_API_KEY, StackClient};
 
 use std::path::{Path, PathBuf};
 use std::process::Child;

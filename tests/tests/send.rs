@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use intaj_dev::simulator::{
-    FaultConfig, InboundMessage, OutboxMessage, RecipientFailure, SimulatedNumber, SimulatorHandle,
+    FaultConfig, InboundMessage, OutboxMessage, RecipientFailure, SimulatedNumber,
 };
-use intaj_dev::stack::{self, RunningStack, StackSettings};
+use intaj_dev::stack::RunningStack;
 use intaj_send::{SendDeps, handle};
 use intaj_shared::adapters::{CachedSecrets, MemorySecrets};
 use intaj_shared::domain::{
@@ -15,29 +15,28 @@ use intaj_shared::domain::{
 };
 use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore};
+use intaj_tests::StackClient;
 use lambda_http::Body;
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551234567";
 const KEY: &str = "dev-api-key";
 
-struct Stack {
-    stack: RunningStack,
-    http: reqwest::Client,
+/// The local stack, statuses sent back at once.
+struct Stack(StackClient);
+
+impl std::ops::Deref for Stack {
+    type Target = StackClient;
+    fn deref(&self) -> &StackClient {
+        &self.0
+    }
 }
 
 impl Stack {
     async fn start() -> Self {
-        let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
-        sim(&stack).set_status_delay(Duration::ZERO);
-        Self {
-            stack,
-            http: intaj_shared::http_clients::http_client(),
-        }
-    }
-
-    fn sim(&self) -> &SimulatorHandle {
-        sim(&self.stack)
+        let stack = StackClient::start().await;
+        stack.sim().set_status_delay(Duration::ZERO);
+        Self(stack)
     }
 
     /// What reached the simulator for the message id a send answered with.
@@ -85,23 +84,8 @@ impl Stack {
     }
 
     async fn get(&self, key: &str, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.stack.base_url))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        self.call("GET", path, key, None).await
     }
-}
-
-fn sim(stack: &RunningStack) -> &SimulatorHandle {
-    stack
-        .simulator
-        .as_ref()
-        .expect("stack runs a simulator")
-        .handle()
 }
 
 #[tokio::test]
@@ -146,7 +130,7 @@ async fn the_readme_example_sends_a_text_once_the_customer_has_written() {
         .map(|s| s["status"].clone())
         .collect();
     assert_eq!(history, [json!("sent"), json!("delivered"), json!("read")]);
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -196,7 +180,7 @@ async fn reads_tell_inbound_outbound_and_messages_sent_elsewhere_apart() {
     assert_eq!(message["status"], "delivered");
     assert_eq!(message["createdAt"], 1_764_000_000);
     assert_eq!(message["type"], Value::Null);
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 async fn poll_message(s: &Stack, id: &str, status: &str) -> (u16, Value) {
@@ -322,7 +306,7 @@ async fn every_message_type_reaches_meta_in_its_documented_shape() {
     let sent = s.sent(&answer["messageId"]);
     assert_eq!(sent.request["recipient"], bsuid);
     assert!(sent.request.get("to").is_none(), "{}", sent.request);
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -360,7 +344,7 @@ async fn invalid_requests_get_a_code_naming_the_rule_and_reach_nobody() {
     let (status, answer) = s.send(json!("not an object")).await;
     assert_eq!(status, 400, "{answer}");
     assert!(s.sim().outbox().is_empty());
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -376,7 +360,7 @@ async fn templates_go_out_whatever_the_window() {
         sent.request["template"],
         json!({"name": "hello_world", "language": {"code": "en_US"}})
     );
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -420,7 +404,7 @@ async fn meta_failures_are_retried_or_mapped() {
         (429, Some("recipient_rate_limited"))
     );
     assert!(headers.contains_key("retry-after"));
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 /// Handler-level deps over the stack's store, with a short retry budget and its own secrets.
@@ -482,7 +466,7 @@ async fn when_retries_run_out_the_caller_is_told_when_to_come_back() {
     );
     assert!(retry_after.is_some());
     assert!(s.sim().outbox().is_empty());
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -539,7 +523,7 @@ async fn a_rotated_access_token_is_re_read_once() {
         (502, Some("invalid_access_token")),
         "{body}"
     );
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 /// Shares one in-memory secret store between the test and a cache.
@@ -656,7 +640,7 @@ async fn every_answer_carries_rate_limit_headers_and_excess_gets_429() {
     }
     // Ten quick requests span at most two one-second windows: at most six pass.
     assert!(over >= 4, "only {over} of 10 refused");
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -781,7 +765,7 @@ async fn a_key_only_ever_sees_its_own_bot() {
         (status, body["error"]["code"].as_str()),
         (404, Some("message_not_found"))
     );
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -816,7 +800,7 @@ async fn an_expired_window_refuses_free_form_until_the_customer_writes_again() {
     s.customer_writes(CUSTOMER).await;
     let (status, answer) = s.send(text).await;
     assert_eq!(status, 200, "{answer}");
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -874,7 +858,7 @@ async fn synced_templates_are_checked_before_meta_is_called() {
     assert!(s.sim().outbox().is_empty(), "nothing reached Meta");
     let (status, answer) = s.send(body("order_update", 3)).await;
     assert_eq!(status, 200, "{answer}");
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 /// The simulator's demo template as a sync would store it.
@@ -1015,7 +999,7 @@ async fn template_parameters_are_checked_against_the_synced_template() {
             request["template"]["components"]
         );
     }
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }
 
 #[tokio::test]
@@ -1093,5 +1077,5 @@ async fn before_any_sync_meta_refuses_template_sends_with_the_same_codes() {
         );
         assert_eq!(answer["error"]["upstream"]["code"], meta, "{answer}");
     }
-    s.stack.shutdown().await;
+    s.0.stack.shutdown().await;
 }

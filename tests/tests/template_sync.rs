@@ -9,7 +9,6 @@ use std::time::Duration;
 use intaj_dev::simulator::{
     self, RunningSimulator, SimulatedNumber, SimulatorConfig, SimulatorHandle, TemplateStatusUpdate,
 };
-use intaj_dev::stack::{self, RunningStack, StackSettings};
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
 use intaj_shared::connecting::{NewConnection, connect};
@@ -17,7 +16,7 @@ use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store};
 use intaj_shared::template_sync::{SyncReport, sync_bot};
 use intaj_template_sync::{ScheduleSettings, TemplateSyncDeps, invoke, sync_all};
-use intaj_tests::{DynamoDbRequests, LocalServices, unique, workspace_root};
+use intaj_tests::{DynamoDbRequests, LocalServices, StackClient, unique, workspace_root};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -423,45 +422,14 @@ async fn the_lambda_events_reach_the_routes_and_the_schedule() {
 
 // --- through the local stack -------------------------------------------------------------------
 
-struct Stack {
-    stack: RunningStack,
-    http: reqwest::Client,
-}
-
-impl Stack {
-    async fn start() -> Self {
-        let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
-        Self {
-            stack,
-            http: intaj_shared::http_clients::http_client(),
-        }
-    }
-
-    fn sim(&self) -> &SimulatorHandle {
-        self.stack.simulator.as_ref().unwrap().handle()
-    }
-
-    async fn call(&self, method: &str, path: &str, key: &str, body: Option<Value>) -> (u16, Value) {
-        let url = format!("{}{path}", self.stack.base_url);
-        let mut request = match method {
-            "POST" => self.http.post(url),
-            _ => self.http.get(url),
-        }
-        .bearer_auth(key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        (
-            response.status().as_u16(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    }
-
-    async fn send(&self, body: Value) -> (u16, Value) {
-        self.call("POST", "/api/whatsapp/send", "dev-api-key", Some(body))
-            .await
-    }
+/// Meta changes the guide's template's status; its webhook reaches the stack once.
+async fn set_reminder_status(s: &StackClient, waba: &str, update: TemplateStatusUpdate) {
+    let outcome = s
+        .sim()
+        .set_template_status(waba, "appointment_reminder", "en", update)
+        .await
+        .unwrap();
+    assert_eq!(outcome.delivered(), 1, "{:?}", outcome.webhooks);
 }
 
 fn guide_example(parameters: &[&str]) -> Value {
@@ -475,7 +443,7 @@ fn guide_example(parameters: &[&str]) -> Value {
 
 #[tokio::test]
 async fn the_integration_guides_template_example_works_after_the_stacks_sync() {
-    let s = Stack::start().await;
+    let s = StackClient::start().await;
     // Synced at start: the listing has the demo set.
     let (status, listing) = s
         .call(
@@ -507,16 +475,11 @@ async fn the_integration_guides_template_example_works_after_the_stacks_sync() {
 
 #[tokio::test]
 async fn a_status_webhook_pauses_a_template_and_another_reinstates_it() {
-    let s = Stack::start().await;
+    let s = StackClient::start().await;
     let waba = s.stack.settings.waba_id.clone();
     let pause = TemplateStatusUpdate::new("PAUSED")
         .with_other_info("FIRST_PAUSE", "Paused for 3 hours because of low quality.");
-    let outcome = s
-        .sim()
-        .set_template_status(&waba, "appointment_reminder", "en", pause)
-        .await
-        .unwrap();
-    assert_eq!(outcome.delivered(), 1, "{:?}", outcome.webhooks);
+    set_reminder_status(&s, &waba, pause).await;
 
     let (status, answer) = s.send(guide_example(&["John", "2:30 PM"])).await;
     assert_eq!(
@@ -542,31 +505,11 @@ async fn a_status_webhook_pauses_a_template_and_another_reinstates_it() {
         .await;
     assert_eq!(listing["templates"][0]["name"], "appointment_reminder");
 
-    let outcome = s
-        .sim()
-        .set_template_status(
-            &waba,
-            "appointment_reminder",
-            "en",
-            TemplateStatusUpdate::new("APPROVED"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(outcome.delivered(), 1);
+    set_reminder_status(&s, &waba, TemplateStatusUpdate::new("APPROVED")).await;
     let (status, answer) = s.send(guide_example(&["John", "2:30 PM"])).await;
     assert_eq!(status, 200, "{answer}");
     // Paused again: the same webhook value at a later time is a new event.
-    let outcome = s
-        .sim()
-        .set_template_status(
-            &waba,
-            "appointment_reminder",
-            "en",
-            TemplateStatusUpdate::new("PAUSED"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(outcome.delivered(), 1);
+    set_reminder_status(&s, &waba, TemplateStatusUpdate::new("PAUSED")).await;
     let (status, _) = s.send(guide_example(&["John", "2:30 PM"])).await;
     assert_eq!(status, 422);
     s.stack.shutdown().await;
@@ -574,7 +517,7 @@ async fn a_status_webhook_pauses_a_template_and_another_reinstates_it() {
 
 #[tokio::test]
 async fn the_listing_filters_pages_and_shows_one_bot_only() {
-    let s = Stack::start().await;
+    let s = StackClient::start().await;
     let waba = s.stack.settings.waba_id.clone();
     s.sim().generate_templates(&waba, 230);
     let (status, report) = s

@@ -97,17 +97,11 @@ pub async fn record(
         ignored_changes,
         ..ReceiptSummary::default()
     };
-    // Most webhooks carry one message or one status: no concurrency to set up for those.
-    if writes.len() == 1 {
-        let write = writes.into_iter().next().expect("one write");
-        summary.count(apply(write, store).await?);
-    } else {
-        let mut outcomes = stream::iter(writes)
-            .map(|write| apply(write, store))
-            .buffer_unordered(WRITE_CONCURRENCY);
-        while let Some(outcome) = outcomes.try_next().await? {
-            summary.count(outcome);
-        }
+    let mut outcomes = stream::iter(writes)
+        .map(|write| apply(write, store))
+        .buffer_unordered(WRITE_CONCURRENCY);
+    while let Some(outcome) = outcomes.try_next().await? {
+        summary.count(outcome);
     }
     Ok(summary)
 }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use tokio::time::Instant;
 
-use super::secrets_manager::unavailable;
+use super::secrets_manager::secret_string;
 use crate::ports::{AdminToken, Secret, SecretsError};
 
 /// The token kept in Secrets Manager, re-read once `ttl` has passed (a rotated token is
@@ -44,27 +44,11 @@ impl AdminToken for SecretsManagerAdminToken {
         {
             return Ok(Some(token.clone()));
         }
-        let out = match self
-            .client
-            .get_secret_value()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                *self.cached() = None;
-                return Ok(None);
-            }
-            Err(err) => return Err(unavailable("GetSecretValue", &self.secret_id, err)),
+        let Some(value) = secret_string(&self.client, &self.secret_id).await? else {
+            *self.cached() = None;
+            return Ok(None);
         };
-        let token = out
-            .secret_string()
-            .map(str::trim)
+        let token = Some(value.trim())
             .filter(|token| !token.is_empty())
             .map(Secret::new)
             .ok_or_else(|| SecretsError::Malformed(self.secret_id.clone()))?;

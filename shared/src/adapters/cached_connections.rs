@@ -43,15 +43,11 @@ impl CachedConnections {
         self.by_phone.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A copy of the entry for a number, if still within the TTL.
-    fn fresh(&self, phone_number_id: &str) -> Option<Cached> {
+    /// What `read` takes from the entry for a number, if still within the TTL.
+    fn fresh<T>(&self, phone_number_id: &str, read: impl FnOnce(&Cached) -> T) -> Option<T> {
         let entries = self.entries();
         let cached = entries.get(phone_number_id)?;
-        (cached.fetched.elapsed() < self.ttl).then(|| Cached {
-            fetched: cached.fetched,
-            connection: cached.connection.clone(),
-            owner: cached.owner.clone(),
-        })
+        (cached.fetched.elapsed() < self.ttl).then(|| read(cached))
     }
 
     fn forget_bot(&self, bot_id: &str) {
@@ -70,8 +66,8 @@ impl ConnectionStore for CachedConnections {
         &self,
         phone_number_id: &str,
     ) -> Result<Option<Connection>, StoreError> {
-        if let Some(cached) = self.fresh(phone_number_id) {
-            return Ok(Some(cached.connection));
+        if let Some(connection) = self.fresh(phone_number_id, |c| c.connection.clone()) {
+            return Ok(Some(connection));
         }
         let found = self
             .inner
@@ -110,13 +106,8 @@ impl ConnectionStore for CachedConnections {
         &self,
         phone_number_id: &str,
     ) -> Result<Option<Arc<str>>, StoreError> {
-        {
-            let entries = self.entries();
-            if let Some(cached) = entries.get(phone_number_id)
-                && cached.fetched.elapsed() < self.ttl
-            {
-                return Ok(Some(cached.owner.clone()));
-            }
+        if let Some(owner) = self.fresh(phone_number_id, |c| c.owner.clone()) {
+            return Ok(Some(owner));
         }
         let connection = self.connection_by_phone_number(phone_number_id).await?;
         Ok(connection.map(|c| Arc::from(c.bot_id)))

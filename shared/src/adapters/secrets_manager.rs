@@ -33,11 +33,7 @@ impl SecretsManager {
 
 /// Describes a failure by operation, secret id and the service's code and message. The SDK
 /// marks secret values as sensitive, and service messages never echo them.
-pub(super) fn unavailable<E, R>(
-    operation: &str,
-    secret_id: &str,
-    err: SdkError<E, R>,
-) -> SecretsError
+fn unavailable<E, R>(operation: &str, secret_id: &str, err: SdkError<E, R>) -> SecretsError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug + 'static,
@@ -53,32 +49,35 @@ where
     SecretsError::Unavailable(format!("Secrets Manager {operation} {secret_id}: {detail}"))
 }
 
+/// A secret's current string value (empty for a binary secret); `None` when the secret does
+/// not exist.
+pub(super) async fn secret_string(
+    client: &Client,
+    secret_id: &str,
+) -> Result<Option<String>, SecretsError> {
+    match client.get_secret_value().secret_id(secret_id).send().await {
+        Ok(out) => Ok(Some(out.secret_string.unwrap_or_default())),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(unavailable("GetSecretValue", secret_id, err)),
+    }
+}
+
 #[async_trait]
 impl SecretStore for SecretsManager {
     async fn bot_secrets(&self, bot_id: &str) -> Result<Option<Arc<BotSecrets>>, SecretsError> {
         let secret_id = self.secret_id(bot_id);
-        let out = match self
-            .client
-            .get_secret_value()
-            .secret_id(&secret_id)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(None);
-            }
-            Err(err) => return Err(unavailable("GetSecretValue", &secret_id, err)),
+        let Some(json) = secret_string(&self.client, &secret_id).await? else {
+            return Ok(None);
         };
         // serde_json's error text can quote the input, so it is dropped, not passed on.
-        let secrets = out
-            .secret_string()
-            .and_then(|json| serde_json::from_str::<BotSecrets>(json).ok())
-            .ok_or(SecretsError::Malformed(secret_id))?;
+        let secrets = serde_json::from_str::<BotSecrets>(&json)
+            .map_err(|_| SecretsError::Malformed(secret_id))?;
         Ok(Some(Arc::new(secrets)))
     }
 

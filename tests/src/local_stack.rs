@@ -1,0 +1,63 @@
+//! The local stack (in-memory store, WhatsApp simulator) with an HTTP client for its routes.
+
+use intaj_dev::simulator::SimulatorHandle;
+use intaj_dev::stack::{self, RunningStack, StackSettings};
+use serde_json::Value;
+
+/// The demo connection's API key (SPEC §9).
+pub const DEMO_API_KEY: &str = "dev-api-key";
+
+pub struct StackClient {
+    pub stack: RunningStack,
+    pub http: reqwest::Client,
+}
+
+impl StackClient {
+    /// A stack of its own, on ephemeral ports.
+    pub async fn start() -> Self {
+        let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
+        Self {
+            stack,
+            http: intaj_shared::http_clients::http_client(),
+        }
+    }
+
+    pub fn sim(&self) -> &SimulatorHandle {
+        self.stack
+            .simulator
+            .as_ref()
+            .expect("stack runs a simulator")
+            .handle()
+    }
+
+    /// `method path` with `Authorization: Bearer key` and a JSON body if given: the status and
+    /// the JSON answer (`null` when the answer is not JSON).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.stack.base_url);
+        let mut request = match method {
+            "POST" => self.http.post(url),
+            _ => self.http.get(url),
+        }
+        .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// `POST /api/whatsapp/send` with the demo connection's key.
+    pub async fn send(&self, body: Value) -> (u16, Value) {
+        self.call("POST", "/api/whatsapp/send", DEMO_API_KEY, Some(body))
+            .await
+    }
+}
