@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--app-secret", default="dev-app-secret")
     parser.add_argument("--verify-token", default="dev-verify-token")
     parser.add_argument("--api-key", default="dev-api-key")
+    parser.add_argument("--admin-token", default="dev-admin-token")
     args = parser.parse_args()
 
     fixture = args.fixture or next((p for p in FIXTURE_CANDIDATES if p.is_file()), None)
@@ -198,6 +199,62 @@ def main() -> None:
             **client,
         ),
     )
+
+    # The connections function, called by the stack's admin with the admin token.
+    admin = {"authorization": f"Bearer {args.admin_token}", "content-type": "application/json"}
+    connection = json.dumps(
+        {
+            "botId": BOT_ID,
+            "businessAccountId": "200000000000001",
+            "phoneNumberId": "100000000000001",
+            "accessToken": "dev-access-token",
+            "appSecret": args.app_secret,
+            "verifyToken": args.verify_token,
+            "rateLimitPerSecond": 20,
+        }
+    )
+    write(
+        "connections-create.json",
+        http_api_event(
+            "POST",
+            route="/api/whatsapp/connections",
+            path="/api/whatsapp/connections",
+            path_parameters={},
+            headers=admin,
+            body=connection,
+            request_id="Uq3kfqSeIAMEbgA=",
+            **client,
+        ),
+    )
+    write(
+        "connections-list.json",
+        http_api_event(
+            "GET",
+            route="/api/whatsapp/connections",
+            path="/api/whatsapp/connections",
+            path_parameters={},
+            query={"limit": "20"},
+            headers=admin,
+            request_id="Uq3kgrSeIAMEbhA=",
+            **client,
+        ),
+    )
+    for method, name, request_id in [
+        ("GET", "connections-get.json", "Uq3khsSeIAMEbiA="),
+        ("DELETE", "connections-delete.json", "Uq3kitSeIAMEbjA="),
+    ]:
+        write(
+            name,
+            http_api_event(
+                method,
+                route="/api/whatsapp/connections/{botId}",
+                path=f"/api/whatsapp/connections/{BOT_ID}",
+                path_parameters={"botId": BOT_ID},
+                headers=admin,
+                request_id=request_id,
+                **client,
+            ),
+        )
 
     # The template-sync function: on demand, the listing, and the hourly EventBridge schedule.
     write(

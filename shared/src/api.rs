@@ -145,6 +145,22 @@ impl ApiError {
     }
 }
 
+/// A query parameter: from API Gateway's parsed query, or from the URI when the request comes
+/// from the local stack or a test.
+pub fn query_param(request: &lambda_http::Request, name: &str) -> Option<String> {
+    use lambda_http::RequestExt;
+    if let Some(value) = request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+    {
+        return Some(value.to_owned());
+    }
+    let query = request.uri().query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// A JSON answer with the given status.
 pub fn json(status: StatusCode, body: &impl Serialize) -> Response<String> {
     let text = serde_json::to_string(body).expect("response types serialise to JSON");

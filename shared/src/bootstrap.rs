@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use tracing_subscriber::filter::Targets;
 
-use crate::adapters::{CachedSecrets, DynamoDbStore, SecretsManager};
+use crate::adapters::{
+    CachedSecrets, DynamoDbStore, FixedAdminToken, SecretsManager, SecretsManagerAdminToken,
+};
 use crate::config::Config;
 use crate::graph::{GraphClient, GraphConfig};
-use crate::ports::{SecretStore, Store};
+use crate::ports::{AdminToken, SecretStore, Store};
 
 /// How long a warm function reuses a bot's secrets before reading them again.
 pub const SECRETS_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -63,6 +65,24 @@ pub fn secret_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn Sec
         config.secret_prefix.clone(),
     );
     Arc::new(CachedSecrets::new(manager, SECRETS_CACHE_TTL))
+}
+
+/// The connections API's admin token, read from Secrets Manager under `ADMIN_SECRET_ID` and
+/// cached like the bot secrets. Without `ADMIN_SECRET_ID` every admin request is refused (503).
+pub fn admin_token(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn AdminToken> {
+    match &config.admin_secret_id {
+        Some(secret_id) => Arc::new(SecretsManagerAdminToken::new(
+            aws_sdk_secretsmanager::Client::new(aws),
+            secret_id.clone(),
+            SECRETS_CACHE_TTL,
+        )),
+        None => {
+            tracing::warn!(
+                "ADMIN_SECRET_ID is not set; the connections routes refuse every request"
+            );
+            Arc::new(FixedAdminToken(None))
+        }
+    }
 }
 
 /// The Graph API client (one connection pool per process).

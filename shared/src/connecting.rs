@@ -1,7 +1,7 @@
-//! Adding a business's WhatsApp connection: the credentials checked with Meta
-//! ([`check_credentials`]), the store's connection and API key, and the bot's secrets. The local
-//! stack creates its demo connection with it, and `intaj-connect` a deployed stack's, until the
-//! connections API exists.
+//! The parts of connecting a business's WhatsApp number that more than one function needs: the
+//! credentials check with Meta ([`check_credentials`]), bot ids, API keys. Connections are made
+//! by the connections function (`functions/connections`); [`connect`] writes one straight to the
+//! stores, for tests' set-up.
 
 use http::StatusCode;
 use rand::RngExt;
@@ -38,8 +38,8 @@ pub enum ConnectError {
     Secrets(#[from] SecretsError),
 }
 
-/// Stores `new`: secrets first, so that the moment the connection can be found, its webhook
-/// can be verified. Putting the same connection again updates it.
+/// Stores `new` without asking Meta: the set-up of tests that need a connection as a fact.
+/// Secrets first, so that the moment the connection can be found, its webhook can be verified.
 pub async fn connect(
     store: &dyn Store,
     secrets: &dyn SecretStore,
@@ -54,6 +54,7 @@ pub async fn connect(
                 access_token: new.access_token.clone(),
                 app_secret: new.app_secret.clone(),
                 verify_token: new.verify_token.clone(),
+                responder_secret: None,
             },
         )
         .await?;
@@ -63,6 +64,7 @@ pub async fn connect(
             business_account_id: new.business_account_id.clone(),
             phone_number_id: new.phone_number_id.clone(),
             created_at: now,
+            ..Default::default()
         })
         .await?;
     store

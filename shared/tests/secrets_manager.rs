@@ -39,6 +39,7 @@ fn secrets(access_token: &str) -> BotSecrets {
         access_token: Secret::new(access_token),
         app_secret: Secret::new("app-secret-value"),
         verify_token: Secret::new("verify-token-value"),
+        responder_secret: None,
     }
 }
 
@@ -97,7 +98,7 @@ async fn rotation_replaces_the_value_and_refresh_reads_it() {
 
 #[tokio::test]
 async fn missing_and_deleted_secrets_are_none() {
-    let Some((store, _)) = store().await else {
+    let Some((store, client)) = store().await else {
         return;
     };
     assert!(store.bot_secrets("never-created").await.unwrap().is_none());
@@ -115,12 +116,22 @@ async fn missing_and_deleted_secrets_are_none() {
         .unwrap();
     store.delete_bot_secrets("deleted").await.unwrap();
     assert!(store.bot_secrets("deleted").await.unwrap().is_none());
+    let described = client
+        .describe_secret()
+        .secret_id(store.secret_id("deleted"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        described.deleted_date.is_some(),
+        "scheduled for deletion, recoverable meanwhile"
+    );
     store
         .delete_bot_secrets("deleted")
         .await
         .expect("deleting twice is fine");
 
-    // No recovery window: the same bot id can be connected again at once.
+    // Connecting the same bot id again within the recovery window restores it with the new value.
     store
         .put_bot_secrets("deleted", &secrets("EAA-2"))
         .await

@@ -302,6 +302,7 @@ async fn prepare(services: &LocalServices) -> Vec<(String, String)> {
         access_token: Secret::new("dev-access-token"),
         app_secret: Secret::new("dev-app-secret"),
         verify_token: Secret::new("dev-verify-token"),
+        responder_secret: None,
     };
     SecretsManager::new(services.secrets_manager().await, prefix.clone())
         .put_bot_secrets("demo", &bot)

@@ -479,6 +479,7 @@ async fn a_rotated_access_token_is_re_read_once() {
         access_token: Secret::new("dev-access-token"),
         app_secret: Secret::new("dev-app-secret"),
         verify_token: Secret::new("dev-verify-token"),
+        responder_secret: None,
     };
     inner.put_bot_secrets("demo", &old).await.unwrap();
     let cached = Arc::new(CachedSecrets::new(
@@ -659,6 +660,7 @@ async fn a_key_only_ever_sees_its_own_bot() {
         business_account_id: "200000000000009".into(),
         phone_number_id: "100000000000009".into(),
         created_at: 0,
+        ..Default::default()
     };
     s.stack.store.put_connection(&other).await.unwrap();
     let key = ApiKey {
@@ -717,6 +719,7 @@ async fn a_key_only_ever_sees_its_own_bot() {
                 access_token: Secret::new("other-access-token"),
                 app_secret: Secret::new("other-app-secret"),
                 verify_token: Secret::new("other-verify-token"),
+                responder_secret: None,
             },
         )
         .await

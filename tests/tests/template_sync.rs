@@ -290,6 +290,7 @@ async fn the_schedule_syncs_every_connection_despite_a_failing_and_a_slow_one() 
                 access_token: Secret::new("no-longer-valid"),
                 app_secret: Secret::new("app-secret"),
                 verify_token: Secret::new("verify"),
+                responder_secret: None,
             },
         )
         .await
@@ -351,6 +352,7 @@ async fn meta_failures_are_retried_then_answered_as_the_send_path_does() {
                 access_token: Secret::new("wrong"),
                 app_secret: Secret::new("app-secret"),
                 verify_token: Secret::new("verify"),
+                responder_secret: None,
             },
         )
         .await

@@ -61,6 +61,7 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
             business_account_id: "200000000000001".into(),
             phone_number_id: "100000000000001".into(),
             created_at: 0,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -68,6 +69,7 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
         access_token: Secret::new("dev-access-token"),
         app_secret: Secret::new("dev-app-secret"),
         verify_token: Secret::new("dev-verify-token"),
+        responder_secret: None,
     };
     secrets.put_bot_secrets("demo", &bot).await.unwrap();
 

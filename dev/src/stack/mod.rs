@@ -13,13 +13,14 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::StatusCode;
+use intaj_connections::ConnectionsDeps;
+use intaj_connections::request::ConnectionRequest;
+use intaj_connections::service;
 use intaj_send::SendDeps;
+use intaj_shared::adapters::FixedAdminToken;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
 use intaj_shared::api::ApiError;
-use intaj_shared::connecting::{
-    ConnectError, DEFAULT_RATE_LIMIT_PER_SECOND, NewConnection, connect,
-};
 use intaj_shared::graph::{GraphClient, GraphConfig};
 use intaj_shared::ports::{Secret, SecretStore, Store, StoreError};
 use intaj_template_sync::TemplateSyncDeps;
@@ -39,7 +40,7 @@ pub enum StackError {
     #[error("the store could not be prepared: {0}")]
     Store(#[from] StoreError),
     #[error("the demo connection could not be created (check the DEV_* variables): {0}")]
-    Connection(#[from] ConnectError),
+    Connection(ApiError),
     #[error("WHATSAPP_API_BASE is not usable: {0}")]
     Graph(String),
 }
@@ -48,6 +49,7 @@ pub enum StackError {
 #[derive(Clone)]
 struct Services {
     webhook: WebhookDeps,
+    connections: ConnectionsDeps,
     send: SendDeps,
     templates: TemplateSyncDeps,
 }
@@ -111,7 +113,6 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
 
     let store = build_store(&settings).await?;
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::new());
-    create_demo_connection(&settings, store.as_ref(), secrets.as_ref()).await?;
 
     let webhook_url = format!("{base_url}/webhook/whatsapp/{}", settings.bot_id);
     let (simulator, whatsapp_api_base) = match &settings.whatsapp_api_base {
@@ -138,6 +139,12 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     .map_err(|e| StackError::Graph(e.to_string()))?;
     let services = Services {
         webhook: WebhookDeps::new(store.clone(), secrets.clone()),
+        connections: ConnectionsDeps {
+            store: store.clone(),
+            secrets: secrets.clone(),
+            graph: graph.clone(),
+            admin: Arc::new(FixedAdminToken(Some(Secret::new(&settings.admin_token)))),
+        },
         send: SendDeps {
             store: store.clone(),
             secrets: secrets.clone(),
@@ -145,6 +152,9 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         },
         templates: TemplateSyncDeps::new(store.clone(), secrets.clone(), graph.clone()),
     };
+    // Through the connections service, as a business's connection is made: Meta (here the
+    // simulator) checks the credentials first.
+    create_demo_connection(&settings, &services.connections, &base_url).await?;
     let template_schedule = start_template_schedule(services.templates.clone()).await;
     let router = router(services);
     let server = BackgroundServer::spawn(listener, router, "local stack");
@@ -186,6 +196,8 @@ async fn start_template_schedule(deps: TemplateSyncDeps) -> tokio::task::JoinHan
 fn router(services: Services) -> Router {
     Router::new()
         .route("/webhook/whatsapp/{bot_id}", any(webhook))
+        .route("/api/whatsapp/connections", any(connections))
+        .route("/api/whatsapp/connections/{bot_id}", any(connections))
         .route("/api/whatsapp/send", any(send))
         .route("/api/whatsapp/messages/{message_id}", any(send))
         .route("/api/whatsapp/conversations/{phone}", any(send))
@@ -200,6 +212,15 @@ async fn webhook(State(services): State<Services>, request: Request) -> Response
         Ok(request) => {
             lambda_bridge::from_lambda(intaj_webhook::handle(request, &services.webhook).await)
         }
+        Err(response) => response,
+    }
+}
+
+async fn connections(State(services): State<Services>, request: Request) -> Response {
+    match lambda_bridge::to_lambda(request).await {
+        Ok(request) => lambda_bridge::from_lambda(
+            intaj_connections::handle(request, &services.connections).await,
+        ),
         Err(response) => response,
     }
 }
@@ -266,21 +287,25 @@ async fn build_store(settings: &StackSettings) -> Result<Arc<dyn Store>, StackEr
 
 async fn create_demo_connection(
     settings: &StackSettings,
-    store: &dyn Store,
-    secrets: &dyn SecretStore,
+    deps: &ConnectionsDeps,
+    base_url: &str,
 ) -> Result<(), StackError> {
-    let now = intaj_shared::clock::unix_now();
-    let demo = NewConnection {
-        bot_id: settings.bot_id.clone(),
-        business_account_id: settings.waba_id.clone(),
-        phone_number_id: settings.phone_number_id.clone(),
-        access_token: Secret::new(&settings.access_token),
-        app_secret: Secret::new(&settings.app_secret),
-        verify_token: Secret::new(&settings.verify_token),
-        api_key: Secret::new(&settings.api_key),
-        rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+    let demo = ConnectionRequest {
+        bot_id: Some(settings.bot_id.clone()),
+        business_account_id: Some(settings.waba_id.clone()),
+        phone_number_id: Some(settings.phone_number_id.clone()),
+        access_token: Some(Secret::new(&settings.access_token)),
+        app_secret: Some(Secret::new(&settings.app_secret)),
+        verify_token: Some(Secret::new(&settings.verify_token)),
+        // The documented demo key (DEV_API_KEY); an HTTP body cannot choose its key.
+        api_key: Some(Secret::new(&settings.api_key)),
+        ..ConnectionRequest::default()
     };
-    Ok(connect(store, secrets, &demo, now).await?)
+    let now = intaj_shared::clock::unix_now();
+    service::connect(deps.context(), demo, base_url, now)
+        .await
+        .map_err(StackError::Connection)?;
+    Ok(())
 }
 
 /// What a user needs to try the stack, printed once it is up.

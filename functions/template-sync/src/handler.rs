@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use http::{Method, StatusCode, header};
 use intaj_shared::access::{self, Caller};
-use intaj_shared::api::{ApiError, json};
+use intaj_shared::api::{ApiError, json, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{
     ApiKeyStore, ConnectionStore, RateLimitStore, SecretStore, Store, TemplateStore,
 };
 use intaj_shared::template_sync::{SyncPorts, sync_bot};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 
 use crate::listing;
 use crate::schedule::ScheduleSettings;
@@ -99,20 +99,6 @@ async fn dispatch(
             format!("no route for {method} {path}"),
         )),
     }
-}
-
-/// A query parameter from API Gateway's parsed query, or from the URI in the local stack.
-fn query_param(request: &Request, name: &str) -> Option<String> {
-    if let Some(value) = request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-    {
-        return Some(value.to_owned());
-    }
-    let query = request.uri().query()?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 fn method_not_allowed(allowed: &'static str) -> ApiError {

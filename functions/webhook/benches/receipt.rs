@@ -35,12 +35,14 @@ fn fresh_deps(runtime: &tokio::runtime::Runtime) -> WebhookDeps {
             business_account_id: "200000000000001".into(),
             phone_number_id: "100000000000001".into(),
             created_at: 0,
+            ..Default::default()
         };
         store.put_connection(&connection).await.unwrap();
         let bot = BotSecrets {
             access_token: Secret::new("dev-access-token"),
             app_secret: Secret::new("dev-app-secret"),
             verify_token: Secret::new("dev-verify-token"),
+            responder_secret: None,
         };
         secrets.put_bot_secrets("demo", &bot).await.unwrap();
         // The bot's earlier conversations: the store is not empty, only these bodies' items

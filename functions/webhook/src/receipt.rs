@@ -565,12 +565,14 @@ mod tests {
                 business_account_id: "200000000000001".into(),
                 phone_number_id: (*phone).into(),
                 created_at: 0,
+                ..Default::default()
             };
             store.put_connection(&connection).await.unwrap();
             let bot_secrets = BotSecrets {
                 access_token: Secret::new("token"),
                 app_secret: Secret::new("dev-app-secret"),
                 verify_token: Secret::new("verify"),
+                responder_secret: None,
             };
             secrets.put_bot_secrets(bot, &bot_secrets).await.unwrap();
         }

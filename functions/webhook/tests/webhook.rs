@@ -72,6 +72,7 @@ async fn connect(store: &MemoryStore, secrets: &MemorySecrets, bot: &str, phone:
             business_account_id: "200000000000001".into(),
             phone_number_id: phone.into(),
             created_at: 0,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -79,6 +80,7 @@ async fn connect(store: &MemoryStore, secrets: &MemorySecrets, bot: &str, phone:
         access_token: Secret::new("dev-access-token"),
         app_secret: Secret::new(app),
         verify_token: Secret::new("dev-verify-token"),
+        responder_secret: None,
     };
     secrets.put_bot_secrets(bot, &bot_secrets).await.unwrap();
 }
@@ -606,6 +608,9 @@ impl ApiKeyStore for BrokenStore {
     }
     async fn delete_api_keys(&self, b: &str) -> Result<usize, StoreError> {
         self.0.delete_api_keys(b).await
+    }
+    async fn set_api_keys_rate_limit(&self, b: &str, l: u32) -> Result<usize, StoreError> {
+        self.0.set_api_keys_rate_limit(b, l).await
     }
 }
 

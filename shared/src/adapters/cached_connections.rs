@@ -140,6 +140,7 @@ mod tests {
             business_account_id: "waba".into(),
             phone_number_id: phone.into(),
             created_at: 0,
+            ..Default::default()
         }
     }
 

@@ -143,6 +143,7 @@ mod tests {
             access_token: Secret::new(token),
             app_secret: Secret::new("app"),
             verify_token: Secret::new("verify"),
+            responder_secret: None,
         }
     }
 

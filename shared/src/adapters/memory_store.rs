@@ -371,6 +371,21 @@ impl ApiKeyStore for MemoryStore {
         state.api_keys.retain(|_, key| key.bot_id != bot_id);
         Ok(before - state.api_keys.len())
     }
+
+    async fn set_api_keys_rate_limit(
+        &self,
+        bot_id: &str,
+        rate_limit_per_second: u32,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let keys = state
+            .api_keys
+            .values_mut()
+            .filter(|key| key.bot_id == bot_id);
+        Ok(keys
+            .map(|key| key.rate_limit_per_second = rate_limit_per_second)
+            .count())
+    }
 }
 
 #[async_trait]

@@ -11,6 +11,9 @@ use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, S
 
 use crate::ports::{BotSecrets, SecretStore, SecretsError};
 
+/// How long a deleted bot's secret can be recovered (Secrets Manager's minimum is 7).
+pub const RECOVERY_WINDOW_DAYS: i64 = 7;
+
 #[derive(Clone, Debug)]
 pub struct SecretsManager {
     client: Client,
@@ -57,10 +60,11 @@ pub(super) async fn secret_string(
 ) -> Result<Option<String>, SecretsError> {
     match client.get_secret_value().secret_id(secret_id).send().await {
         Ok(out) => Ok(Some(out.secret_string.unwrap_or_default())),
+        // Not found, or scheduled for deletion (a deleted connection): no secret either way.
         Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            if err.as_service_error().is_some_and(|e| {
+                e.is_resource_not_found_exception() || e.is_invalid_request_exception()
+            }) =>
         {
             Ok(None)
         }
@@ -105,12 +109,30 @@ impl SecretStore for SecretsManager {
             .await;
         match created {
             Ok(_) => Ok(()),
-            // Rotation: the secret exists, so it gets a new current version.
+            // Rotation: the secret exists, so it gets a new current version. A secret scheduled
+            // for deletion (the bot id was deleted, then connected again) is restored first.
             Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_exists_exception()) =>
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_resource_exists_exception() || e.is_invalid_request_exception()
+                }) =>
             {
+                // Which of the two errors a scheduled deletion gives differs between Secrets
+                // Manager (invalid request) and moto (exists), so restoring is always tried; a
+                // secret that is not scheduled for deletion stays as it is.
+                match self
+                    .client
+                    .restore_secret()
+                    .secret_id(&secret_id)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|e| e.is_invalid_request_exception()) => {}
+                    Err(err) => return Err(unavailable("RestoreSecret", &secret_id, err)),
+                }
                 self.client
                     .put_secret_value()
                     .secret_id(&secret_id)
@@ -126,20 +148,22 @@ impl SecretStore for SecretsManager {
 
     async fn delete_bot_secrets(&self, bot_id: &str) -> Result<(), SecretsError> {
         let secret_id = self.secret_id(bot_id);
-        // Without the recovery window, so the bot id can be connected again at once.
+        // Recoverable for Secrets Manager's recovery window; connecting the bot id again
+        // restores it (see put_bot_secrets).
         let result = self
             .client
             .delete_secret()
             .secret_id(&secret_id)
-            .force_delete_without_recovery(true)
+            .recovery_window_in_days(RECOVERY_WINDOW_DAYS)
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
+            // Never created, or already scheduled for deletion.
             Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_resource_not_found_exception() || e.is_invalid_request_exception()
+                }) =>
             {
                 Ok(())
             }

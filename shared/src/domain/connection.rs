@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
+use super::Responder;
+
 /// A business's WhatsApp number wired to one Intaj bot. Secrets live in the secret store, not here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connection {
     pub bot_id: String,
@@ -9,4 +11,15 @@ pub struct Connection {
     pub phone_number_id: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Unix seconds of the last change through the connections API; `created_at` until then.
+    pub updated_at: i64,
+    /// As Meta showed the number when the credentials were checked.
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
+    /// Requests per second for the bot's API keys; `None` is the product default (SPEC §4).
+    pub rate_limit_per_second: Option<u32>,
+    /// How the bot answers (the responder issue gives it behaviour).
+    pub responder: Option<Responder>,
+    /// Where the bot's status changes are pushed.
+    pub events_url: Option<String>,
 }

@@ -5,6 +5,7 @@ mod connection;
 mod customer;
 mod idempotency;
 mod message;
+mod responder;
 mod status;
 mod template;
 mod template_parameters;
@@ -17,6 +18,7 @@ pub use idempotency::{IdempotencyClaim, IdempotencyRecord, StoredResponse};
 pub use message::{
     Direction, InboundMessage, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
 };
+pub use responder::{Responder, ResponderRule};
 pub use status::{MessageStatus, StatusEvent};
 pub use template::{
     MessageTemplate, TemplateChange, TemplateDiff, TemplateKey, TemplatePage, TemplateQuery,

@@ -38,6 +38,10 @@ pub struct BotSecrets {
     pub access_token: Secret,
     pub app_secret: Secret,
     pub verify_token: Secret,
+    /// Signs what the product posts to the bot's own URLs (SPEC §7); absent in secrets written
+    /// before the connections API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responder_secret: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +63,8 @@ pub trait SecretStore: Send + Sync {
     ) -> Result<Option<Arc<BotSecrets>>, SecretsError>;
     async fn put_bot_secrets(&self, bot_id: &str, secrets: &BotSecrets)
     -> Result<(), SecretsError>;
+    /// Removes the bot's secrets: at once from reads, recoverable for a while where the
+    /// backend supports it (Secrets Manager's recovery window).
     async fn delete_bot_secrets(&self, bot_id: &str) -> Result<(), SecretsError>;
 }
 
@@ -79,6 +85,7 @@ mod tests {
             access_token: Secret::new("EAAtoken"),
             app_secret: Secret::new("appsecret"),
             verify_token: Secret::new("verify"),
+            responder_secret: None,
         };
         let shown = format!("{s:?}");
         assert!(!shown.contains("EAAtoken") && !shown.contains("appsecret"));

@@ -135,6 +135,12 @@ pub trait ApiKeyStore: Send + Sync {
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
     /// Revokes every key of a bot; returns how many there were.
     async fn delete_api_keys(&self, bot_id: &str) -> Result<usize, StoreError>;
+    /// Sets the rate limit of every key of the bot at once; returns how many keys it has.
+    async fn set_api_keys_rate_limit(
+        &self,
+        bot_id: &str,
+        rate_limit_per_second: u32,
+    ) -> Result<usize, StoreError>;
 }
 
 /// Idempotency records: a request repeated with the same key gets the first answer and does

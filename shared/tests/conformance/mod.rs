@@ -44,6 +44,8 @@ macro_rules! conformance_suite {
             raw_events_larger_than_an_item_are_kept_whole,
             bots_are_isolated,
             api_keys_are_found_by_hash_and_revoked_per_bot,
+            a_bots_rate_limit_changes_on_all_its_keys,
+            a_connection_keeps_what_the_connections_api_shows,
             idempotency_replays_the_completed_answer,
             idempotency_key_with_another_body_is_a_mismatch,
             released_idempotency_key_can_be_claimed_again,
@@ -152,6 +154,7 @@ fn connection(bot_id: &str, phone_number_id: &str) -> Connection {
         business_account_id: format!("waba-of-{bot_id}"),
         phone_number_id: phone_number_id.to_owned(),
         created_at: 1_760_000_000,
+        ..Default::default()
     }
 }
 
@@ -917,6 +920,64 @@ pub async fn api_keys_are_found_by_hash_and_revoked_per_bot(store: Arc<dyn Store
     store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
     assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 80)));
     assert_eq!(store.delete_api_keys(&a).await.unwrap(), 1);
+}
+
+pub async fn a_bots_rate_limit_changes_on_all_its_keys(store: Arc<dyn Store>, ids: Ids) {
+    let (a, b) = (ids.bot("a"), ids.bot("b"));
+    let key = |bot: &str, limit| ApiKey {
+        bot_id: bot.to_owned(),
+        rate_limit_per_second: limit,
+        created_at: 1_760_000_000,
+    };
+    let (a1, a2, b1) = (
+        ids.api_key_hash("a1"),
+        ids.api_key_hash("a2"),
+        ids.api_key_hash("b1"),
+    );
+    store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
+    store.put_api_key(&a2, &key(&a, 80)).await.unwrap();
+    store.put_api_key(&b1, &key(&b, 80)).await.unwrap();
+    assert_eq!(store.set_api_keys_rate_limit(&a, 5).await.unwrap(), 2);
+    assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 5)));
+    assert_eq!(store.api_key(&a2).await.unwrap(), Some(key(&a, 5)));
+    assert_eq!(
+        store.api_key(&b1).await.unwrap(),
+        Some(key(&b, 80)),
+        "another bot's key is kept"
+    );
+    store.delete_api_keys(&a).await.unwrap();
+    assert_eq!(store.set_api_keys_rate_limit(&a, 9).await.unwrap(), 0);
+    assert_eq!(
+        store.api_key(&a1).await.unwrap(),
+        None,
+        "a revoked key stays revoked"
+    );
+}
+
+pub async fn a_connection_keeps_what_the_connections_api_shows(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("shown");
+    let full = Connection {
+        bot_id: bot.clone(),
+        business_account_id: "200000000000077".into(),
+        phone_number_id: ids.phone("shown"),
+        created_at: 1_760_000_000,
+        updated_at: 1_760_000_100,
+        display_phone_number: Some("+1 555-010-0077".into()),
+        verified_name: Some("Shown Shop".into()),
+        rate_limit_per_second: Some(12),
+        responder: Some(intaj_shared::domain::Responder::Rules {
+            rules: vec![intaj_shared::domain::ResponderRule {
+                keywords: "hi|hello".into(),
+                reply: serde_json::json!({"type": "text", "content": "Hello!"}),
+            }],
+            fallback: None,
+        }),
+        events_url: Some("https://shop.example.com/events".into()),
+    };
+    store.put_connection(&full).await.unwrap();
+    assert_eq!(store.connection(&bot).await.unwrap(), Some(full.clone()));
+    let listed = store.connections().await.unwrap();
+    assert!(listed.contains(&full), "{listed:?}");
 }
 
 // --- idempotency -------------------------------------------------------------------------------

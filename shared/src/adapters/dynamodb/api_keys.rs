@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use futures::future::try_join_all;
 
-use super::items::{ApiKeyItem, Attrs, BOT_ID, ItemReader, KEY_HASH, bot_api_key_item, s};
+use super::items::{ApiKeyItem, Attrs, BOT_ID, ItemReader, KEY_HASH, bot_api_key_item, n, s};
 use super::keys::{self, Key};
 use super::{DynamoDbStore, unavailable};
 use crate::domain::ApiKey;
@@ -64,6 +64,40 @@ impl ApiKeyStore for DynamoDbStore {
     }
 
     async fn delete_api_keys(&self, bot_id: &str) -> Result<usize, StoreError> {
+        let hashes = self.api_key_hashes(bot_id).await?;
+        let revoked = try_join_all(hashes.iter().map(|hash| self.revoke(bot_id, hash))).await?;
+        Ok(revoked.into_iter().filter(|r| *r).count())
+    }
+
+    async fn set_api_keys_rate_limit(
+        &self,
+        bot_id: &str,
+        rate_limit_per_second: u32,
+    ) -> Result<usize, StoreError> {
+        let hashes = self.api_key_hashes(bot_id).await?;
+        let updates = hashes.iter().map(|hash| {
+            self.update_if(
+                Key::api_key(hash),
+                "SET #limit = :limit",
+                "#bot = :bot",
+                HashMap::from([
+                    ("#bot".to_owned(), BOT_ID.to_owned()),
+                    ("#limit".to_owned(), "rateLimitPerSecond".to_owned()),
+                ]),
+                Attrs::from([
+                    (":bot".to_owned(), s(bot_id)),
+                    (":limit".to_owned(), n(i64::from(rate_limit_per_second))),
+                ]),
+            )
+        });
+        let updated = try_join_all(updates).await?;
+        Ok(updated.into_iter().filter(|u| *u).count())
+    }
+}
+
+impl DynamoDbStore {
+    /// The hashes of every key of the bot, from their listing in its partition.
+    async fn api_key_hashes(&self, bot_id: &str) -> Result<Vec<String>, StoreError> {
         let listed: Vec<Attrs> = self
             .client
             .query()
@@ -78,11 +112,9 @@ impl ApiKeyStore for DynamoDbStore {
             .try_collect()
             .await
             .map_err(|err| unavailable("Query", err))?;
-        let hashes = listed
+        listed
             .iter()
             .map(|item| ItemReader::new(item).s(KEY_HASH).map(str::to_owned))
-            .collect::<Result<Vec<_>, _>>()?;
-        let revoked = try_join_all(hashes.iter().map(|hash| self.revoke(bot_id, hash))).await?;
-        Ok(revoked.into_iter().filter(|r| *r).count())
+            .collect()
     }
 }

@@ -92,7 +92,7 @@ impl<'a> ItemReader<'a> {
         Self { item }
     }
 
-    fn corrupt(&self, name: &str, problem: &str) -> StoreError {
+    pub fn corrupt(&self, name: &str, problem: &str) -> StoreError {
         let key = |k| match self.item.get(k) {
             Some(AttributeValue::S(v)) => v.as_str(),
             _ => "?",
@@ -150,27 +150,53 @@ impl<'a> ItemReader<'a> {
 
 impl From<&Connection> for Attrs {
     fn from(c: &Connection) -> Self {
-        ItemBuilder::new(Key::connection(&c.bot_id), "connection")
+        // The responder is kept as its JSON text: its shape belongs to the domain, not the table.
+        let responder = c
+            .responder
+            .as_ref()
+            .map(|r| serde_json::to_string(r).expect("a responder serialises to JSON"));
+        let mut builder = ItemBuilder::new(Key::connection(&c.bot_id), "connection")
             .s(keys::GSI1_PK, keys::CONNECTIONS_GSI1_PK)
             .s(keys::GSI1_SK, keys::bot_partition(&c.bot_id))
             .s(BOT_ID, &c.bot_id)
             .s("businessAccountId", &c.business_account_id)
             .s(PHONE_NUMBER_ID, &c.phone_number_id)
             .n("createdAt", c.created_at)
-            .build()
+            .n("updatedAt", c.updated_at)
+            .opt_s("displayPhoneNumber", c.display_phone_number.as_deref())
+            .opt_s("verifiedName", c.verified_name.as_deref())
+            .opt_s("responder", responder)
+            .opt_s("eventsUrl", c.events_url.as_deref());
+        if let Some(limit) = c.rate_limit_per_second {
+            builder = builder.n("rateLimitPerSecond", i64::from(limit));
+        }
+        builder.build()
     }
 }
 
 impl TryFrom<&Attrs> for Connection {
     type Error = StoreError;
 
+    /// Items written before the connections API have only the ids and `createdAt`.
     fn try_from(item: &Attrs) -> Result<Self, StoreError> {
         let r = ItemReader::new(item);
+        let created_at = r.n("createdAt")?;
+        let responder = r
+            .opt_s("responder")?
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| r.corrupt("responder", "is not a responder"))?;
         Ok(Self {
             bot_id: r.s(BOT_ID)?.to_owned(),
             business_account_id: r.s("businessAccountId")?.to_owned(),
             phone_number_id: r.s(PHONE_NUMBER_ID)?.to_owned(),
-            created_at: r.n("createdAt")?,
+            created_at,
+            updated_at: r.opt_n("updatedAt")?.unwrap_or(created_at),
+            display_phone_number: r.opt_s("displayPhoneNumber")?.map(str::to_owned),
+            verified_name: r.opt_s("verifiedName")?.map(str::to_owned),
+            rate_limit_per_second: r.opt_unsigned("rateLimitPerSecond")?,
+            responder,
+            events_url: r.opt_s("eventsUrl")?.map(str::to_owned),
         })
     }
 }
@@ -860,7 +886,35 @@ mod tests {
             business_account_id: "waba".into(),
             phone_number_id: "100".into(),
             created_at: 1_700_000_000,
+            updated_at: 1_700_000_000,
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_full_connection_round_trips() {
+        let full = Connection {
+            updated_at: 1_700_000_500,
+            display_phone_number: Some("+1 555-010-0001".into()),
+            verified_name: Some("Shop".into()),
+            rate_limit_per_second: Some(20),
+            responder: Some(crate::domain::Responder::Forward {
+                url: "https://bot.example.com/in".into(),
+                timeout_ms: Some(5000),
+            }),
+            events_url: Some("https://shop.example.com/events".into()),
+            ..connection()
+        };
+        assert_eq!(Connection::try_from(&Attrs::from(&full)).unwrap(), full);
+    }
+
+    #[test]
+    fn a_connection_written_before_the_connections_api_reads_with_defaults() {
+        let mut item = Attrs::from(&connection());
+        item.remove("updatedAt");
+        let read = Connection::try_from(&item).unwrap();
+        assert_eq!(read.updated_at, read.created_at);
+        assert_eq!(read.rate_limit_per_second, None);
     }
 
     #[test]

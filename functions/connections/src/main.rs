@@ -1,0 +1,24 @@
+//! Lambda entry point: build the clients once, then serve every request with them.
+
+use intaj_connections::{ConnectionsDeps, handle};
+use intaj_shared::bootstrap;
+use lambda_http::{Error, Request, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = bootstrap::config_or_exit();
+    bootstrap::init_tracing(&config.log_level);
+    let aws = bootstrap::aws_config().await;
+    let deps = ConnectionsDeps {
+        store: bootstrap::dynamodb_store(&aws, &config),
+        secrets: bootstrap::secret_store(&aws, &config),
+        graph: bootstrap::graph_client(&config),
+        admin: bootstrap::admin_token(&aws, &config),
+    };
+    bootstrap::warm_up_in_background(&deps.graph);
+    run(service_fn(|request: Request| {
+        let deps = &deps;
+        async move { Ok::<_, Error>(handle(request, deps).await) }
+    }))
+    .await
+}
