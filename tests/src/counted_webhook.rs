@@ -37,8 +37,20 @@ pub struct CountedWebhook {
     pub requests: DynamoDbRequests,
 }
 
+/// A status of a message no test uses: the webhook a warm function handled before.
+const WARM_UP: &str = r#"{"object":"whatsapp_business_account","entry":[{"id":"200000000000001","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000001","phone_number_id":"100000000000001"},"statuses":[{"id":"wamid.WARM_UP","status":"sent","timestamp":"1760000000","recipient_id":"15550000000"}]}}]}]}"#;
+
 impl CountedWebhook {
+    /// A warm function: it has handled a webhook already, so it has noted the bot's arrivals
+    /// (`lastWebhookAt`, one write every few minutes) and what it counts is the steady state.
     pub async fn start(services: &LocalServices) -> Self {
+        let webhook = Self::start_cold(services).await;
+        webhook.post_body("warm-up", WARM_UP.into()).await;
+        webhook
+    }
+
+    /// A function that has handled nothing yet.
+    pub async fn start_cold(services: &LocalServices) -> Self {
         let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
             .endpoint_url(&services.dynamodb)
             .build();

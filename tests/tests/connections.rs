@@ -363,6 +363,10 @@ async fn a_business_connects_rotates_and_disconnects_and_no_secret_leaks() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(text(&shown, "responderKind"), "forward");
+    assert!(
+        shown["lastWebhookAt"].is_i64(),
+        "the webhook noted its arrival: {shown}"
+    );
     assert_eq!(shown["rateLimitPerSecond"], 40);
     assert_eq!(text(&shown, "eventsUrl"), "https://shop.example/events");
     assert_eq!(text(&shown, "webhookUrl"), text(&created, "webhookUrl"));

@@ -65,3 +65,28 @@ async fn a_status_costs_one_write_and_a_duplicate_at_most_one() {
     let again = webhook.post("batch_100_statuses.json").await;
     assert!(again.write_requests <= 100, "{again:?}");
 }
+
+#[tokio::test]
+async fn a_cold_function_notes_the_bots_arrivals_once_beside_the_first_webhook() {
+    let Some(services) = LocalServices::from_env("webhook writes") else {
+        return;
+    };
+    let webhook = CountedWebhook::start_cold(&services).await;
+    let first = webhook.post("status_sent.json").await;
+    // The status and `lastWebhookAt`, written at once: no round trip added.
+    assert_eq!(first.write_requests, 2, "{first:?}");
+    assert_eq!(first.sequential_write_round_trips, 1, "{first:?}");
+    let noted = webhook
+        .deps
+        .store
+        .connection("demo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(noted.last_webhook_at.is_some(), "{noted:?}");
+    let next = webhook.post("status_delivered.json").await;
+    assert_eq!(
+        next.write_requests, 1,
+        "noted once every few minutes: {next:?}"
+    );
+}

@@ -102,6 +102,7 @@ async fn create(
         rate_limit_per_second: request.rate_limit_per_second,
         responder: request.responder.filter(|r| *r != Responder::None),
         events_url: request.events_url.flatten(),
+        last_webhook_at: None,
     };
     if let Err(error) = ctx.store.put_connection(&connection).await {
         // Nothing half-made stays behind: the secrets go again.

@@ -47,6 +47,8 @@ pub struct ConnectionView {
     /// Unix seconds, as everywhere in this API.
     pub created_at: i64,
     pub updated_at: i64,
+    /// Unix seconds of a recent webhook (kept every few minutes, so up to that old).
+    pub last_webhook_at: Option<i64>,
     /// Unix seconds of the last template sync; only on the single-connection read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_template_sync_at: Option<i64>,
@@ -73,6 +75,7 @@ impl ConnectionView {
             events_url: connection.events_url.clone(),
             created_at: connection.created_at,
             updated_at: connection.updated_at,
+            last_webhook_at: connection.last_webhook_at,
             last_template_sync_at: None,
         }
     }

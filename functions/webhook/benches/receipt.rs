@@ -72,10 +72,19 @@ fn fresh_deps(runtime: &tokio::runtime::Runtime) -> WebhookDeps {
         store.record_statuses("demo", vec![sent]).await.unwrap();
     });
     let deps = WebhookDeps::new(store, secrets);
-    // A warm function: it already knows which bot owns the number (the routing cache).
+    // A warm function: it already knows which bot owns the number (the routing cache), and has
+    // noted the bot's arrivals (`lastWebhookAt`, every few minutes) with an earlier webhook.
     runtime.block_on(async {
         let owner = deps.routes.connection_by_phone_number("100000000000001");
         assert!(owner.await.unwrap().is_some());
+        let earlier = fixture("status_sent.json");
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("/webhook/whatsapp/demo")
+            .header("x-hub-signature-256", sign(APP_SECRET, &earlier))
+            .body(Body::from(earlier))
+            .unwrap();
+        assert_eq!(handle(request, &deps).await.status(), 200);
     });
     deps
 }

@@ -1,6 +1,7 @@
 //! HTTP in and out for `/webhook/whatsapp/{botId}`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode, header};
@@ -26,6 +27,35 @@ pub struct WebhookDeps {
     pub secrets: Arc<dyn SecretStore>,
     /// Which bot owns a phone number, remembered by the warm function.
     pub routes: Arc<dyn ConnectionStore>,
+    /// When this process last noted each bot's webhooks on its connection.
+    reported: Arc<ReportedArrivals>,
+}
+
+/// How often a warm function notes on a connection that its webhooks arrive (the connections
+/// API's `lastWebhookAt`): one write per bot this often, not one per webhook.
+const ARRIVAL_REPORT_EVERY_SECONDS: i64 = 300;
+/// More bots than this in one process is not expected; the map starts over rather than grow.
+const MAX_REPORTED_BOTS: usize = 10_000;
+
+#[derive(Default)]
+struct ReportedArrivals(Mutex<HashMap<String, i64>>);
+
+impl ReportedArrivals {
+    /// Whether an arrival at `now` is to be noted; it counts as noted from here on.
+    fn due(&self, bot_id: &str, now: i64) -> bool {
+        let mut reported = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if reported
+            .get(bot_id)
+            .is_some_and(|last| now - last < ARRIVAL_REPORT_EVERY_SECONDS)
+        {
+            return false;
+        }
+        if reported.len() >= MAX_REPORTED_BOTS {
+            reported.clear();
+        }
+        reported.insert(bot_id.to_owned(), now);
+        true
+    }
 }
 
 /// How long a warm function trusts a phone number's owner before asking the store again.
@@ -38,6 +68,7 @@ impl WebhookDeps {
             store,
             secrets,
             routes,
+            reported: Arc::default(),
         }
     }
 }
@@ -137,17 +168,19 @@ async fn receive(
             error.to_string(),
         ));
     }
-    let summary = receipt::record(
+    let now = unix_now();
+    let record = receipt::record(
         bot_id,
         &secrets.app_secret,
         body,
         deps.store.as_ref(),
         deps.routes.as_ref(),
         deps.secrets.as_ref(),
-        unix_now(),
-    )
-    .await
-    .map_err(|error| match error {
+        now,
+    );
+    // Beside the receipt's own writes, not after them: no round trip is added.
+    let (summary, ()) = futures::join!(record, report_arrival(bot_id, now, deps));
+    let summary = summary.map_err(|error| match error {
         ReceiptError::Payload(_) => {
             tracing::warn!(bot_id, %error, "signed webhook body is not a webhook payload");
             ApiError::bad_request("invalid_payload", error.to_string())
@@ -173,6 +206,22 @@ async fn receive(
         "webhook recorded"
     );
     Ok(json(StatusCode::OK, &Received { received: true }))
+}
+
+/// Notes on the bot's connection that its webhooks arrive, at most every few minutes. A failure
+/// is logged and tried again with a later webhook; the webhook itself is answered regardless.
+async fn report_arrival(bot_id: &str, now: i64, deps: &WebhookDeps) {
+    if !deps.reported.due(bot_id, now) {
+        return;
+    }
+    if let Err(error) = deps.store.record_webhook_received(bot_id, now).await {
+        tracing::warn!(bot_id, %error, "last webhook time not noted; a later webhook tries again");
+        deps.reported
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(bot_id);
+    }
 }
 
 /// The answer to a recorded webhook: `{"received":true}`.

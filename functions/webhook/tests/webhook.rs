@@ -564,6 +564,9 @@ impl ConnectionStore for BrokenStore {
     async fn delete_connection(&self, b: &str) -> Result<bool, StoreError> {
         self.0.delete_connection(b).await
     }
+    async fn record_webhook_received(&self, b: &str, at: i64) -> Result<(), StoreError> {
+        self.0.record_webhook_received(b, at).await
+    }
 }
 
 #[async_trait]

@@ -127,6 +127,10 @@ impl ConnectionStore for CachedConnections {
         self.forget_bot(bot_id);
         self.inner.delete_connection(bot_id).await
     }
+
+    async fn record_webhook_received(&self, bot_id: &str, at: i64) -> Result<(), StoreError> {
+        self.inner.record_webhook_received(bot_id, at).await
+    }
 }
 
 #[cfg(test)]

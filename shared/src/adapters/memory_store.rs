@@ -192,6 +192,13 @@ impl ConnectionStore for MemoryStore {
             None => Ok(false),
         }
     }
+
+    async fn record_webhook_received(&self, bot_id: &str, at: i64) -> Result<(), StoreError> {
+        if let Some(connection) = self.lock().connections.get_mut(bot_id) {
+            connection.last_webhook_at = connection.last_webhook_at.max(Some(at));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -22,4 +22,7 @@ pub struct Connection {
     pub responder: Option<Responder>,
     /// Where the bot's status changes are pushed.
     pub events_url: Option<String>,
+    /// Unix seconds of a recent webhook for the bot, kept by the webhook function at most every
+    /// few minutes (so it trails the real last one by up to that much).
+    pub last_webhook_at: Option<i64>,
 }

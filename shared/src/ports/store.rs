@@ -52,6 +52,9 @@ pub trait ConnectionStore: Send + Sync {
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
     /// Returns whether there was one to delete.
     async fn delete_connection(&self, bot_id: &str) -> Result<bool, StoreError>;
+    /// Notes that a webhook for the bot arrived at `at`; an earlier time than the one kept, or
+    /// a bot without connection, changes nothing.
+    async fn record_webhook_received(&self, bot_id: &str, at: i64) -> Result<(), StoreError>;
 }
 
 /// The 24-hour customer service windows.

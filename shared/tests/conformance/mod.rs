@@ -46,6 +46,7 @@ macro_rules! conformance_suite {
             api_keys_are_found_by_hash_and_revoked_per_bot,
             a_bots_rate_limit_changes_on_all_its_keys,
             a_connection_keeps_what_the_connections_api_shows,
+            the_last_webhook_time_only_moves_forward,
             idempotency_replays_the_completed_answer,
             idempotency_key_with_another_body_is_a_mismatch,
             released_idempotency_key_can_be_claimed_again,
@@ -973,11 +974,56 @@ pub async fn a_connection_keeps_what_the_connections_api_shows(store: Arc<dyn St
             fallback: None,
         }),
         events_url: Some("https://shop.example.com/events".into()),
+        last_webhook_at: Some(1_760_000_050),
     };
     store.put_connection(&full).await.unwrap();
     assert_eq!(store.connection(&bot).await.unwrap(), Some(full.clone()));
     let listed = store.connections().await.unwrap();
     assert!(listed.contains(&full), "{listed:?}");
+}
+
+pub async fn the_last_webhook_time_only_moves_forward(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("seen");
+    let c = connection(&bot, &ids.phone("seen"));
+    store.put_connection(&c).await.unwrap();
+    let last = || async {
+        store
+            .connection(&bot)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_webhook_at
+    };
+    assert_eq!(last().await, None);
+    store
+        .record_webhook_received(&bot, 1_760_000_100)
+        .await
+        .unwrap();
+    assert_eq!(last().await, Some(1_760_000_100));
+    store
+        .record_webhook_received(&bot, 1_760_000_050)
+        .await
+        .unwrap();
+    assert_eq!(
+        last().await,
+        Some(1_760_000_100),
+        "an earlier time does not go back"
+    );
+    store
+        .record_webhook_received(&bot, 1_760_000_200)
+        .await
+        .unwrap();
+    assert_eq!(last().await, Some(1_760_000_200));
+    let unknown = ids.bot("never-connected");
+    store
+        .record_webhook_received(&unknown, 1_760_000_300)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.connection(&unknown).await.unwrap(),
+        None,
+        "no connection is made up"
+    );
 }
 
 // --- idempotency -------------------------------------------------------------------------------

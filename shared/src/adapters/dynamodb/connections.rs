@@ -1,12 +1,14 @@
 //! [`ConnectionStore`] on DynamoDB: a connection item plus a phone-owner item per number, kept
 //! consistent by transactions.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use super::items::{self, Attrs, BOT_ID, PHONE_NUMBER_ID, s};
+use super::items::{self, Attrs, BOT_ID, LAST_WEBHOOK_AT, PHONE_NUMBER_ID, s};
 use super::keys::{self, Key};
 use super::{DynamoDbStore, build_error, unavailable};
 use crate::domain::Connection;
@@ -183,6 +185,19 @@ impl ConnectionStore for DynamoDbStore {
             "connection {} kept changing during the write; try again",
             connection.bot_id
         )))
+    }
+
+    async fn record_webhook_received(&self, bot_id: &str, at: i64) -> Result<(), StoreError> {
+        // Refused (and so unchanged) for an unknown bot or a later time already kept.
+        self.update_if(
+            Key::connection(bot_id),
+            "SET #at = :at",
+            "attribute_exists(pk) AND (attribute_not_exists(#at) OR #at < :at)",
+            HashMap::from([("#at".to_owned(), LAST_WEBHOOK_AT.to_owned())]),
+            Attrs::from([(":at".to_owned(), items::n(at))]),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn delete_connection(&self, bot_id: &str) -> Result<bool, StoreError> {

@@ -148,6 +148,9 @@ impl<'a> ItemReader<'a> {
 
 // --- connections -------------------------------------------------------------------------------
 
+/// Written by the webhook function alone (see `record_webhook_received`).
+pub(super) const LAST_WEBHOOK_AT: &str = "lastWebhookAt";
+
 impl From<&Connection> for Attrs {
     fn from(c: &Connection) -> Self {
         // The responder is kept as its JSON text: its shape belongs to the domain, not the table.
@@ -169,6 +172,9 @@ impl From<&Connection> for Attrs {
             .opt_s("eventsUrl", c.events_url.as_deref());
         if let Some(limit) = c.rate_limit_per_second {
             builder = builder.n("rateLimitPerSecond", i64::from(limit));
+        }
+        if let Some(at) = c.last_webhook_at {
+            builder = builder.n(LAST_WEBHOOK_AT, at);
         }
         builder.build()
     }
@@ -197,6 +203,7 @@ impl TryFrom<&Attrs> for Connection {
             rate_limit_per_second: r.opt_unsigned("rateLimitPerSecond")?,
             responder,
             events_url: r.opt_s("eventsUrl")?.map(str::to_owned),
+            last_webhook_at: r.opt_n(LAST_WEBHOOK_AT)?,
         })
     }
 }
@@ -903,6 +910,7 @@ mod tests {
                 timeout_ms: Some(5000),
             }),
             events_url: Some("https://shop.example.com/events".into()),
+            last_webhook_at: Some(1_700_000_900),
             ..connection()
         };
         assert_eq!(Connection::try_from(&Attrs::from(&full)).unwrap(), full);
