@@ -156,6 +156,21 @@ impl Deployment {
         (response.status().as_u16(), json_of(response.body()))
     }
 
+    /// Posts `body` to the connections route and checks it is refused with `status` and `code`,
+    /// leaving no secret for `bot_id` behind.
+    async fn refused(&self, body: Value, bot_id: &str, status: u16, code: &str) {
+        let (got, answer) = self
+            .admin(Method::POST, "/api/whatsapp/connections", Some(body))
+            .await;
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{answer}"
+        );
+        let secrets = self.connections.secrets.bot_secrets(bot_id).await.unwrap();
+        assert!(secrets.is_none(), "a refused connection stored secrets");
+    }
+
     async fn handshake(&self, bot_id: &str, verify_token: &str) -> u16 {
         let request = http::Request::builder()
             .uri(format!(
@@ -284,30 +299,12 @@ async fn a_business_connects_rotates_and_disconnects_and_no_secret_leaks() {
     // Meta refuses the token, or the number is not the account's: 422, nothing stored.
     let mut refused = create.clone();
     refused["accessToken"] = json!("EAAG-a-token-meta-does-not-know");
-    let (status, body) = d
-        .admin(Method::POST, "/api/whatsapp/connections", Some(refused))
+    d.refused(refused, "shop", 422, "invalid_access_token")
         .await;
-    assert_eq!(
-        (status, text(&body["error"], "code").as_str()),
-        (422, "invalid_access_token")
-    );
     let mut elsewhere = create.clone();
     elsewhere["businessAccountId"] = json!("200000000000999");
-    let (status, body) = d
-        .admin(Method::POST, "/api/whatsapp/connections", Some(elsewhere))
+    d.refused(elsewhere, "shop", 422, "phone_number_not_in_account")
         .await;
-    assert_eq!(
-        (status, text(&body["error"], "code").as_str()),
-        (422, "phone_number_not_in_account")
-    );
-    assert!(
-        d.connections
-            .secrets
-            .bot_secrets("shop")
-            .await
-            .unwrap()
-            .is_none()
-    );
 
     // Created once: the answer shows the secrets, once.
     let (status, created) = d
@@ -380,21 +377,8 @@ async fn a_business_connects_rotates_and_disconnects_and_no_secret_leaks() {
     // A second connection of the same number is refused; nothing of it is stored.
     let mut again = create.clone();
     again["botId"] = json!("shop-copy");
-    let (status, body) = d
-        .admin(Method::POST, "/api/whatsapp/connections", Some(again))
+    d.refused(again, "shop-copy", 409, "phone_number_taken")
         .await;
-    assert_eq!(
-        (status, text(&body["error"], "code").as_str()),
-        (409, "phone_number_taken")
-    );
-    assert!(
-        d.connections
-            .secrets
-            .bot_secrets("shop-copy")
-            .await
-            .unwrap()
-            .is_none()
-    );
 
     // Rotating the app secret: the old one's signatures are refused at once by this process,
     // and by the webhook function (its own cache) within its TTL.

@@ -162,14 +162,13 @@ async fn update(
             format!("this connection has no stored credentials; send {field} again"),
         )
     };
-    let access_token = match (request.access_token, &stored) {
-        (Some(token), _) => {
-            changed.push("accessToken");
-            token
-        }
-        (None, Some(stored)) => stored.access_token.clone(),
-        (None, None) => return Err(missing("accessToken", "invalid_access_token_format")),
-    };
+    let access_token = given_or_stored(
+        request.access_token,
+        stored.as_ref().map(|s| &s.access_token),
+        "accessToken",
+        &mut changed,
+    )
+    .ok_or_else(|| missing("accessToken", "invalid_access_token_format"))?;
     // Meta checks again whatever the credentials check depends on.
     if changed
         .iter()
@@ -188,22 +187,20 @@ async fn update(
     if connection.phone_number_id != existing.phone_number_id {
         ensure_number_is_free(ctx.store, &connection.phone_number_id, &bot_id).await?;
     }
-    let app_secret = match (request.app_secret, &stored) {
-        (Some(secret), _) => {
-            changed.push("appSecret");
-            secret
-        }
-        (None, Some(stored)) => stored.app_secret.clone(),
-        (None, None) => return Err(missing("appSecret", "invalid_app_secret_format")),
-    };
-    let verify_token = match (request.verify_token, &stored) {
-        (Some(token), _) => {
-            changed.push("verifyToken");
-            token
-        }
-        (None, Some(stored)) => stored.verify_token.clone(),
-        (None, None) => generate_secret("", 24),
-    };
+    let app_secret = given_or_stored(
+        request.app_secret,
+        stored.as_ref().map(|s| &s.app_secret),
+        "appSecret",
+        &mut changed,
+    )
+    .ok_or_else(|| missing("appSecret", "invalid_app_secret_format"))?;
+    let verify_token = given_or_stored(
+        request.verify_token,
+        stored.as_ref().map(|s| &s.verify_token),
+        "verifyToken",
+        &mut changed,
+    )
+    .unwrap_or_else(|| generate_secret("", 24));
     let secrets = BotSecrets {
         access_token,
         app_secret,
@@ -253,6 +250,22 @@ async fn update(
         connection: ConnectionView::of(&connection, base_url),
         api_key: new_key,
     })
+}
+
+/// The new value of a secret (noted as changed), else the stored one.
+fn given_or_stored(
+    given: Option<Secret>,
+    stored: Option<&Secret>,
+    field: &'static str,
+    changed: &mut Vec<&'static str>,
+) -> Option<Secret> {
+    match given {
+        Some(value) => {
+            changed.push(field);
+            Some(value)
+        }
+        None => stored.cloned(),
+    }
 }
 
 /// The connection with its last template sync; 404 when there is none.
