@@ -712,3 +712,46 @@ async fn the_local_stack_connects_a_number_over_http() {
         .collect();
     assert_eq!(bots, ["demo", "shop"]);
 }
+
+/// The sample events of `events/` (what `cargo lambda invoke connections` sends), through the
+/// handler as API Gateway hands them over, on the local stack's demo number.
+#[tokio::test]
+async fn the_sample_events_are_served() {
+    captured_logs();
+    let simulator = simulator::start(
+        SimulatorConfig::with_numbers([SimulatedNumber::new(
+            "100000000000001",
+            "200000000000001",
+            "dev-access-token",
+            "dev-app-secret",
+        )]),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .unwrap();
+    let store: Arc<dyn Store> = Arc::new(intaj_shared::adapters::MemoryStore::new());
+    let deps = ConnectionsDeps {
+        store,
+        secrets: Arc::new(intaj_shared::adapters::MemorySecrets::new()),
+        graph: GraphClient::new(GraphConfig::new(simulator.base_url(), "v25.0")).unwrap(),
+        admin: Arc::new(FixedAdminToken(Some(Secret::new("dev-admin-token")))),
+    };
+    for (event, status) in [
+        ("connections-create.json", 201),
+        ("connections-get.json", 200),
+        ("connections-list.json", 200),
+        ("connections-delete.json", 200),
+        ("connections-get.json", 404),
+    ] {
+        let path = intaj_tests::workspace_root().join("events").join(event);
+        let request = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap())
+            .unwrap_or_else(|error| panic!("{event}: {error}"));
+        let response = intaj_connections::handle(request, &deps).await;
+        assert_eq!(
+            response.status().as_u16(),
+            status,
+            "{event}: {:?}",
+            response.body()
+        );
+    }
+}
