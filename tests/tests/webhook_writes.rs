@@ -73,9 +73,10 @@ async fn a_cold_function_notes_the_bots_arrivals_once_beside_the_first_webhook()
     };
     let webhook = CountedWebhook::start_cold(&services).await;
     let first = webhook.post("status_sent.json").await;
-    // The status and `lastWebhookAt`, written at once: no round trip added.
+    // The status and `lastWebhookAt`; the latter beside the receipt, so the path stays a cold
+    // function's three round trips (the number's owner, its connection, the status).
     assert_eq!(first.write_requests, 2, "{first:?}");
-    assert_eq!(first.sequential_write_round_trips, 1, "{first:?}");
+    assert!(first.sequential_round_trips <= 3, "{first:?}");
     let noted = webhook
         .deps
         .store
