@@ -220,10 +220,9 @@ impl Fields<'_> {
                     ));
                 }
                 for (at, rule) in rules.iter().enumerate() {
-                    if rule.keywords.split('|').all(|k| k.trim().is_empty()) {
+                    if rule.pattern.trim().is_empty() {
                         return Err(wrong(&format!(
-                            "responder.rules[{at}].match must name at least one keyword, e.g. \
-                             \"hi|hello\""
+                            "responder.rules[{at}].match must be a pattern, e.g. \"hi|hello\""
                         )));
                     }
                     if !rule.reply.is_object() {
@@ -348,7 +347,7 @@ mod tests {
             ),
             (
                 "responder",
-                json!({"kind": "rules", "rules": [{"match": "|", "reply": {}}]}),
+                json!({"kind": "rules", "rules": [{"match": " ", "reply": {}}]}),
                 "invalid_responder",
             ),
             (

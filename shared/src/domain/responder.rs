@@ -24,9 +24,10 @@ pub enum Responder {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponderRule {
-    /// Keywords separated by `|`, matched case-insensitively as whole words.
+    /// A case-insensitive regular expression, e.g. `hi|hello`, matched against the text, a
+    /// button's payload or a reply's id (the responder issue gives it behaviour).
     #[serde(rename = "match")]
-    pub keywords: String,
+    pub pattern: String,
     pub reply: Value,
 }
 
