@@ -7,7 +7,8 @@
 //! - [`api`]: the JSON error shape every HTTP route answers with; [`access`]: API keys and rate
 //!   limits of the Bearer routes.
 //! - [`graph`]: the Graph API client; [`sending`]: the one send path (API and responder).
-//! - [`connecting`]: adding a business's connection (store items and secrets).
+//! - [`connecting`]: the credentials check and keys of a connection; [`responding`]: what a bot
+//!   receives, how it is signed, the built-in rules.
 //! - [`template_sync`]: syncing a bot's message templates from Meta.
 //! - [`bootstrap`]: the composition root of every Lambda main; [`http_clients`]: the one TLS
 //!   stack of the AWS and Graph clients; [`clock`]: unix seconds.
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod graph;
 pub mod http_clients;
 pub mod ports;
+pub mod responding;
 pub mod sending;
 pub mod template_sync;
 pub mod whatsapp;

@@ -6,6 +6,7 @@ use intaj_shared::api::ApiError;
 use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::domain::Responder;
 use intaj_shared::ports::Secret;
+use intaj_shared::responding::CompiledRules;
 use serde_json::{Map, Value};
 
 /// The largest body accepted; a connection is a few hundred bytes, rules a few KiB.
@@ -214,29 +215,8 @@ impl Fields<'_> {
                 }
             }
             Responder::Rules { rules, fallback } => {
-                if rules.is_empty() && fallback.is_none() {
-                    return Err(wrong(
-                        "responder.rules needs at least one rule, or a fallback",
-                    ));
-                }
-                for (at, rule) in rules.iter().enumerate() {
-                    if rule.pattern.trim().is_empty() {
-                        return Err(wrong(&format!(
-                            "responder.rules[{at}].match must be a pattern, e.g. \"hi|hello\""
-                        )));
-                    }
-                    if !rule.reply.is_object() {
-                        return Err(wrong(&format!(
-                            "responder.rules[{at}].reply must be a message object as /send \
-                             takes it, without \"to\""
-                        )));
-                    }
-                }
-                if fallback.as_ref().is_some_and(|f| !f.is_object()) {
-                    return Err(wrong(
-                        "responder.fallback must be a message object as /send takes it",
-                    ));
-                }
+                CompiledRules::compile(rules, fallback.as_ref())
+                    .map_err(|error| wrong(&format!("responder.{error}")))?;
             }
             Responder::None => {}
         }
@@ -347,7 +327,7 @@ mod tests {
             ),
             (
                 "responder",
-                json!({"kind": "rules", "rules": [{"match": " ", "reply": {}}]}),
+                json!({"kind": "rules", "rules": [{"match": "(", "reply": {}}]}),
                 "invalid_responder",
             ),
             (

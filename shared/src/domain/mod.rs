@@ -18,7 +18,7 @@ pub use idempotency::{IdempotencyClaim, IdempotencyRecord, StoredResponse};
 pub use message::{
     Direction, InboundMessage, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
 };
-pub use responder::{Responder, ResponderRule};
+pub use responder::{Responder, ResponderRule, RuleMatch};
 pub use status::{MessageStatus, StatusEvent};
 pub use template::{
     MessageTemplate, TemplateChange, TemplateDiff, TemplateKey, TemplatePage, TemplateQuery,

@@ -24,11 +24,24 @@ pub enum Responder {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponderRule {
-    /// A case-insensitive regular expression, e.g. `hi|hello`, matched against the text, a
-    /// button's payload or a reply's id (the responder issue gives it behaviour).
     #[serde(rename = "match")]
-    pub pattern: String,
+    pub matches: RuleMatch,
+    /// One message or an array of them, each a `/send` body whose `to` defaults to the customer.
     pub reply: Value,
+}
+
+/// What a rule answers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RuleMatch {
+    /// A case-insensitive regular expression, e.g. `hi|hello`, matched against the text, a
+    /// button's payload or an interactive reply's id.
+    Pattern(String),
+    /// A message type, e.g. `{"type":"image"}`.
+    Kind {
+        #[serde(rename = "type")]
+        kind: String,
+    },
 }
 
 impl Responder {

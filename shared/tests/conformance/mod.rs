@@ -968,7 +968,7 @@ pub async fn a_connection_keeps_what_the_connections_api_shows(store: Arc<dyn St
         rate_limit_per_second: Some(12),
         responder: Some(intaj_shared::domain::Responder::Rules {
             rules: vec![intaj_shared::domain::ResponderRule {
-                pattern: "hi|hello".into(),
+                matches: intaj_shared::domain::RuleMatch::Pattern("hi|hello".into()),
                 reply: serde_json::json!({"type": "text", "content": "Hello!"}),
             }],
             fallback: None,
