@@ -8,12 +8,13 @@ use intaj_shared::api::{ApiError, json};
 use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{SecretStore, Store};
+use intaj_shared::sending::idempotency;
 use intaj_shared::sending::request::SendRequest;
 use intaj_shared::sending::service::{self, SendContext};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
-use crate::{idempotency, reads};
+use crate::reads;
 
 /// What the send function needs; built once per process.
 #[derive(Clone)]

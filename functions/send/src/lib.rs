@@ -3,7 +3,6 @@
 //! the tests call [`handler::handle`] directly.
 
 pub mod handler;
-mod idempotency;
 mod reads;
 
 pub use handler::{SendDeps, handle};

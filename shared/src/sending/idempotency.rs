@@ -1,12 +1,13 @@
 //! `Idempotency-Key`: the same key within 24 h returns the first answer and sends nothing twice.
+//! The send route and the responder's replies (a key per inbound message and reply) use it.
 
 use std::future::Future;
 use std::time::Duration;
 
+use crate::api::ApiError;
+use crate::domain::{IdempotencyClaim, StoredResponse};
+use crate::ports::Store;
 use http::StatusCode;
-use intaj_shared::api::ApiError;
-use intaj_shared::domain::{IdempotencyClaim, StoredResponse};
-use intaj_shared::ports::Store;
 use sha2::{Digest, Sha256};
 
 const TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -135,8 +136,8 @@ fn replay(stored: StoredResponse) -> http::Response<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use intaj_shared::adapters::MemoryStore;
-    use intaj_shared::ports::IdempotencyStore;
+    use crate::adapters::MemoryStore;
+    use crate::ports::IdempotencyStore;
 
     const BODY: &[u8] = br#"{"to":"15551234567","type":"text","content":"hi"}"#;
 
