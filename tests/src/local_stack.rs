@@ -13,9 +13,23 @@ pub struct StackClient {
 }
 
 impl StackClient {
-    /// A stack of its own, on ephemeral ports.
+    /// A stack of its own, on ephemeral ports; its demo bot answers with its rules.
     pub async fn start() -> Self {
-        let stack = stack::start(StackSettings::ephemeral()).await.unwrap();
+        Self::start_with(StackSettings::ephemeral()).await
+    }
+
+    /// The same with a demo bot that does not answer: only what a test sends reaches the
+    /// simulator.
+    pub async fn start_silent() -> Self {
+        Self::start_with(StackSettings {
+            demo_responder: false,
+            ..StackSettings::ephemeral()
+        })
+        .await
+    }
+
+    pub async fn start_with(settings: StackSettings) -> Self {
+        let stack = stack::start(settings).await.unwrap();
         Self {
             stack,
             http: intaj_shared::http_clients::http_client(),

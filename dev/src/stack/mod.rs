@@ -3,6 +3,7 @@
 //! WhatsApp Cloud API simulator.
 
 mod lambda_bridge;
+mod responding;
 mod settings;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -16,16 +17,19 @@ use http::StatusCode;
 use intaj_connections::ConnectionsDeps;
 use intaj_connections::request::ConnectionRequest;
 use intaj_connections::service;
+use intaj_responder::ResponderDeps;
 use intaj_send::SendDeps;
 use intaj_shared::adapters::FixedAdminToken;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
+use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore, NewInbound};
 use intaj_shared::api::ApiError;
+use intaj_shared::domain::{Responder, ResponderRule, RuleMatch};
 use intaj_shared::graph::{GraphClient, GraphConfig};
 use intaj_shared::ports::{Secret, SecretStore, Store, StoreError};
 use intaj_template_sync::TemplateSyncDeps;
 use intaj_webhook::WebhookDeps;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::background::BackgroundServer;
 use crate::simulator::{self, RunningSimulator, SimulatedNumber, SimulatorConfig, SimulatorError};
@@ -72,6 +76,7 @@ pub struct RunningStack {
     pub graph: GraphClient,
     server: Option<BackgroundServer>,
     template_schedule: Option<tokio::task::JoinHandle<()>>,
+    responder: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningStack {
@@ -86,6 +91,9 @@ impl RunningStack {
     pub async fn shutdown(mut self) {
         if let Some(schedule) = self.template_schedule.take() {
             schedule.abort();
+        }
+        if let Some(responder) = self.responder.take() {
+            responder.abort();
         }
         if let Some(server) = self.server.take() {
             server.stop().await;
@@ -111,7 +119,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     })?;
     let base_url = format!("http://{addr}");
 
-    let store = build_store(&settings).await?;
+    let (store, new_inbound) = build_store(&settings).await?;
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::new());
 
     let webhook_url = format!("{base_url}/webhook/whatsapp/{}", settings.bot_id);
@@ -155,6 +163,15 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     // Through the connections service, as a business's connection is made: Meta (here the
     // simulator) checks the credentials first.
     create_demo_connection(&settings, &services.connections, &base_url).await?;
+    let responder = new_inbound.map(|feed| {
+        let deps = ResponderDeps {
+            store: store.clone(),
+            secrets: secrets.clone(),
+            graph: graph.clone(),
+            http: intaj_shared::http_clients::http_client(),
+        };
+        responding::spawn(deps, feed)
+    });
     let template_schedule = start_template_schedule(services.templates.clone()).await;
     let router = router(services);
     let server = BackgroundServer::spawn(listener, router, "local stack");
@@ -170,6 +187,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         graph,
         server: Some(server),
         template_schedule: Some(template_schedule),
+        responder,
     })
 }
 
@@ -254,9 +272,14 @@ async fn not_found(request: Request) -> Response {
         .into_response()
 }
 
-async fn build_store(settings: &StackSettings) -> Result<Arc<dyn Store>, StackError> {
+/// The store, and its feed of new customer messages for the responder (the memory store's; on
+/// DynamoDB Local the local stack runs no responder).
+async fn build_store(
+    settings: &StackSettings,
+) -> Result<(Arc<dyn Store>, Option<UnboundedReceiver<NewInbound>>), StackError> {
     let Some(endpoint) = &settings.dynamodb_endpoint else {
-        return Ok(Arc::new(MemoryStore::new()));
+        let (store, feed) = MemoryStore::with_inbound_feed();
+        return Ok((Arc::new(store), Some(feed)));
     };
     // DynamoDB Local accepts any credentials; use the environment's when it has some.
     let mut loader = intaj_shared::http_clients::aws_defaults();
@@ -279,10 +302,11 @@ async fn build_store(settings: &StackSettings) -> Result<Arc<dyn Store>, StackEr
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     create_table_if_missing(&client, &settings.table_name).await?;
     tracing::info!(endpoint, table = settings.table_name, "using DynamoDB");
-    Ok(Arc::new(DynamoDbStore::new(
-        client,
-        settings.table_name.clone(),
-    )))
+    tracing::info!("the local stack's responder runs on the in-memory store only");
+    Ok((
+        Arc::new(DynamoDbStore::new(client, settings.table_name.clone())),
+        None,
+    ))
 }
 
 async fn create_demo_connection(
@@ -299,6 +323,7 @@ async fn create_demo_connection(
         verify_token: Some(Secret::new(&settings.verify_token)),
         // The documented demo key (DEV_API_KEY); an HTTP body cannot choose its key.
         api_key: Some(Secret::new(&settings.api_key)),
+        responder: settings.demo_responder.then(demo_rules),
         ..ConnectionRequest::default()
     };
     let now = intaj_shared::clock::unix_now();
@@ -306,6 +331,31 @@ async fn create_demo_connection(
         .await
         .map_err(StackError::Connection)?;
     Ok(())
+}
+
+/// The demo bot: a greeting with reply buttons for "hi" or "hello", a help text otherwise.
+fn demo_rules() -> Responder {
+    let greeting = serde_json::json!({
+        "type": "interactive",
+        "content": {
+            "type": "button",
+            "body": "Hello! I am the Intaj demo bot. What can I do for you?",
+            "buttons": [
+                {"id": "order_status", "title": "Order status"},
+                {"id": "talk_to_someone", "title": "Talk to someone"},
+            ],
+        },
+    });
+    Responder::Rules {
+        rules: vec![ResponderRule {
+            matches: RuleMatch::Pattern(r"\b(hi|hello)\b".into()),
+            reply: greeting,
+        }],
+        fallback: Some(serde_json::json!({
+            "type": "text",
+            "content": "Say \"hi\" to see what I can do.",
+        })),
+    }
 }
 
 /// What a user needs to try the stack, printed once it is up.

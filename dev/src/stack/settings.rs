@@ -24,6 +24,8 @@ pub struct StackSettings {
     pub dynamodb_endpoint: Option<String>,
     pub table_name: String,
     pub log_level: String,
+    /// Whether the demo bot answers with its rules (`DEV_RESPONDER=none` keeps it silent).
+    pub demo_responder: bool,
 }
 
 impl Default for StackSettings {
@@ -75,6 +77,7 @@ impl StackSettings {
             dynamodb_endpoint: var("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty()),
             table_name: or("TABLE_NAME", "intaj-whatsapp-dev"),
             log_level: or("LOG_LEVEL", "info"),
+            demo_responder: or("DEV_RESPONDER", "rules") != "none",
         }
     }
 

@@ -21,7 +21,13 @@ use crate::ports::{
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Each new inbound message, in the order recorded: the memory store's counterpart of the
+    /// table's stream, which feeds the responder.
+    new_inbound: Option<tokio::sync::mpsc::UnboundedSender<NewInbound>>,
 }
+
+/// A customer message recorded for the first time, for the bot it was recorded for.
+pub type NewInbound = (String, InboundMessage);
 
 #[derive(Default)]
 struct State {
@@ -73,6 +79,17 @@ struct SyncedTemplates {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that also hands every new inbound message to the receiver, in the order
+    /// recorded (redeliveries are not handed on).
+    pub fn with_inbound_feed() -> (Self, tokio::sync::mpsc::UnboundedReceiver<NewInbound>) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let store = Self {
+            new_inbound: Some(sender),
+            ..Self::default()
+        };
+        (store, receiver)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -268,6 +285,11 @@ impl MessageStore for MemoryStore {
             created_at: message.timestamp,
             content: message.content.clone(),
         });
+        if let Some(feed) = &self.new_inbound {
+            // Sent under the lock, so the feed's order is the order of the claims. A dropped
+            // receiver (the stack stopping) is no failure of the write.
+            let _ = feed.send((bot_id.to_owned(), message.clone()));
+        }
         Ok(Claim::New)
     }
 

@@ -1,0 +1,71 @@
+//! The responder of the local stack: the store's feed of new customer messages, handed to the
+//! same `respond` the responder function runs, one at a time per customer in the order recorded,
+//! different customers at once (what the deployed queue's message groups give).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use intaj_responder::{ResponderDeps, respond};
+use intaj_shared::adapters::NewInbound;
+use intaj_shared::clock::unix_now;
+use intaj_shared::domain::InboundMessage;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+/// Attempts per message before it is given up (the deployed queue's dead-letter count).
+const ATTEMPTS: u32 = 3;
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+
+/// Runs until the feed closes (the store is dropped).
+pub fn spawn(deps: ResponderDeps, mut feed: UnboundedReceiver<NewInbound>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut customers: HashMap<(String, String), UnboundedSender<InboundMessage>> =
+            HashMap::new();
+        while let Some((bot_id, message)) = feed.recv().await {
+            let customer = message
+                .customer
+                .wa_id
+                .clone()
+                .or_else(|| message.customer.bsuid.clone())
+                .unwrap_or_default();
+            let key = (bot_id.clone(), customer);
+            let queue = customers
+                .entry(key)
+                .or_insert_with(|| customer_queue(deps.clone(), bot_id));
+            // The queue lives as long as the dispatcher; a send cannot fail.
+            let _ = queue.send(message);
+        }
+    })
+}
+
+/// One customer's messages, answered one after the other.
+fn customer_queue(deps: ResponderDeps, bot_id: String) -> UnboundedSender<InboundMessage> {
+    let (sender, mut messages) = unbounded_channel::<InboundMessage>();
+    tokio::spawn(async move {
+        while let Some(message) = messages.recv().await {
+            answer_with_retries(&deps, &bot_id, &message).await;
+        }
+    });
+    sender
+}
+
+async fn answer_with_retries(deps: &ResponderDeps, bot_id: &str, message: &InboundMessage) {
+    let mut pause = FIRST_RETRY;
+    for attempt in 1..=ATTEMPTS {
+        match respond(deps, bot_id, message, unix_now()).await {
+            Ok(_) => return,
+            Err(error) if attempt < ATTEMPTS => {
+                tracing::warn!(
+                    bot_id, message_id = %message.message_id, attempt, %error,
+                    "bot answer failed; trying again"
+                );
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(error) => tracing::error!(
+                bot_id, message_id = %message.message_id, attempts = ATTEMPTS, %error,
+                "bot answer given up; the message stays recorded"
+            ),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The responder: each customer message handed to the connection's bot (its built-in rules or
+//! its own backend), whose replies go out through the one send path, once per message.
+
+pub mod forward;
+pub mod respond;
+
+pub use respond::{Handled, RespondError, ResponderDeps, respond};

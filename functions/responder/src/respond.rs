@@ -1,0 +1,194 @@
+//! One customer message handed to its bot, and the bot's replies sent. Each reply carries an
+//! idempotency key made of the message id and its place, so whatever redelivers the message
+//! (Meta, the stream, the queue, a crash and retry), each reply leaves at most once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use intaj_shared::api::{ApiError, json};
+use intaj_shared::domain::{InboundMessage, Responder};
+use intaj_shared::graph::GraphClient;
+use intaj_shared::ports::{SecretStore, SecretsError, Store, StoreError};
+use intaj_shared::responding::{BotMessage, CompiledRules};
+use intaj_shared::sending::idempotency;
+use intaj_shared::sending::service::{self, SendContext};
+use intaj_shared::sending::{SendRequest, ValidatedSend};
+use serde_json::{Value, json};
+
+use crate::forward::{self, BotAnswer, ForwardError};
+
+/// What the responder needs; built once per process.
+#[derive(Clone)]
+pub struct ResponderDeps {
+    pub store: Arc<dyn Store>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub graph: GraphClient,
+    /// For the bots' backends.
+    pub http: reqwest::Client,
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// The connection has no responder (or no longer exists): the message is only recorded.
+    NotAnswered,
+    /// Replies sent now (a redelivery finds them sent already and sends nothing again), and
+    /// replies dropped because the customer's window had closed.
+    Replied { sent: usize, window_closed: usize },
+    /// The bot answers later through `/send`.
+    Later,
+    /// The bot handed the conversation to a person (after its replies, if it gave some).
+    HandedOver { sent: usize },
+}
+
+/// Worth retrying: the message was not answered yet.
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    #[error(transparent)]
+    Bot(#[from] ForwardError),
+    #[error("reply {index} is not a message /send accepts: {reason}")]
+    InvalidReply { index: usize, reason: String },
+    #[error("the connection's rules no longer compile: {0}")]
+    Rules(String),
+    #[error("the connection has no responder secret; update the connection to get one")]
+    NoResponderSecret,
+    #[error("reply {index} was not sent: {error}")]
+    Send { index: usize, error: ApiError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+}
+
+/// Answers `message`, received for `bot_id`, with the connection's responder.
+pub async fn respond(
+    deps: &ResponderDeps,
+    bot_id: &str,
+    message: &InboundMessage,
+    now: i64,
+) -> Result<Handled, RespondError> {
+    let Some(connection) = deps.store.connection(bot_id).await? else {
+        return Ok(Handled::NotAnswered);
+    };
+    let Some(responder) = connection.responder else {
+        return Ok(Handled::NotAnswered);
+    };
+    let customer = message
+        .customer
+        .wa_id
+        .as_ref()
+        .or(message.customer.bsuid.as_ref());
+    let Some(customer) = customer.cloned() else {
+        return Ok(Handled::NotAnswered);
+    };
+    let window = deps.store.window(bot_id, &customer).await?;
+    let bot_message = BotMessage::from_inbound(bot_id, message, window.map(|w| w.expires_at));
+    let (replies, handover) = match &responder {
+        Responder::None => return Ok(Handled::NotAnswered),
+        Responder::Rules { rules, fallback } => {
+            let compiled = CompiledRules::compile(rules, fallback.as_ref())
+                .map_err(|error| RespondError::Rules(error.to_string()))?;
+            (compiled.replies(&bot_message).to_vec(), false)
+        }
+        Responder::Forward { url, timeout_ms } => {
+            let secrets = deps.secrets.bot_secrets(bot_id).await?;
+            let secret = secrets
+                .as_ref()
+                .and_then(|s| s.responder_secret.as_ref())
+                .ok_or(RespondError::NoResponderSecret)?;
+            let timeout = timeout_ms.map_or(forward::DEFAULT_TIMEOUT, Duration::from_millis);
+            match forward::forward(&deps.http, url, timeout, secret, &bot_message, now).await? {
+                BotAnswer::Later => {
+                    tracing::info!(bot_id, message_id = %message.message_id, "bot answers later");
+                    return Ok(Handled::Later);
+                }
+                BotAnswer::Replies(replies) => (replies, false),
+                BotAnswer::Handover(replies) => (replies, true),
+            }
+        }
+    };
+    let checked = replies
+        .iter()
+        .enumerate()
+        .map(|(index, reply)| checked_reply(reply, &customer, index))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (mut sent, mut window_closed) = (0, 0);
+    for (index, (body, reply)) in checked.iter().enumerate() {
+        match send_once(deps, bot_id, &message.message_id, index, body, reply, now).await {
+            Ok(()) => sent += 1,
+            // A message handled after the window closed (e.g. after a long outage): a retry
+            // cannot help, so the reply is dropped and said so.
+            Err(error) if error.code == "outside_window" => {
+                tracing::warn!(
+                    bot_id, message_id = %message.message_id, reply = index,
+                    "reply dropped: the customer's 24-hour window is closed"
+                );
+                window_closed += 1;
+            }
+            Err(error) => return Err(RespondError::Send { index, error }),
+        }
+    }
+    tracing::info!(
+        bot_id, message_id = %message.message_id, responder = responder.kind(), sent,
+        window_closed, handover, "bot answered"
+    );
+    if handover {
+        // The pause itself comes with the handover state of the conversation (issue 10, item 4).
+        return Ok(Handled::HandedOver { sent });
+    }
+    Ok(Handled::Replied {
+        sent,
+        window_closed,
+    })
+}
+
+/// A reply as `/send` takes it, `to` defaulting to the customer; checked before anything is
+/// sent, so an invalid reply sends none of the message's replies.
+fn checked_reply(
+    reply: &Value,
+    customer: &str,
+    index: usize,
+) -> Result<(Vec<u8>, ValidatedSend), RespondError> {
+    let invalid = |reason: String| RespondError::InvalidReply { index, reason };
+    let mut reply = reply.clone();
+    if let Some(fields) = reply.as_object_mut() {
+        fields
+            .entry("to")
+            .or_insert_with(|| Value::String(customer.to_owned()));
+    }
+    let body = serde_json::to_vec(&reply).expect("a JSON value serialises");
+    let request: SendRequest =
+        serde_json::from_value(reply).map_err(|error| invalid(error.to_string()))?;
+    let validated = request
+        .validate()
+        .map_err(|error| invalid(error.to_string()))?;
+    Ok((body, validated))
+}
+
+/// Sends reply `index` of `message_id` unless it was sent before.
+async fn send_once(
+    deps: &ResponderDeps,
+    bot_id: &str,
+    message_id: &str,
+    index: usize,
+    body: &[u8],
+    reply: &ValidatedSend,
+    now: i64,
+) -> Result<(), ApiError> {
+    let key = format!("reply:{message_id}:{index}");
+    let ctx = SendContext {
+        store: deps.store.as_ref(),
+        secrets: deps.secrets.as_ref(),
+        graph: &deps.graph,
+    };
+    idempotency::once(ctx.store, bot_id, Some(&key), body, now, || async {
+        let sent = service::send(ctx, bot_id, reply, now).await?;
+        Ok(json(
+            StatusCode::OK,
+            &json!({"messageId": sent.message_id, "to": sent.to}),
+        ))
+    })
+    .await
+    .map(drop)
+}

@@ -1,0 +1,258 @@
+//! The bot answers, in the local stack: the demo bot's rules, and a bot backend of the test's
+//! own that checks the signature, through the simulator's signed webhooks and outbox.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use intaj_dev::simulator::{InboundMessage, OutboxMessage, SimulatedNumber};
+use intaj_responder::{Handled, ResponderDeps, respond};
+use intaj_shared::clock::unix_now;
+use intaj_shared::domain::CustomerIds;
+use intaj_shared::responding::{SIGNATURE_HEADER, verify};
+use intaj_tests::StackClient;
+use serde_json::{Value, json};
+
+const CUSTOMER: &str = "15551234567";
+const OTHER_CUSTOMER: &str = "15557654321";
+const SHOP_PHONE: &str = "100000000000002";
+const WABA: &str = "200000000000001";
+
+/// Polls the simulator's outbox until `count` messages went to `to`.
+async fn replies_to(stack: &StackClient, to: &str, count: usize) -> Vec<OutboxMessage> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sent: Vec<OutboxMessage> = stack
+            .sim()
+            .outbox()
+            .into_iter()
+            .filter(|m| m.to.as_deref() == Some(to))
+            .collect();
+        if sent.len() >= count {
+            return sent;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{count} replies to {to} expected, {} seen: {sent:?}",
+            sent.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_demo_bot_answers_with_its_rules() {
+    let stack = StackClient::start().await;
+    let outcome = stack
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "Hello!"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.webhook_status, Some(200));
+    let greeting = &replies_to(&stack, CUSTOMER, 1).await[0];
+    assert_eq!(greeting.kind, "interactive");
+    assert_eq!(greeting.request["interactive"]["type"], "button");
+
+    stack
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "where is my parcel"))
+        .await
+        .unwrap();
+    let help = &replies_to(&stack, CUSTOMER, 2).await[1];
+    assert_eq!(help.kind, "text");
+    assert!(
+        help.request["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("hi")
+    );
+}
+
+/// What the test's bot backend saw of one message.
+#[derive(Debug, Clone)]
+struct Seen {
+    customer: String,
+    text: String,
+    started: Instant,
+    ended: Instant,
+}
+
+#[derive(Clone)]
+struct Bot {
+    secret: Arc<Mutex<String>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    refused: Arc<Mutex<usize>>,
+}
+
+/// Checks the signature like a bot backend should, takes 300 ms to think, and echoes.
+async fn bot_backend(
+    State(bot): State<Bot>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, String) {
+    let started = Instant::now();
+    let secret = bot.secret.lock().unwrap().clone();
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if verify(
+        secret.as_bytes(),
+        signature,
+        body.as_bytes(),
+        unix_now(),
+        300,
+    )
+    .is_err()
+    {
+        *bot.refused.lock().unwrap() += 1;
+        return (StatusCode::UNAUTHORIZED, String::new());
+    }
+    let message: Value = serde_json::from_str(&body).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = message["text"].as_str().unwrap_or_default().to_owned();
+    bot.seen.lock().unwrap().push(Seen {
+        customer: message["customer"]["waId"].as_str().unwrap().to_owned(),
+        text: text.clone(),
+        started,
+        ended: Instant::now(),
+    });
+    let answer = json!({"replies": [{"type": "text", "content": format!("echo: {text}")}]});
+    (StatusCode::OK, answer.to_string())
+}
+
+/// A business connects its number with a `forward` responder pointing at the test's backend.
+async fn forwarding_stack() -> (StackClient, Bot, String) {
+    let stack = StackClient::start().await;
+    let bot = Bot {
+        secret: Arc::default(),
+        seen: Arc::default(),
+        refused: Arc::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bot_url = format!("http://{}/intaj", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/intaj", post(bot_backend))
+        .with_state(bot.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let webhook_url = format!("{}/webhook/whatsapp/shop", stack.stack.base_url);
+    stack.sim().upsert_number(
+        SimulatedNumber::new(SHOP_PHONE, WABA, "shop-access-token", "shop-app-secret")
+            .with_webhook_url(&webhook_url),
+    );
+    let admin = stack.stack.settings.admin_token.clone();
+    let (status, created) = stack
+        .call(
+            "POST",
+            "/api/whatsapp/connections",
+            &admin,
+            Some(json!({
+                "botId": "shop", "businessAccountId": WABA, "phoneNumberId": SHOP_PHONE,
+                "accessToken": "shop-access-token", "appSecret": "shop-app-secret",
+                "responder": {"kind": "forward", "url": bot_url, "timeoutMs": 5000},
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    *bot.secret.lock().unwrap() = created["responderSecret"].as_str().unwrap().to_owned();
+    let api_key = created["apiKey"].as_str().unwrap().to_owned();
+    (stack, bot, api_key)
+}
+
+fn to_shop(from: &str, text: &str) -> InboundMessage {
+    let mut message = InboundMessage::text(from, text);
+    message.phone_number_id = Some(SHOP_PHONE.into());
+    message
+}
+
+#[tokio::test]
+async fn a_forward_bot_gets_each_customers_messages_one_at_a_time_in_order() {
+    let (stack, bot, _) = forwarding_stack().await;
+    for text in ["one", "two", "three"] {
+        let outcome = stack.sim().inbound(to_shop(CUSTOMER, text)).await.unwrap();
+        assert_eq!(outcome.webhook_status, Some(200));
+    }
+    stack
+        .sim()
+        .inbound(to_shop(OTHER_CUSTOMER, "other"))
+        .await
+        .unwrap();
+
+    let replies = replies_to(&stack, CUSTOMER, 3).await;
+    let bodies: Vec<&str> = replies
+        .iter()
+        .map(|m| m.request["text"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["echo: one", "echo: two", "echo: three"]);
+    replies_to(&stack, OTHER_CUSTOMER, 1).await;
+
+    let seen = bot.seen.lock().unwrap().clone();
+    let mine: Vec<&Seen> = seen.iter().filter(|s| s.customer == CUSTOMER).collect();
+    let texts: Vec<&str> = mine.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts, ["one", "two", "three"], "in the order received");
+    for pair in mine.windows(2) {
+        assert!(pair[1].started >= pair[0].ended, "one at a time: {seen:?}");
+    }
+    let other = seen.iter().find(|s| s.customer == OTHER_CUSTOMER).unwrap();
+    assert!(
+        other.started < mine[2].started,
+        "another customer does not wait for the first one's queue: {seen:?}"
+    );
+    assert_eq!(
+        *bot.refused.lock().unwrap(),
+        0,
+        "every forward was signed right"
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_or_replayed_message_is_answered_once() {
+    let (stack, bot, _) = forwarding_stack().await;
+    let mut message = to_shop(CUSTOMER, "once");
+    message.id = Some("wamid.ONCE".into());
+    stack.sim().inbound(message.clone()).await.unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+    // Meta redelivers the webhook: recorded once, so not handed to the bot again.
+    let again = stack.sim().inbound(message).await.unwrap();
+    assert_eq!(again.webhook_status, Some(200));
+
+    // The queue replays the record (at-least-once delivery): the bot is asked again, but the
+    // reply, keyed by message and place, is not sent twice.
+    let deps = ResponderDeps {
+        store: stack.stack.store.clone(),
+        secrets: stack.stack.secrets.clone(),
+        graph: stack.stack.graph.clone(),
+        http: intaj_shared::http_clients::http_client(),
+    };
+    let stored = stack
+        .stack
+        .store
+        .message("shop", "wamid.ONCE")
+        .await
+        .unwrap()
+        .unwrap();
+    let replayed = intaj_shared::domain::InboundMessage {
+        message_id: stored.message_id,
+        customer: CustomerIds::new(Some(CUSTOMER), None),
+        phone_number_id: SHOP_PHONE.into(),
+        kind: stored.kind.unwrap(),
+        timestamp: stored.created_at.unwrap(),
+        profile_name: None,
+        content: stored.content.unwrap(),
+    };
+    let handled = respond(&deps, "shop", &replayed, unix_now()).await.unwrap();
+    assert_eq!(
+        handled,
+        Handled::Replied {
+            sent: 1,
+            window_closed: 0
+        }
+    );
+    // `respond` returned: a second reply would be in the outbox now.
+    let to_customer = replies_to(&stack, CUSTOMER, 1).await;
+    assert_eq!(to_customer.len(), 1, "one reply, not two: {to_customer:?}");
+    assert_eq!(bot.seen.lock().unwrap().len(), 2, "the bot was asked again");
+}
