@@ -111,8 +111,12 @@ async fn bot_backend(
         return (StatusCode::UNAUTHORIZED, String::new());
     }
     let message: Value = serde_json::from_str(&body).unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let text = message["text"].as_str().unwrap_or_default().to_owned();
+    if text == "a human please" {
+        let answer = json!({"handover": true, "replies": [{"type": "text", "content": "Passing you to a colleague"}]});
+        return (StatusCode::OK, answer.to_string());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
     bot.seen.lock().unwrap().push(Seen {
         customer: message["customer"]["waId"].as_str().unwrap().to_owned(),
         text: text.clone(),
@@ -255,4 +259,103 @@ async fn a_redelivered_or_replayed_message_is_answered_once() {
     let to_customer = replies_to(&stack, CUSTOMER, 1).await;
     assert_eq!(to_customer.len(), 1, "one reply, not two: {to_customer:?}");
     assert_eq!(bot.seen.lock().unwrap().len(), 2, "the bot was asked again");
+}
+
+/// The conversation as the shop's systems read it.
+async fn conversation(stack: &StackClient, api_key: &str, customer: &str) -> Value {
+    let path = format!("/api/whatsapp/conversations/{customer}");
+    let (status, view) = stack.call("GET", &path, api_key, None).await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+#[tokio::test]
+async fn a_person_takes_over_by_api_or_when_the_bot_hands_over() {
+    let (stack, bot, api_key) = forwarding_stack().await;
+    let deps = ResponderDeps {
+        store: stack.stack.store.clone(),
+        secrets: stack.stack.secrets.clone(),
+        graph: stack.stack.graph.clone(),
+        http: intaj_shared::http_clients::http_client(),
+    };
+    stack
+        .sim()
+        .inbound(to_shop(CUSTOMER, "hello"))
+        .await
+        .unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+
+    // The shop pauses the bot for this customer: messages are recorded, the bot is not asked.
+    let url = format!(
+        "{}/api/whatsapp/conversations/{CUSTOMER}/responder",
+        stack.stack.base_url
+    );
+    let put = |body: Value| {
+        stack
+            .http
+            .put(&url)
+            .bearer_auth(&api_key)
+            .json(&body)
+            .send()
+    };
+    let paused = put(json!({"paused": true})).await.unwrap();
+    assert_eq!(paused.status(), 200);
+    assert_eq!(
+        conversation(&stack, &api_key, CUSTOMER).await["responderPaused"],
+        true
+    );
+    let mut message = intaj_shared::domain::InboundMessage {
+        message_id: "wamid.WHILE_PAUSED".into(),
+        customer: CustomerIds::new(Some(CUSTOMER), None),
+        phone_number_id: SHOP_PHONE.into(),
+        kind: "text".into(),
+        timestamp: unix_now(),
+        profile_name: None,
+        content: json!({"type": "text", "text": {"body": "are you there"}}).to_string(),
+    };
+    assert_eq!(
+        respond(&deps, "shop", &message, unix_now()).await.unwrap(),
+        Handled::Paused
+    );
+    let refused = put(json!({"paused": true, "until": 1})).await.unwrap();
+    assert_eq!(refused.status(), 422, "a pause that ended already");
+
+    // Resumed: the bot answers again.
+    assert_eq!(put(json!({"paused": false})).await.unwrap().status(), 200);
+    message.message_id = "wamid.AFTER_RESUME".into();
+    let handled = respond(&deps, "shop", &message, unix_now()).await.unwrap();
+    assert_eq!(
+        handled,
+        Handled::Replied {
+            sent: 1,
+            window_closed: 0
+        }
+    );
+
+    // The bot hands over by itself: its reply goes out, then it is paused.
+    stack
+        .sim()
+        .inbound(to_shop(CUSTOMER, "a human please"))
+        .await
+        .unwrap();
+    let replies = replies_to(&stack, CUSTOMER, 3).await;
+    assert_eq!(
+        replies[2].request["text"]["body"],
+        "Passing you to a colleague"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while conversation(&stack, &api_key, CUSTOMER).await["responderPaused"] != true {
+        assert!(
+            Instant::now() < deadline,
+            "the bot's handover did not pause it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    message.message_id = "wamid.AFTER_HANDOVER".into();
+    assert_eq!(
+        respond(&deps, "shop", &message, unix_now()).await.unwrap(),
+        Handled::Paused
+    );
+    let asked = bot.seen.lock().unwrap().len();
+    assert_eq!(asked, 2, "asked for hello and after the resume only");
 }

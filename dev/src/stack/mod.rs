@@ -219,6 +219,7 @@ fn router(services: Services) -> Router {
         .route("/api/whatsapp/send", any(send))
         .route("/api/whatsapp/messages/{message_id}", any(send))
         .route("/api/whatsapp/conversations/{phone}", any(send))
+        .route("/api/whatsapp/conversations/{phone}/responder", any(send))
         .route("/api/whatsapp/sync-templates", any(templates))
         .route("/api/whatsapp/templates", any(templates))
         .fallback(not_found)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
-use intaj_shared::domain::{InboundMessage, Responder};
+use intaj_shared::domain::{InboundMessage, Responder, ResponderPause};
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{SecretStore, SecretsError, Store, StoreError};
 use intaj_shared::responding::{BotMessage, CompiledRules};
@@ -40,6 +40,8 @@ pub enum Handled {
     Later,
     /// The bot handed the conversation to a person (after its replies, if it gave some).
     HandedOver { sent: usize },
+    /// A person has the conversation: the bot was not asked.
+    Paused,
 }
 
 /// Worth retrying: the message was not answered yet.
@@ -82,6 +84,13 @@ pub async fn respond(
     let Some(customer) = customer.cloned() else {
         return Ok(Handled::NotAnswered);
     };
+    for id in message.customer.all() {
+        let pause = deps.store.responder_pause(bot_id, id).await?;
+        if pause.is_some_and(|p| p.is_active_at(now)) {
+            tracing::info!(bot_id, message_id = %message.message_id, "bot paused for this customer; not asked");
+            return Ok(Handled::Paused);
+        }
+    }
     let window = deps.store.window(bot_id, &customer).await?;
     let bot_message = BotMessage::from_inbound(bot_id, message, window.map(|w| w.expires_at));
     let (replies, handover) = match &responder {
@@ -134,7 +143,14 @@ pub async fn respond(
         window_closed, handover, "bot answered"
     );
     if handover {
-        // The pause itself comes with the handover state of the conversation (issue 10, item 4).
+        // Until a person resumes the bot (PUT …/conversations/{phone}/responder).
+        let pause = ResponderPause {
+            paused_at: now,
+            until: None,
+        };
+        deps.store
+            .set_responder_pause(bot_id, &customer, Some(pause))
+            .await?;
         return Ok(Handled::HandedOver { sent });
     }
     Ok(Handled::Replied {

@@ -78,6 +78,20 @@ async fn dispatch(
             _ => Err(method_not_allowed("GET")),
         };
     }
+    if let Some(phone) = path
+        .strip_prefix("/api/whatsapp/conversations/")
+        .and_then(|rest| rest.strip_suffix("/responder"))
+        .filter(|phone| !phone.is_empty() && !phone.contains('/'))
+    {
+        let phone = percent_encoding::percent_decode_str(phone).decode_utf8_lossy();
+        let body = request.body().as_ref();
+        return match *method {
+            Method::PUT => {
+                reads::set_responder(deps.store.as_ref(), &caller.bot_id, &phone, body, now).await
+            }
+            _ => Err(method_not_allowed("PUT")),
+        };
+    }
     if let Some(phone) = path_parameter(request, "phone", "/api/whatsapp/conversations/") {
         return match *method {
             Method::GET => {

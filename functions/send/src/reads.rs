@@ -1,11 +1,12 @@
-//! `GET /api/whatsapp/messages/{messageId}` and `GET /api/whatsapp/conversations/{phone}`.
+//! `GET /api/whatsapp/messages/{messageId}`, `GET /api/whatsapp/conversations/{phone}`, and
+//! `PUT /api/whatsapp/conversations/{phone}/responder` (a person takes the conversation over).
 
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
-use intaj_shared::domain::{Direction, MessageRecord};
+use intaj_shared::domain::{Direction, MessageRecord, ResponderPause};
 use intaj_shared::ports::Store;
 use intaj_shared::whatsapp::phone::Recipient;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -99,6 +100,10 @@ struct ConversationView {
     window_open: bool,
     window_expires_at: Option<i64>,
     last_inbound_at: Option<i64>,
+    /// The bot does not answer this customer now (a person took over).
+    responder_paused: bool,
+    /// Until when, when the pause has an end (unix seconds).
+    responder_paused_until: Option<i64>,
 }
 
 pub async fn conversation(
@@ -107,23 +112,94 @@ pub async fn conversation(
     phone: &str,
     now: i64,
 ) -> Result<http::Response<String>, ApiError> {
-    let customer = match Recipient::parse(phone) {
-        Ok(Recipient::Phone(digits)) => digits,
-        Ok(Recipient::Bsuid(id)) => id,
-        Err(error) => {
+    let customer = customer_id(phone)?;
+    Ok(json(
+        StatusCode::OK,
+        &conversation_view(store, bot_id, customer, now).await?,
+    ))
+}
+
+/// `{"paused":true,"until"?:<unix seconds>}` pauses the bot for this customer (messages are
+/// still recorded); `{"paused":false}` resumes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponderChange {
+    paused: bool,
+    #[serde(default)]
+    until: Option<i64>,
+}
+
+pub async fn set_responder(
+    store: &dyn Store,
+    bot_id: &str,
+    phone: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<http::Response<String>, ApiError> {
+    let customer = customer_id(phone)?;
+    let change: ResponderChange = serde_json::from_slice(body).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_json",
+            "the body must be {\"paused\":true|false,\"until\"?:<unix seconds>}",
+        )
+    })?;
+    let pause = match change {
+        ResponderChange { paused: false, .. } => None,
+        ResponderChange {
+            until: Some(until), ..
+        } if until <= now => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_phone_number",
-                error.to_string(),
+                "invalid_until",
+                "until must be a time in the future (unix seconds); leave it out to pause until resumed",
             ));
         }
+        ResponderChange { until, .. } => Some(ResponderPause {
+            paused_at: now,
+            until,
+        }),
     };
+    store.set_responder_pause(bot_id, &customer, pause).await?;
+    tracing::info!(
+        bot_id,
+        paused = pause.is_some(),
+        "responder of a conversation changed"
+    );
+    Ok(json(
+        StatusCode::OK,
+        &conversation_view(store, bot_id, customer, now).await?,
+    ))
+}
+
+fn customer_id(phone: &str) -> Result<String, ApiError> {
+    match Recipient::parse(phone) {
+        Ok(Recipient::Phone(digits)) => Ok(digits),
+        Ok(Recipient::Bsuid(id)) => Ok(id),
+        Err(error) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone_number",
+            error.to_string(),
+        )),
+    }
+}
+
+async fn conversation_view(
+    store: &dyn Store,
+    bot_id: &str,
+    customer: String,
+    now: i64,
+) -> Result<ConversationView, ApiError> {
     let window = store.window(bot_id, &customer).await?;
-    let view = ConversationView {
+    let pause = store
+        .responder_pause(bot_id, &customer)
+        .await?
+        .filter(|p| p.is_active_at(now));
+    Ok(ConversationView {
         window_open: window.as_ref().is_some_and(|w| w.is_open_at(now)),
         window_expires_at: window.as_ref().map(|w| w.expires_at),
         last_inbound_at: window.as_ref().map(|w| w.last_inbound_at),
+        responder_paused: pause.is_some(),
+        responder_paused_until: pause.and_then(|p| p.until),
         phone: customer,
-    };
-    Ok(json(StatusCode::OK, &view))
+    })
 }

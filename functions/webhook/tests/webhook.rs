@@ -8,8 +8,8 @@ use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
     MessageRecord, MessageStatus, MessageTemplate, OutboundRecord, RawEvent, RawEventKind,
-    StatusEvent, StoredResponse, TemplateChange, TemplateKey, TemplatePage, TemplateQuery,
-    TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState,
+    ResponderPause, StatusEvent, StoredResponse, TemplateChange, TemplateKey, TemplatePage,
+    TemplateQuery, TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState,
 };
 use intaj_shared::ports::{
     ApiKeyStore, BotSecrets, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore,
@@ -576,6 +576,21 @@ impl WindowStore for BrokenStore {
     }
     async fn window(&self, b: &str, c: &str) -> Result<Option<ConversationWindow>, StoreError> {
         self.0.window(b, c).await
+    }
+    async fn set_responder_pause(
+        &self,
+        b: &str,
+        c: &str,
+        p: Option<ResponderPause>,
+    ) -> Result<(), StoreError> {
+        self.0.set_responder_pause(b, c, p).await
+    }
+    async fn responder_pause(
+        &self,
+        b: &str,
+        c: &str,
+    ) -> Result<Option<ResponderPause>, StoreError> {
+        self.0.responder_pause(b, c).await
     }
 }
 

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
     IdempotencyRecord, InboundMessage, MessageRecord, MessageStatus, MessageTemplate,
-    OutboundRecord, RawEvent, StatusEvent, StoredResponse, TemplateChange, TemplateKey,
-    TemplatePage, TemplateQuery, TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts,
-    TemplateSyncState, diff_templates,
+    OutboundRecord, RawEvent, ResponderPause, StatusEvent, StoredResponse, TemplateChange,
+    TemplateKey, TemplatePage, TemplateQuery, TemplateRef, TemplateSet, TemplateSync,
+    TemplateSyncCounts, TemplateSyncState, diff_templates,
 };
 use crate::ports::{
     ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, StoreError,
@@ -34,6 +34,8 @@ struct State {
     connections: HashMap<String, Connection>,
     /// phone number id → bot id
     phone_owners: HashMap<String, String>,
+    /// (bot, customer id) → the bot's pause for that customer
+    pauses: HashMap<(String, String), ResponderPause>,
     /// bot → customer id → window
     windows: HashMap<String, HashMap<String, ConversationWindow>>,
     /// bot → customer id → the customer's other id
@@ -263,6 +265,29 @@ impl WindowStore for MemoryStore {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => a.or(b),
         })
+    }
+
+    async fn set_responder_pause(
+        &self,
+        bot_id: &str,
+        customer_id: &str,
+        pause: Option<ResponderPause>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let slot = key(bot_id, customer_id);
+        match pause {
+            Some(pause) => state.pauses.insert(slot, pause),
+            None => state.pauses.remove(&slot),
+        };
+        Ok(())
+    }
+
+    async fn responder_pause(
+        &self,
+        bot_id: &str,
+        customer_id: &str,
+    ) -> Result<Option<ResponderPause>, StoreError> {
+        Ok(self.lock().pauses.get(&key(bot_id, customer_id)).copied())
     }
 }
 

@@ -27,7 +27,7 @@ pub use template::{
 pub use template_parameters::{
     BodyParameters, ButtonKind, ButtonParameter, HeaderFormat, HeaderParameter, TemplateParameters,
 };
-pub use window::{ConversationWindow, WINDOW_SECONDS};
+pub use window::{ConversationWindow, ResponderPause, WINDOW_SECONDS};
 
 /// Result of trying to record something that may have been delivered before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

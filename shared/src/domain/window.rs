@@ -48,3 +48,18 @@ mod tests {
         assert_eq!(w.clone().merge(older), w);
     }
 }
+
+/// A person took the conversation over: the bot does not answer this customer until `until`
+/// (unix seconds), or until resumed when `until` is `None`. Messages are still recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponderPause {
+    pub paused_at: i64,
+    pub until: Option<i64>,
+}
+
+impl ResponderPause {
+    pub fn is_active_at(&self, now: i64) -> bool {
+        self.until.is_none_or(|until| now < until)
+    }
+}

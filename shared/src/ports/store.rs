@@ -5,9 +5,9 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, IdempotencyClaim, InboundMessage,
-    MessageRecord, MessageTemplate, OutboundRecord, RawEvent, StatusEvent, StoredResponse,
-    TemplateChange, TemplateKey, TemplatePage, TemplateQuery, TemplateRef, TemplateSet,
-    TemplateSync, TemplateSyncCounts, TemplateSyncState,
+    MessageRecord, MessageTemplate, OutboundRecord, RawEvent, ResponderPause, StatusEvent,
+    StoredResponse, TemplateChange, TemplateKey, TemplatePage, TemplateQuery, TemplateRef,
+    TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +75,19 @@ pub trait WindowStore: Send + Sync {
         bot_id: &str,
         customer_id: &str,
     ) -> Result<Option<ConversationWindow>, StoreError>;
+    /// Pauses the bot for a customer (`Some`), or resumes it (`None`).
+    async fn set_responder_pause(
+        &self,
+        bot_id: &str,
+        customer_id: &str,
+        pause: Option<ResponderPause>,
+    ) -> Result<(), StoreError>;
+    /// The pause set for a customer under this id, if any (expired or not).
+    async fn responder_pause(
+        &self,
+        bot_id: &str,
+        customer_id: &str,
+    ) -> Result<Option<ResponderPause>, StoreError>;
 }
 
 /// Messages, their status history, and webhook content kept verbatim.

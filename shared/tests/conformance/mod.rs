@@ -27,6 +27,7 @@ macro_rules! conformance_suite {
             window_extends_and_never_shrinks,
             window_is_found_by_bsuid_and_by_wa_id,
             window_links_to_an_earlier_phone_only_window,
+            a_responder_pause_is_set_read_and_lifted_per_customer,
             inbound_message_is_claimed_once,
             concurrent_inbound_deliveries_claim_once,
             inbound_after_a_status_of_the_same_id_is_new,
@@ -1024,6 +1025,68 @@ pub async fn the_last_webhook_time_only_moves_forward(store: Arc<dyn Store>, ids
         None,
         "no connection is made up"
     );
+}
+
+pub async fn a_responder_pause_is_set_read_and_lifted_per_customer(
+    store: Arc<dyn Store>,
+    ids: Ids,
+) {
+    use intaj_shared::domain::ResponderPause;
+    let (bot, other_bot) = (ids.bot("a"), ids.bot("b"));
+    assert_eq!(
+        store.responder_pause(&bot, "15551234567").await.unwrap(),
+        None
+    );
+    let until = ResponderPause {
+        paused_at: 1_760_000_000,
+        until: Some(1_760_003_600),
+    };
+    store
+        .set_responder_pause(&bot, "15551234567", Some(until))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.responder_pause(&bot, "15551234567").await.unwrap(),
+        Some(until)
+    );
+    assert!(until.is_active_at(1_760_003_599) && !until.is_active_at(1_760_003_600));
+    assert_eq!(
+        store.responder_pause(&bot, "15557654321").await.unwrap(),
+        None,
+        "another customer"
+    );
+    assert_eq!(
+        store
+            .responder_pause(&other_bot, "15551234567")
+            .await
+            .unwrap(),
+        None,
+        "another bot"
+    );
+    let open_ended = ResponderPause {
+        paused_at: 1_760_000_100,
+        until: None,
+    };
+    store
+        .set_responder_pause(&bot, "15551234567", Some(open_ended))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.responder_pause(&bot, "15551234567").await.unwrap(),
+        Some(open_ended)
+    );
+    store
+        .set_responder_pause(&bot, "15551234567", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.responder_pause(&bot, "15551234567").await.unwrap(),
+        None
+    );
+    store
+        .set_responder_pause(&bot, "15551234567", None)
+        .await
+        .expect("resuming twice is fine");
 }
 
 // --- idempotency -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ pub(super) const CONNECTIONS_GSI1_PK: &str = "CONNECTIONS";
 pub(super) const OWNER_SK: &str = "OWNER";
 pub(super) const WINDOW_SK: &str = "WINDOW";
 pub(super) const LINK_SK: &str = "LINK";
+pub(super) const PAUSE_SK: &str = "RESPONDER_PAUSE";
 pub(super) const MESSAGE_SK: &str = "MESSAGE";
 pub(super) const STATUS_SK_PREFIX: &str = "STATUS#";
 pub(super) const RAW_SK_PREFIX: &str = "RAW#";
@@ -58,6 +59,10 @@ impl Key {
 
     pub fn window(bot_id: &str, customer_id: &str) -> Self {
         Self::new(customer_partition(bot_id, customer_id), WINDOW_SK)
+    }
+
+    pub fn responder_pause(bot_id: &str, customer_id: &str) -> Self {
+        Self::new(customer_partition(bot_id, customer_id), PAUSE_SK)
     }
 
     pub fn link(bot_id: &str, customer_id: &str) -> Self {

@@ -18,8 +18,11 @@ use super::items::{
 };
 use super::keys::{self, Key};
 use super::unavailable;
-use crate::domain::{ConversationWindow, CustomerIds};
+use crate::domain::{ConversationWindow, CustomerIds, ResponderPause};
 use crate::ports::{StoreError, WindowStore};
+
+const PAUSED_AT: &str = "pausedAt";
+const PAUSED_UNTIL: &str = "pausedUntil";
 
 fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -191,5 +194,61 @@ impl WindowStore for DynamoDbStore {
             });
         }
         Ok(window)
+    }
+
+    async fn set_responder_pause(
+        &self,
+        bot_id: &str,
+        customer_id: &str,
+        pause: Option<ResponderPause>,
+    ) -> Result<(), StoreError> {
+        let key = Key::responder_pause(bot_id, customer_id);
+        match pause {
+            Some(pause) => {
+                let mut item = key.into_attrs();
+                item.insert(ENTITY.to_owned(), s("responderPause"));
+                item.insert(PAUSED_AT.to_owned(), n(pause.paused_at));
+                if let Some(until) = pause.until {
+                    item.insert(PAUSED_UNTIL.to_owned(), n(until));
+                    // Gone by itself a day after it ends.
+                    item.insert(keys::TTL.to_owned(), n(until + 24 * 60 * 60));
+                }
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(|err| unavailable("PutItem", err))?;
+            }
+            None => {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key.into_attrs()))
+                    .send()
+                    .await
+                    .map_err(|err| unavailable("DeleteItem", err))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn responder_pause(
+        &self,
+        bot_id: &str,
+        customer_id: &str,
+    ) -> Result<Option<ResponderPause>, StoreError> {
+        let Some(item) = self
+            .get_item(Key::responder_pause(bot_id, customer_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let r = ItemReader::new(&item);
+        Ok(Some(ResponderPause {
+            paused_at: r.n(PAUSED_AT)?,
+            until: r.opt_n(PAUSED_UNTIL)?,
+        }))
     }
 }
