@@ -58,8 +58,8 @@ async fn route(request: &Request, deps: &WebhookDeps) -> Result<http::Response<S
         )
     })?;
     match *request.method() {
-        Method::GET => verify(request, &bot_id, deps).await,
-        Method::POST => receive(request, &bot_id, deps).await,
+        Method::GET => verify(request, bot_id, deps).await,
+        Method::POST => receive(request, bot_id, deps).await,
         _ => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -200,16 +200,13 @@ async fn bot_secrets(bot_id: &str, deps: &WebhookDeps) -> Result<Arc<BotSecrets>
 
 /// The `{botId}` path parameter: from API Gateway's route match, or from the path itself when
 /// the request comes from the local stack.
-fn bot_id(request: &Request) -> Option<String> {
-    let from_route = request
-        .path_parameters_ref()
-        .and_then(|p| p.first("botId"))
-        .map(str::to_owned);
+fn bot_id(request: &Request) -> Option<&str> {
+    let from_route = request.path_parameters_ref().and_then(|p| p.first("botId"));
     let id = from_route.or_else(|| {
         let rest = request.uri().path().strip_prefix(PATH_PREFIX)?;
-        Some(rest.trim_end_matches('/').to_owned())
+        Some(rest.trim_end_matches('/'))
     })?;
-    is_valid_bot_id(&id).then_some(id)
+    is_valid_bot_id(id).then_some(id)
 }
 
 fn query_param(request: &Request, name: &str) -> Option<String> {
