@@ -1,6 +1,7 @@
 //! Turns one verified webhook body into store writes: every message, status, error and template
 //! update it carries, each exactly once.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -15,6 +16,7 @@ use intaj_shared::whatsapp::webhook::{
 };
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use crate::template_events;
 
@@ -199,10 +201,10 @@ async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
 }
 
 /// Adds the writes one change asks for; `false` for a kind of change this product ignores.
-async fn collect_change(
-    change: &Change<'_>,
+async fn collect_change<'b>(
+    change: &Change<'b>,
     entry_time: Option<i64>,
-    routes: &mut Router<'_>,
+    routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
     writes: &mut Vec<Write>,
@@ -231,7 +233,7 @@ async fn collect_change(
         }
     }
 
-    let value: MessagesValue = match serde_json::from_str(raw) {
+    let value: MessagesValue<'b> = match serde_json::from_str(raw) {
         Ok(value) => value,
         Err(error) => {
             tracing::warn!(bot_id = routes.url_bot, %error, "unreadable messages change kept verbatim");
@@ -246,7 +248,10 @@ async fn collect_change(
         }
     };
     let phone_number_id = value.metadata.phone_number_id.as_ref();
-    let Some(bot) = routes.owner_of(phone_number_id, secrets).await? else {
+    let Some(bot) = routes
+        .owner_of(&value.metadata.phone_number_id, secrets)
+        .await?
+    else {
         tracing::warn!(
             bot_id = routes.url_bot,
             phone_number_id,
@@ -280,13 +285,13 @@ async fn collect_change(
 /// the body holds anything else, which [`collect_layered`] reads: a change of another kind,
 /// errors, a number no connection of this app secret owns, a part of an unexpected shape.
 /// Both ask for the same writes (the tests run every fixture through both).
-async fn collect_in_one_pass(
-    body: &[u8],
-    routes: &mut Router<'_>,
+async fn collect_in_one_pass<'b>(
+    body: &'b [u8],
+    routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
 ) -> Result<Option<Vec<Write>>, ReceiptError> {
-    let Ok(payload) = serde_json::from_slice::<MessagesPayload>(body) else {
+    let Ok(payload) = serde_json::from_slice::<MessagesPayload<'b>>(body) else {
         return Ok(None);
     };
     if !payload.only_messages() {
@@ -325,13 +330,14 @@ async fn collect_in_one_pass(
 
 /// Any body: the envelope first, each change's value once its `field` says what it is. Returns
 /// the writes and how many changes were of a kind this product ignores.
-async fn collect_layered(
-    body: &[u8],
-    routes: &mut Router<'_>,
+async fn collect_layered<'b>(
+    body: &'b [u8],
+    routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
 ) -> Result<(Vec<Write>, usize), ReceiptError> {
-    let payload: WebhookPayload = serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
+    let payload: WebhookPayload<'b> =
+        serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
     check_object(&payload.object)?;
     let mut writes = Vec::new();
     let mut ignored = 0;
@@ -487,27 +493,31 @@ fn unix_seconds(value: Option<&str>, now: i64) -> i64 {
 }
 
 /// Decides which bot each phone number's changes belong to, once per number per body.
-struct Router<'s> {
+struct Router<'s, 'b> {
     url_bot: &'s str,
     app_secret: &'s Secret,
     connections: &'s dyn ConnectionStore,
-    /// (phone number id, owner); a body names one or two numbers, so a list is the cheapest.
-    decided: Vec<(String, Option<Arc<str>>)>,
+    /// (phone number id, owner); a body names one or two numbers, so a list kept inline is the
+    /// cheapest, its ids borrowed from the body.
+    decided: SmallVec<[Decided<'b>; 2]>,
 }
 
-impl<'s> Router<'s> {
+/// A phone number id and the bot that owns it, if one may receive its changes.
+type Decided<'b> = (Cow<'b, str>, Option<Arc<str>>);
+
+impl<'s, 'b> Router<'s, 'b> {
     fn new(url_bot: &'s str, app_secret: &'s Secret, connections: &'s dyn ConnectionStore) -> Self {
         Self {
             url_bot,
             app_secret,
             connections,
-            decided: Vec::new(),
+            decided: SmallVec::new(),
         }
     }
 
     async fn owner_of(
         &mut self,
-        phone_number_id: &str,
+        phone_number_id: &Cow<'b, str>,
         secrets: &dyn SecretStore,
     ) -> Result<Option<Arc<str>>, ReceiptError> {
         if let Some((_, decided)) = self.decided.iter().find(|(p, _)| p == phone_number_id) {
@@ -523,8 +533,7 @@ impl<'s> Router<'s> {
                 _ => None,
             },
         };
-        self.decided
-            .push((phone_number_id.to_owned(), owner.clone()));
+        self.decided.push((phone_number_id.clone(), owner.clone()));
         Ok(owner)
     }
 }
