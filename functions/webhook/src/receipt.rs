@@ -422,7 +422,11 @@ fn customer_of(envelope: &MessageEnvelope, contacts: &[ContactProfile]) -> Custo
             }
         });
     if let Some(contact) = contact {
-        let from_contact = CustomerIds::new(contact.wa_id.as_deref(), contact.user_id.as_deref());
+        // Only the ids the message lacks are copied from the contact.
+        let from_contact = CustomerIds::new(
+            contact.wa_id.as_deref().filter(|_| ids.wa_id.is_none()),
+            contact.user_id.as_deref().filter(|_| ids.bsuid.is_none()),
+        );
         ids.wa_id = ids.wa_id.or(from_contact.wa_id);
         ids.bsuid = ids.bsuid.or(from_contact.bsuid);
     }
