@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use intaj_shared::domain::{
     Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
     TemplateChange, TemplateRef,
@@ -49,10 +50,14 @@ pub enum ReceiptError {
 
 /// One write the body asks for. Built first, then run concurrently.
 #[derive(Debug)]
-enum Write {
+enum Write<'b> {
     Inbound {
         bot: Arc<str>,
+        /// Moved into the store.
         message: InboundMessage,
+        /// Its id and type for the log line, borrowed from the body.
+        id: Cow<'b, str>,
+        kind: &'static str,
     },
     /// The statuses of one change, written as a batch.
     Statuses {
@@ -106,13 +111,21 @@ pub async fn record(
         summary.count(apply(write, store).await?);
         return Ok(summary);
     }
-    let mut outcomes = stream::iter(writes)
-        .map(|write| apply(write, store))
-        .buffer_unordered(WRITE_CONCURRENCY);
-    while let Some(outcome) = outcomes.try_next().await? {
-        summary.count(outcome);
+    // `buffer_unordered` by hand: its closure over `Write<'b>` would make the future's `Send`
+    // unprovable for the callers.
+    let mut writes = writes.into_iter();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < WRITE_CONCURRENCY
+            && let Some(write) = writes.next()
+        {
+            running.push(apply(write, store));
+        }
+        match running.next().await {
+            Some(outcome) => summary.count(outcome?),
+            None => return Ok(summary),
+        }
     }
-    Ok(summary)
 }
 
 impl ReceiptSummary {
@@ -130,25 +143,32 @@ impl ReceiptSummary {
     }
 }
 
-async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
+async fn apply(write: Write<'_>, store: &dyn Store) -> Result<Outcome, StoreError> {
     match write {
-        Write::Inbound { bot, message } => {
-            let claim = store.record_inbound(&bot, &message).await?;
+        Write::Inbound {
+            bot,
+            message,
+            id,
+            kind,
+        } => {
+            // The store takes the message; the window needs only its customer and time.
+            let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
+            let sent_at = message.timestamp;
+            let claim = store.record_inbound(&bot, message).await?;
             // A redelivery costs the refused claim only. (A crash between the claim and the
             // window leaves that one message's window unraised; the customer's next message
             // raises it again.)
-            if claim == Claim::New && !message.customer.is_empty() {
-                store
-                    .extend_window(&bot, &message.customer, message.timestamp)
-                    .await?;
+            if claim == Claim::New
+                && let Some(customer) = customer
+            {
+                store.extend_window(&bot, &customer, sent_at).await?;
             }
             match claim {
                 Claim::New => tracing::info!(
-                    bot_id = %bot, message_id = %message.message_id, kind = %message.kind,
-                    "inbound message recorded"
+                    bot_id = %bot, message_id = %id, kind, "inbound message recorded"
                 ),
                 Claim::Duplicate => tracing::info!(
-                    bot_id = %bot, message_id = %message.message_id,
+                    bot_id = %bot, message_id = %id,
                     "inbound message redelivered; already recorded"
                 ),
             }
@@ -207,7 +227,7 @@ async fn collect_change<'b>(
     routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
-    writes: &mut Vec<Write>,
+    writes: &mut Vec<Write<'b>>,
 ) -> Result<bool, ReceiptError> {
     let raw = change.value.get();
     match change.field.as_ref() {
@@ -290,7 +310,7 @@ async fn collect_in_one_pass<'b>(
     routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
-) -> Result<Option<Vec<Write>>, ReceiptError> {
+) -> Result<Option<Vec<Write<'b>>>, ReceiptError> {
     let Ok(payload) = serde_json::from_slice::<MessagesPayload<'b>>(body) else {
         return Ok(None);
     };
@@ -335,7 +355,7 @@ async fn collect_layered<'b>(
     routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
-) -> Result<(Vec<Write>, usize), ReceiptError> {
+) -> Result<(Vec<Write<'b>>, usize), ReceiptError> {
     let payload: WebhookPayload<'b> =
         serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
     check_object(&payload.object)?;
@@ -352,7 +372,12 @@ async fn collect_layered<'b>(
 }
 
 /// A write for each message and status of a routed `messages` change.
-fn push_items(bot: &Arc<str>, value: &MessagesValue, now: i64, writes: &mut Vec<Write>) {
+fn push_items<'b>(
+    bot: &Arc<str>,
+    value: &MessagesValue<'b>,
+    now: i64,
+    writes: &mut Vec<Write<'b>>,
+) {
     writes.reserve(value.messages.len() + 1);
     for message in &value.messages {
         writes.push(inbound_write(bot, message, value, now));
@@ -377,8 +402,13 @@ fn check_object(object: &str) -> Result<(), ReceiptError> {
     }
 }
 
-fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now: i64) -> Write {
-    let envelope: MessageEnvelope = match serde_json::from_str(message.get()) {
+fn inbound_write<'b>(
+    bot: &Arc<str>,
+    message: &'b RawValue,
+    value: &MessagesValue<'b>,
+    now: i64,
+) -> Write<'b> {
+    let envelope: MessageEnvelope<'b> = match serde_json::from_str(message.get()) {
         Ok(envelope) => envelope,
         Err(error) => {
             tracing::warn!(bot_id = %bot, %error, "unreadable inbound message kept verbatim");
@@ -393,17 +423,20 @@ fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now:
         .find(|c| same_customer(c, &customer))
         .and_then(|c| c.profile.as_ref()?.name.as_deref())
         .map(str::to_owned);
+    let kind = envelope.stored_kind();
     Write::Inbound {
         bot: bot.clone(),
         message: InboundMessage {
             message_id: envelope.id.to_string(),
             customer,
             phone_number_id: value.metadata.phone_number_id.to_string(),
-            kind: envelope.stored_kind().to_owned(),
+            kind: kind.to_owned(),
             timestamp: unix_seconds(envelope.timestamp.as_deref(), now),
             profile_name,
             content: message.get().to_owned(),
         },
+        id: envelope.id,
+        kind,
     }
 }
 
@@ -473,7 +506,13 @@ fn log_webhook_errors(bot: &str, errors: &[MetaError]) {
     }
 }
 
-fn raw_write(bot: &str, kind: RawEventKind, phone: Option<&str>, body: &str, now: i64) -> Write {
+fn raw_write(
+    bot: &str,
+    kind: RawEventKind,
+    phone: Option<&str>,
+    body: &str,
+    now: i64,
+) -> Write<'static> {
     Write::Raw {
         bot: Arc::from(bot),
         event: raw_event(kind, phone, body, now),

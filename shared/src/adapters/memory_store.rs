@@ -247,19 +247,22 @@ impl MessageStore for MemoryStore {
     async fn record_inbound(
         &self,
         bot_id: &str,
-        message: &InboundMessage,
+        message: InboundMessage,
     ) -> Result<Claim, StoreError> {
         let mut state = self.lock();
-        let stored = state.message_entry(bot_id, &message.message_id);
+        let stored = state
+            .messages_of(bot_id)
+            .entry(message.message_id)
+            .or_default();
         if stored.head.is_some() {
             return Ok(Claim::Duplicate);
         }
         stored.head = Some(MessageHead {
             direction: Direction::Inbound,
-            customer: message.customer.clone(),
-            kind: message.kind.clone(),
+            customer: message.customer,
+            kind: message.kind,
             created_at: message.timestamp,
-            content: message.content.clone(),
+            content: message.content,
         });
         Ok(Claim::New)
     }
