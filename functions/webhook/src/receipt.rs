@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use futures::future::try_join_all;
 use futures::stream::FuturesUnordered;
 use intaj_shared::domain::{
     Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
@@ -109,6 +110,14 @@ pub async fn record(
     if writes.len() == 1 {
         let write = writes.into_iter().next().expect("one write");
         summary.count(apply(write, store).await?);
+        return Ok(summary);
+    }
+    // A few writes all run at once, set up with one allocation (a task each otherwise).
+    if writes.len() <= WRITE_CONCURRENCY {
+        let applied = writes.into_iter().map(|write| apply(write, store));
+        for outcome in try_join_all(applied).await? {
+            summary.count(outcome);
+        }
         return Ok(summary);
     }
     // `buffer_unordered` by hand: its closure over `Write<'b>` would make the future's `Send`
