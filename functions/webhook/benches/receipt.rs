@@ -57,7 +57,7 @@ fn fresh_deps(runtime: &tokio::runtime::Runtime) -> WebhookDeps {
             profile_name: None,
             content: r#"{"type":"text","text":{"body":"hi"}}"#.into(),
         };
-        store.record_inbound("demo", &earlier).await.unwrap();
+        store.record_inbound("demo", earlier).await.unwrap();
         store.extend_window("demo", &customer, 1).await.unwrap();
         let sent = StatusEvent {
             message_id: "wamid.EARLIER_REPLY".into(),

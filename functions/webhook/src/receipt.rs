@@ -1,9 +1,12 @@
 //! Turns one verified webhook body into store writes: every message, status, error and template
 //! update it carries, each exactly once.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::StreamExt;
+use futures::future::try_join_all;
+use futures::stream::FuturesUnordered;
 use intaj_shared::domain::{
     Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
     TemplateChange, TemplateRef,
@@ -15,6 +18,7 @@ use intaj_shared::whatsapp::webhook::{
 };
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use crate::template_events;
 
@@ -47,10 +51,14 @@ pub enum ReceiptError {
 
 /// One write the body asks for. Built first, then run concurrently.
 #[derive(Debug)]
-enum Write {
+enum Write<'b> {
     Inbound {
         bot: Arc<str>,
+        /// Moved into the store.
         message: InboundMessage,
+        /// Its id and type for the log line, borrowed from the body.
+        id: Cow<'b, str>,
+        kind: &'static str,
     },
     /// The statuses of one change, written as a batch.
     Statuses {
@@ -104,13 +112,29 @@ pub async fn record(
         summary.count(apply(write, store).await?);
         return Ok(summary);
     }
-    let mut outcomes = stream::iter(writes)
-        .map(|write| apply(write, store))
-        .buffer_unordered(WRITE_CONCURRENCY);
-    while let Some(outcome) = outcomes.try_next().await? {
-        summary.count(outcome);
+    // A few writes all run at once, set up with one allocation (a task each otherwise).
+    if writes.len() <= WRITE_CONCURRENCY {
+        let applied = writes.into_iter().map(|write| apply(write, store));
+        for outcome in try_join_all(applied).await? {
+            summary.count(outcome);
+        }
+        return Ok(summary);
     }
-    Ok(summary)
+    // `buffer_unordered` by hand: its closure over `Write<'b>` would make the future's `Send`
+    // unprovable for the callers.
+    let mut writes = writes.into_iter();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < WRITE_CONCURRENCY
+            && let Some(write) = writes.next()
+        {
+            running.push(apply(write, store));
+        }
+        match running.next().await {
+            Some(outcome) => summary.count(outcome?),
+            None => return Ok(summary),
+        }
+    }
 }
 
 impl ReceiptSummary {
@@ -128,25 +152,32 @@ impl ReceiptSummary {
     }
 }
 
-async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
+async fn apply(write: Write<'_>, store: &dyn Store) -> Result<Outcome, StoreError> {
     match write {
-        Write::Inbound { bot, message } => {
-            let claim = store.record_inbound(&bot, &message).await?;
+        Write::Inbound {
+            bot,
+            message,
+            id,
+            kind,
+        } => {
+            // The store takes the message; the window needs only its customer and time.
+            let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
+            let sent_at = message.timestamp;
+            let claim = store.record_inbound(&bot, message).await?;
             // A redelivery costs the refused claim only. (A crash between the claim and the
             // window leaves that one message's window unraised; the customer's next message
             // raises it again.)
-            if claim == Claim::New && !message.customer.is_empty() {
-                store
-                    .extend_window(&bot, &message.customer, message.timestamp)
-                    .await?;
+            if claim == Claim::New
+                && let Some(customer) = customer
+            {
+                store.extend_window(&bot, &customer, sent_at).await?;
             }
             match claim {
                 Claim::New => tracing::info!(
-                    bot_id = %bot, message_id = %message.message_id, kind = %message.kind,
-                    "inbound message recorded"
+                    bot_id = %bot, message_id = %id, kind, "inbound message recorded"
                 ),
                 Claim::Duplicate => tracing::info!(
-                    bot_id = %bot, message_id = %message.message_id,
+                    bot_id = %bot, message_id = %id,
                     "inbound message redelivered; already recorded"
                 ),
             }
@@ -199,13 +230,13 @@ async fn apply(write: Write, store: &dyn Store) -> Result<Outcome, StoreError> {
 }
 
 /// Adds the writes one change asks for; `false` for a kind of change this product ignores.
-async fn collect_change(
-    change: &Change<'_>,
+async fn collect_change<'b>(
+    change: &Change<'b>,
     entry_time: Option<i64>,
-    routes: &mut Router<'_>,
+    routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
-    writes: &mut Vec<Write>,
+    writes: &mut Vec<Write<'b>>,
 ) -> Result<bool, ReceiptError> {
     let raw = change.value.get();
     match change.field.as_ref() {
@@ -231,7 +262,7 @@ async fn collect_change(
         }
     }
 
-    let value: MessagesValue = match serde_json::from_str(raw) {
+    let value: MessagesValue<'b> = match serde_json::from_str(raw) {
         Ok(value) => value,
         Err(error) => {
             tracing::warn!(bot_id = routes.url_bot, %error, "unreadable messages change kept verbatim");
@@ -246,7 +277,10 @@ async fn collect_change(
         }
     };
     let phone_number_id = value.metadata.phone_number_id.as_ref();
-    let Some(bot) = routes.owner_of(phone_number_id, secrets).await? else {
+    let Some(bot) = routes
+        .owner_of(&value.metadata.phone_number_id, secrets)
+        .await?
+    else {
         tracing::warn!(
             bot_id = routes.url_bot,
             phone_number_id,
@@ -280,13 +314,13 @@ async fn collect_change(
 /// the body holds anything else, which [`collect_layered`] reads: a change of another kind,
 /// errors, a number no connection of this app secret owns, a part of an unexpected shape.
 /// Both ask for the same writes (the tests run every fixture through both).
-async fn collect_in_one_pass(
-    body: &[u8],
-    routes: &mut Router<'_>,
+async fn collect_in_one_pass<'b>(
+    body: &'b [u8],
+    routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
-) -> Result<Option<Vec<Write>>, ReceiptError> {
-    let Ok(payload) = serde_json::from_slice::<MessagesPayload>(body) else {
+) -> Result<Option<Vec<Write<'b>>>, ReceiptError> {
+    let Ok(payload) = serde_json::from_slice::<MessagesPayload<'b>>(body) else {
         return Ok(None);
     };
     if !payload.only_messages() {
@@ -325,13 +359,14 @@ async fn collect_in_one_pass(
 
 /// Any body: the envelope first, each change's value once its `field` says what it is. Returns
 /// the writes and how many changes were of a kind this product ignores.
-async fn collect_layered(
-    body: &[u8],
-    routes: &mut Router<'_>,
+async fn collect_layered<'b>(
+    body: &'b [u8],
+    routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
-) -> Result<(Vec<Write>, usize), ReceiptError> {
-    let payload: WebhookPayload = serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
+) -> Result<(Vec<Write<'b>>, usize), ReceiptError> {
+    let payload: WebhookPayload<'b> =
+        serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
     check_object(&payload.object)?;
     let mut writes = Vec::new();
     let mut ignored = 0;
@@ -346,7 +381,12 @@ async fn collect_layered(
 }
 
 /// A write for each message and status of a routed `messages` change.
-fn push_items(bot: &Arc<str>, value: &MessagesValue, now: i64, writes: &mut Vec<Write>) {
+fn push_items<'b>(
+    bot: &Arc<str>,
+    value: &MessagesValue<'b>,
+    now: i64,
+    writes: &mut Vec<Write<'b>>,
+) {
     writes.reserve(value.messages.len() + 1);
     for message in &value.messages {
         writes.push(inbound_write(bot, message, value, now));
@@ -371,8 +411,13 @@ fn check_object(object: &str) -> Result<(), ReceiptError> {
     }
 }
 
-fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now: i64) -> Write {
-    let envelope: MessageEnvelope = match serde_json::from_str(message.get()) {
+fn inbound_write<'b>(
+    bot: &Arc<str>,
+    message: &'b RawValue,
+    value: &MessagesValue<'b>,
+    now: i64,
+) -> Write<'b> {
+    let envelope: MessageEnvelope<'b> = match serde_json::from_str(message.get()) {
         Ok(envelope) => envelope,
         Err(error) => {
             tracing::warn!(bot_id = %bot, %error, "unreadable inbound message kept verbatim");
@@ -387,17 +432,20 @@ fn inbound_write(bot: &Arc<str>, message: &RawValue, value: &MessagesValue, now:
         .find(|c| same_customer(c, &customer))
         .and_then(|c| c.profile.as_ref()?.name.as_deref())
         .map(str::to_owned);
+    let kind = envelope.stored_kind();
     Write::Inbound {
         bot: bot.clone(),
         message: InboundMessage {
             message_id: envelope.id.to_string(),
             customer,
             phone_number_id: value.metadata.phone_number_id.to_string(),
-            kind: envelope.stored_kind().to_owned(),
+            kind: kind.to_owned(),
             timestamp: unix_seconds(envelope.timestamp.as_deref(), now),
             profile_name,
             content: message.get().to_owned(),
         },
+        id: envelope.id,
+        kind,
     }
 }
 
@@ -416,7 +464,11 @@ fn customer_of(envelope: &MessageEnvelope, contacts: &[ContactProfile]) -> Custo
             }
         });
     if let Some(contact) = contact {
-        let from_contact = CustomerIds::new(contact.wa_id.as_deref(), contact.user_id.as_deref());
+        // Only the ids the message lacks are copied from the contact.
+        let from_contact = CustomerIds::new(
+            contact.wa_id.as_deref().filter(|_| ids.wa_id.is_none()),
+            contact.user_id.as_deref().filter(|_| ids.bsuid.is_none()),
+        );
         ids.wa_id = ids.wa_id.or(from_contact.wa_id);
         ids.bsuid = ids.bsuid.or(from_contact.bsuid);
     }
@@ -463,7 +515,13 @@ fn log_webhook_errors(bot: &str, errors: &[MetaError]) {
     }
 }
 
-fn raw_write(bot: &str, kind: RawEventKind, phone: Option<&str>, body: &str, now: i64) -> Write {
+fn raw_write(
+    bot: &str,
+    kind: RawEventKind,
+    phone: Option<&str>,
+    body: &str,
+    now: i64,
+) -> Write<'static> {
     Write::Raw {
         bot: Arc::from(bot),
         event: raw_event(kind, phone, body, now),
@@ -487,27 +545,31 @@ fn unix_seconds(value: Option<&str>, now: i64) -> i64 {
 }
 
 /// Decides which bot each phone number's changes belong to, once per number per body.
-struct Router<'s> {
+struct Router<'s, 'b> {
     url_bot: &'s str,
     app_secret: &'s Secret,
     connections: &'s dyn ConnectionStore,
-    /// (phone number id, owner); a body names one or two numbers, so a list is the cheapest.
-    decided: Vec<(String, Option<Arc<str>>)>,
+    /// (phone number id, owner); a body names one or two numbers, so a list kept inline is the
+    /// cheapest, its ids borrowed from the body.
+    decided: SmallVec<[Decided<'b>; 2]>,
 }
 
-impl<'s> Router<'s> {
+/// A phone number id and the bot that owns it, if one may receive its changes.
+type Decided<'b> = (Cow<'b, str>, Option<Arc<str>>);
+
+impl<'s, 'b> Router<'s, 'b> {
     fn new(url_bot: &'s str, app_secret: &'s Secret, connections: &'s dyn ConnectionStore) -> Self {
         Self {
             url_bot,
             app_secret,
             connections,
-            decided: Vec::new(),
+            decided: SmallVec::new(),
         }
     }
 
     async fn owner_of(
         &mut self,
-        phone_number_id: &str,
+        phone_number_id: &Cow<'b, str>,
         secrets: &dyn SecretStore,
     ) -> Result<Option<Arc<str>>, ReceiptError> {
         if let Some((_, decided)) = self.decided.iter().find(|(p, _)| p == phone_number_id) {
@@ -523,8 +585,7 @@ impl<'s> Router<'s> {
                 _ => None,
             },
         };
-        self.decided
-            .push((phone_number_id.to_owned(), owner.clone()));
+        self.decided.push((phone_number_id.clone(), owner.clone()));
         Ok(owner)
     }
 }

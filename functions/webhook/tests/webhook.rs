@@ -596,7 +596,7 @@ impl WindowStore for BrokenStore {
 
 #[async_trait]
 impl MessageStore for BrokenStore {
-    async fn record_inbound(&self, _: &str, _: &InboundMessage) -> Result<Claim, StoreError> {
+    async fn record_inbound(&self, _: &str, _: InboundMessage) -> Result<Claim, StoreError> {
         Err(outage())
     }
     async fn record_status(&self, _: &str, _: &StatusEvent) -> Result<Claim, StoreError> {

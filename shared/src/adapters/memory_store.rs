@@ -296,24 +296,32 @@ impl MessageStore for MemoryStore {
     async fn record_inbound(
         &self,
         bot_id: &str,
-        message: &InboundMessage,
+        message: InboundMessage,
     ) -> Result<Claim, StoreError> {
+        // The feed's copy (the local stack's only): the message itself moves into the store.
+        let fed = self
+            .new_inbound
+            .as_ref()
+            .map(|feed| (feed, message.clone()));
         let mut state = self.lock();
-        let stored = state.message_entry(bot_id, &message.message_id);
+        let stored = state
+            .messages_of(bot_id)
+            .entry(message.message_id)
+            .or_default();
         if stored.head.is_some() {
             return Ok(Claim::Duplicate);
         }
         stored.head = Some(MessageHead {
             direction: Direction::Inbound,
-            customer: message.customer.clone(),
-            kind: message.kind.clone(),
+            customer: message.customer,
+            kind: message.kind,
             created_at: message.timestamp,
-            content: message.content.clone(),
+            content: message.content,
         });
-        if let Some(feed) = &self.new_inbound {
+        if let Some((feed, copy)) = fed {
             // Sent under the lock, so the feed's order is the order of the claims. A dropped
             // receiver (the stack stopping) is no failure of the write.
-            let _ = feed.send((bot_id.to_owned(), message.clone()));
+            let _ = feed.send((bot_id.to_owned(), copy));
         }
         Ok(Claim::New)
     }

@@ -94,11 +94,12 @@ pub trait WindowStore: Send + Sync {
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Stores an inbound message once: a second call with the same id (a redelivery, also a
-    /// concurrent one) is [`Claim::Duplicate`] and changes nothing.
+    /// concurrent one) is [`Claim::Duplicate`] and changes nothing. Takes the message so that a
+    /// store keeps its strings without copying them.
     async fn record_inbound(
         &self,
         bot_id: &str,
-        message: &InboundMessage,
+        message: InboundMessage,
     ) -> Result<Claim, StoreError>;
     /// Appends a status event once per (message id, status), and raises the message's current
     /// status when this one is further (failed is final). Raising is re-applied on duplicates,

@@ -159,12 +159,11 @@ pub struct MessageEnvelope<'a> {
 
 impl MessageEnvelope<'_> {
     /// The type to store: Meta's own, or `unsupported` for one this code does not know.
-    pub fn stored_kind(&self) -> &str {
-        if KNOWN_MESSAGE_TYPES.contains(&self.kind.as_ref()) {
-            &self.kind
-        } else {
-            "unsupported"
-        }
+    pub fn stored_kind(&self) -> &'static str {
+        KNOWN_MESSAGE_TYPES
+            .iter()
+            .find(|known| **known == self.kind)
+            .unwrap_or(&"unsupported")
     }
 }
 

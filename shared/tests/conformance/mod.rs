@@ -385,13 +385,13 @@ pub async fn inbound_message_is_claimed_once(store: Arc<dyn Store>, ids: Ids) {
     let customer = CustomerIds::new(Some(&ids.wa_id("1")), Some(&ids.bsuid("1")));
     let first = inbound(&id, customer.clone(), 1_000, "first");
     assert_eq!(
-        store.record_inbound(&bot, &first).await.unwrap(),
+        store.record_inbound(&bot, first.clone()).await.unwrap(),
         Claim::New
     );
 
     let redelivered = inbound(&id, CustomerIds::default(), 2_000, "second");
     assert_eq!(
-        store.record_inbound(&bot, &redelivered).await.unwrap(),
+        store.record_inbound(&bot, redelivered).await.unwrap(),
         Claim::Duplicate
     );
 
@@ -423,7 +423,7 @@ pub async fn concurrent_inbound_deliveries_claim_once(store: Arc<dyn Store>, ids
                 &format!("{i}"),
             );
             let bot = bot.clone();
-            tokio::spawn(async move { store.record_inbound(&bot, &message).await.unwrap() })
+            tokio::spawn(async move { store.record_inbound(&bot, message).await.unwrap() })
         })
         .collect();
     assert_exactly_one_new(tasks).await;
@@ -452,11 +452,11 @@ pub async fn inbound_after_a_status_of_the_same_id_is_new(store: Arc<dyn Store>,
         "hi",
     );
     assert_eq!(
-        store.record_inbound(&bot, &message).await.unwrap(),
+        store.record_inbound(&bot, message.clone()).await.unwrap(),
         Claim::New
     );
     assert_eq!(
-        store.record_inbound(&bot, &message).await.unwrap(),
+        store.record_inbound(&bot, message).await.unwrap(),
         Claim::Duplicate
     );
     let record = store.message(&bot, &id).await.unwrap().unwrap();
@@ -848,14 +848,14 @@ pub async fn bots_are_isolated(store: Arc<dyn Store>, ids: Ids) {
     let customer = CustomerIds::new(Some(&wa_id), None);
     assert_eq!(
         store
-            .record_inbound(&a, &inbound(&id, customer.clone(), 1, "to a"))
+            .record_inbound(&a, inbound(&id, customer.clone(), 1, "to a"))
             .await
             .unwrap(),
         Claim::New
     );
     assert_eq!(
         store
-            .record_inbound(&b, &inbound(&id, customer.clone(), 2, "to b"))
+            .record_inbound(&b, inbound(&id, customer.clone(), 2, "to b"))
             .await
             .unwrap(),
         Claim::New
@@ -1441,7 +1441,7 @@ pub async fn statuses_before_the_outbound_record_are_not_lowered(store: Arc<dyn 
     // An inbound message is never turned into an outbound one.
     let inbound_id = ids.message("in");
     store
-        .record_inbound(&bot, &inbound(&inbound_id, CustomerIds::default(), 1, "hi"))
+        .record_inbound(&bot, inbound(&inbound_id, CustomerIds::default(), 1, "hi"))
         .await
         .unwrap();
     store

@@ -241,25 +241,26 @@ pub(super) fn link_item(bot_id: &str, customer_id: &str, other_id: &str) -> Attr
 
 // --- messages ----------------------------------------------------------------------------------
 
-/// An inbound message under its bot: the head item's attributes.
+/// An inbound message under its bot: the head item's attributes, the message's strings moved
+/// into them.
 pub(super) struct InboundItem<'a> {
     pub bot_id: &'a str,
-    pub message: &'a InboundMessage,
+    pub message: InboundMessage,
 }
 
 impl From<InboundItem<'_>> for Attrs {
     fn from(InboundItem { bot_id, message: m }: InboundItem<'_>) -> Self {
         ItemBuilder::new(Key::message(bot_id, &m.message_id), "message")
             .s(BOT_ID, bot_id)
-            .s(MESSAGE_ID, &m.message_id)
+            .s(MESSAGE_ID, m.message_id)
             .s(DIRECTION, direction_name(Direction::Inbound))
-            .opt_s("customerWaId", m.customer.wa_id.as_deref())
-            .opt_s("customerBsuid", m.customer.bsuid.as_deref())
-            .s(PHONE_NUMBER_ID, &m.phone_number_id)
-            .s("kind", &m.kind)
+            .opt_s("customerWaId", m.customer.wa_id)
+            .opt_s("customerBsuid", m.customer.bsuid)
+            .s(PHONE_NUMBER_ID, m.phone_number_id)
+            .s("kind", m.kind)
             .n("createdAt", m.timestamp)
-            .opt_s("profileName", m.profile_name.as_deref())
-            .s("content", &m.content)
+            .opt_s("profileName", m.profile_name)
+            .s("content", m.content)
             .build()
     }
 }

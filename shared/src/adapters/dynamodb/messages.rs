@@ -103,8 +103,9 @@ impl MessageStore for DynamoDbStore {
     async fn record_inbound(
         &self,
         bot_id: &str,
-        message: &InboundMessage,
+        message: InboundMessage,
     ) -> Result<Claim, StoreError> {
+        let key = Key::message(bot_id, &message.message_id);
         let (update, mut names, values) =
             items::set_all(Attrs::from(InboundItem { bot_id, message }));
         names.insert("#direction".to_owned(), DIRECTION.to_owned());
@@ -112,7 +113,7 @@ impl MessageStore for DynamoDbStore {
         // `direction` first owns the message.
         let created = self
             .update_if(
-                Key::message(bot_id, &message.message_id),
+                key,
                 update,
                 "attribute_not_exists(#direction)",
                 names,
