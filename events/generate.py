@@ -256,6 +256,62 @@ def main() -> None:
             ),
         )
 
+    # The responder: a batch of its FIFO queue, each body a table stream record of a new inbound
+    # message as the pipe in template.yaml puts it there (the demo bot's customer says "hi").
+    content = json.dumps(
+        {"from": "15551234567", "id": "wamid.RESPONDER1", "timestamp": str(TIME_EPOCH_S),
+         "type": "text", "text": {"body": "hi"}},
+        separators=(",", ":"),
+    )
+    stream_record = {
+        "eventID": "c81e728d9d4c2f636f067f89cc14862c",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": {"pk": {"S": f"BOT#{BOT_ID}#MSG#wamid.RESPONDER1"}, "sk": {"S": "MESSAGE"}},
+            "NewImage": {
+                "pk": {"S": f"BOT#{BOT_ID}#MSG#wamid.RESPONDER1"},
+                "sk": {"S": "MESSAGE"},
+                "entity": {"S": "message"},
+                "botId": {"S": BOT_ID},
+                "conversation": {"S": f"{BOT_ID}#15551234567"},
+                "messageId": {"S": "wamid.RESPONDER1"},
+                "direction": {"S": "inbound"},
+                "customerWaId": {"S": "15551234567"},
+                "phoneNumberId": {"S": "100000000000001"},
+                "kind": {"S": "text"},
+                "createdAt": {"N": str(TIME_EPOCH_S)},
+                "profileName": {"S": "Sam"},
+                "content": {"S": content},
+            },
+            "StreamViewType": "NEW_IMAGE",
+        },
+    }
+    write(
+        "responder-queue.json",
+        {
+            "Records": [
+                {
+                    "messageId": "4e1b2f5a-6c1d-4f0e-9a51-3d6a2b1c0e01",
+                    "receiptHandle": "AQEBexample",
+                    "body": json.dumps(stream_record, separators=(",", ":")),
+                    "attributes": {
+                        "ApproximateReceiveCount": "1",
+                        "MessageGroupId": f"{BOT_ID}#15551234567",
+                        "MessageDeduplicationId": "wamid.RESPONDER1",
+                        "SentTimestamp": str(TIME_EPOCH_S * 1000),
+                    },
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:intaj-whatsapp-responder.fifo",
+                    "awsRegion": "us-east-1",
+                }
+            ]
+        },
+    )
+
     # The template-sync function: on demand, the listing, and the hourly EventBridge schedule.
     write(
         "template-sync-now.json",

@@ -112,6 +112,9 @@ async fn bot_backend(
     }
     let message: Value = serde_json::from_str(&body).unwrap();
     let text = message["text"].as_str().unwrap_or_default().to_owned();
+    if text == "fail" {
+        return (StatusCode::INTERNAL_SERVER_ERROR, String::new());
+    }
     if text == "a human please" {
         let answer = json!({"handover": true, "replies": [{"type": "text", "content": "Passing you to a colleague"}]});
         return (StatusCode::OK, answer.to_string());
@@ -358,4 +361,76 @@ async fn a_person_takes_over_by_api_or_when_the_bot_hands_over() {
     );
     let asked = bot.seen.lock().unwrap().len();
     assert_eq!(asked, 2, "asked for hello and after the resume only");
+}
+
+/// The responder function's queue batches: the sample event (the demo bot's customer says
+/// "hi"), and a batch where one conversation's failure holds back its later message while
+/// another conversation goes on.
+#[tokio::test]
+async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
+    use aws_lambda_events::sqs::SqsEvent;
+    use intaj_responder::queue::handle_batch;
+
+    let (stack, _bot, _) = forwarding_stack().await;
+    let deps = ResponderDeps {
+        store: stack.stack.store.clone(),
+        secrets: stack.stack.secrets.clone(),
+        graph: stack.stack.graph.clone(),
+        http: intaj_shared::http_clients::http_client(),
+    };
+    // The sample event, for the demo bot, whose customer's window is open.
+    stack
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "hello"))
+        .await
+        .unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+    let path = intaj_tests::workspace_root().join("events/responder-queue.json");
+    let sample: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let answered = handle_batch(&deps, sample).await;
+    assert!(answered.batch_item_failures.is_empty(), "{answered:?}");
+    let greeting = &replies_to(&stack, CUSTOMER, 2).await[1];
+    assert_eq!(
+        greeting.kind, "interactive",
+        "the demo rules answered \"hi\""
+    );
+
+    // The shop's forward bot fails on "fail": that record and the next of the same
+    // conversation go back to the queue; the other conversation is answered.
+    stack
+        .sim()
+        .inbound(to_shop(OTHER_CUSTOMER, "hello"))
+        .await
+        .unwrap();
+    replies_to(&stack, OTHER_CUSTOMER, 1).await;
+    let record = |id: &str, customer: &str, text: &str| {
+        let content = json!({"from": customer, "id": id, "type": "text", "text": {"body": text}});
+        let image = json!({
+            "botId": {"S": "shop"}, "messageId": {"S": id}, "direction": {"S": "inbound"},
+            "customerWaId": {"S": customer}, "phoneNumberId": {"S": SHOP_PHONE},
+            "kind": {"S": "text"}, "createdAt": {"N": unix_now().to_string()},
+            "content": {"S": content.to_string()},
+        });
+        json!({
+            "messageId": format!("queue-{id}"),
+            "body": json!({"eventName": "INSERT", "dynamodb": {"NewImage": image}}).to_string(),
+            "attributes": {"MessageGroupId": format!("shop#{customer}")},
+        })
+    };
+    let batch: SqsEvent = serde_json::from_value(json!({"Records": [
+        record("wamid.Q1", CUSTOMER, "fail"),
+        record("wamid.Q2", CUSTOMER, "after the failure"),
+        record("wamid.Q3", OTHER_CUSTOMER, "other"),
+        {"messageId": "queue-garbage", "body": "not a stream record", "attributes": {}},
+    ]}))
+    .unwrap();
+    let answered = handle_batch(&deps, batch).await;
+    let retried: Vec<&str> = answered
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(retried, ["queue-wamid.Q1", "queue-wamid.Q2"]);
+    let other = replies_to(&stack, OTHER_CUSTOMER, 2).await;
+    assert_eq!(other[1].request["text"]["body"], "echo: other");
 }

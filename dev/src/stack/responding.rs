@@ -22,12 +22,8 @@ pub fn spawn(deps: ResponderDeps, mut feed: UnboundedReceiver<NewInbound>) -> Jo
         let mut customers: HashMap<(String, String), UnboundedSender<InboundMessage>> =
             HashMap::new();
         while let Some((bot_id, message)) = feed.recv().await {
-            let customer = message
-                .customer
-                .wa_id
-                .clone()
-                .or_else(|| message.customer.bsuid.clone())
-                .unwrap_or_default();
+            // The deployed queue's message group: the customer's stable id.
+            let customer = message.customer.stable_id().unwrap_or_default().to_owned();
             let key = (bot_id.clone(), customer);
             let queue = customers
                 .entry(key)

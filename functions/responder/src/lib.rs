@@ -2,6 +2,7 @@
 //! its own backend), whose replies go out through the one send path, once per message.
 
 pub mod forward;
+pub mod queue;
 pub mod respond;
 
 pub use respond::{Handled, RespondError, ResponderDeps, respond};

@@ -26,6 +26,9 @@ pub(super) const LAST_INBOUND_AT: &str = "lastInboundAt";
 pub(super) const CUSTOMER_ID: &str = "customerId";
 pub(super) const OTHER_ID: &str = "otherId";
 pub(super) const DIRECTION: &str = "direction";
+/// `{botId}#{customer's stable id}` on inbound message items: the responder queue's message
+/// group (see `stream.rs`).
+pub(super) const CONVERSATION: &str = "conversation";
 pub(super) const CURRENT_STATUS: &str = "currentStatus";
 pub(super) const KEY_HASH: &str = "keyHash";
 /// The state of an idempotency record, and a template's review status.
@@ -250,8 +253,10 @@ pub(super) struct InboundItem<'a> {
 
 impl From<InboundItem<'_>> for Attrs {
     fn from(InboundItem { bot_id, message: m }: InboundItem<'_>) -> Self {
+        let conversation = super::stream::conversation_key(bot_id, &m.customer);
         ItemBuilder::new(Key::message(bot_id, &m.message_id), "message")
             .s(BOT_ID, bot_id)
+            .opt_s(CONVERSATION, conversation)
             .s(MESSAGE_ID, m.message_id)
             .s(DIRECTION, direction_name(Direction::Inbound))
             .opt_s("customerWaId", m.customer.wa_id)

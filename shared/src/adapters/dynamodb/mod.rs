@@ -96,6 +96,7 @@ mod keys;
 mod messages;
 mod rate_limits;
 mod schema;
+pub mod stream;
 mod templates;
 mod windows;
 
