@@ -433,4 +433,27 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
     assert_eq!(retried, ["queue-wamid.Q1", "queue-wamid.Q2"]);
     let other = replies_to(&stack, OTHER_CUSTOMER, 2).await;
     assert_eq!(other[1].request["text"]["body"], "echo: other");
+
+    // At the last try the message goes on to the dead-letter queue, and the customer gets the
+    // connection's fallback reply.
+    let admin = stack.stack.settings.admin_token.clone();
+    let fallback = json!({"botId": "shop", "fallbackReply": {"type": "text", "content": "Sorry, we will get back to you"}});
+    let (status, _) = stack
+        .call("POST", "/api/whatsapp/connections", &admin, Some(fallback))
+        .await;
+    assert_eq!(status, 200);
+    let mut last_try = record("wamid.Q4", OTHER_CUSTOMER, "fail");
+    last_try["attributes"]["ApproximateReceiveCount"] = json!("5");
+    let batch: SqsEvent = serde_json::from_value(json!({"Records": [last_try]})).unwrap();
+    let answered = handle_batch(&deps, batch).await;
+    assert_eq!(
+        answered.batch_item_failures.len(),
+        1,
+        "still failed: to the dead-letter queue"
+    );
+    let other = replies_to(&stack, OTHER_CUSTOMER, 3).await;
+    assert_eq!(
+        other[2].request["text"]["body"],
+        "Sorry, we will get back to you"
+    );
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use intaj_responder::{ResponderDeps, respond};
+use intaj_responder::{ResponderDeps, respond, send_fallback};
 use intaj_shared::adapters::NewInbound;
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::InboundMessage;
@@ -58,10 +58,15 @@ async fn answer_with_retries(deps: &ResponderDeps, bot_id: &str, message: &Inbou
                 tokio::time::sleep(pause).await;
                 pause *= 2;
             }
-            Err(error) => tracing::error!(
-                bot_id, message_id = %message.message_id, attempts = ATTEMPTS, %error,
-                "bot answer given up; the message stays recorded"
-            ),
+            Err(error) => {
+                tracing::error!(
+                    bot_id, message_id = %message.message_id, attempts = ATTEMPTS, %error,
+                    "bot answer given up; the message stays recorded"
+                );
+                if let Err(error) = send_fallback(deps, bot_id, message, unix_now()).await {
+                    tracing::error!(bot_id, message_id = %message.message_id, %error, "fallback reply not sent");
+                }
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::domain::Responder;
 use intaj_shared::ports::Secret;
 use intaj_shared::responding::CompiledRules;
+use intaj_shared::sending::SendRequest;
 use serde_json::{Map, Value};
 
 /// The largest body accepted; a connection is a few hundred bytes, rules a few KiB.
@@ -29,6 +30,8 @@ pub struct ConnectionRequest {
     pub responder: Option<Responder>,
     /// `Some(None)` clears it.
     pub events_url: Option<Option<String>>,
+    /// `Some(None)` clears it.
+    pub fallback_reply: Option<Option<Value>>,
     pub rotate_api_key: bool,
     /// Set only by the local stack, for its documented demo key; no body can set it.
     pub api_key: Option<Secret>,
@@ -105,6 +108,7 @@ pub fn parse(body: &[u8]) -> Result<ConnectionRequest, ApiError> {
         rate_limit_per_second: fields.rate_limit()?,
         responder: fields.responder()?,
         events_url: fields.events_url()?,
+        fallback_reply: fields.fallback_reply()?,
         rotate_api_key: match fields.0.get("rotateApiKey") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(rotate)) => *rotate,
@@ -223,6 +227,34 @@ impl Fields<'_> {
         Ok(Some(responder))
     }
 
+    /// A `/send` body without `to`, checked as `/send` would check it.
+    fn fallback_reply(&self) -> Result<Option<Option<Value>>, ApiError> {
+        let reply = match self.0.get("fallbackReply") {
+            None => return Ok(None),
+            Some(Value::Null) => return Ok(Some(None)),
+            Some(reply) => reply,
+        };
+        let wrong = |reason: String| {
+            invalid(
+                "invalid_fallback_reply",
+                format!(
+                    "fallbackReply must be a message as /send takes it, without \"to\": {reason}"
+                ),
+            )
+        };
+        let Value::Object(fields) = reply else {
+            return Err(wrong("not an object".into()));
+        };
+        let mut probe = fields.clone();
+        probe.insert("to".into(), Value::String("15550000000".into()));
+        let request: SendRequest = serde_json::from_value(Value::Object(probe))
+            .map_err(|error| wrong(error.to_string()))?;
+        request
+            .validate()
+            .map_err(|error| wrong(error.to_string()))?;
+        Ok(Some(Some(reply.clone())))
+    }
+
     fn events_url(&self) -> Result<Option<Option<String>>, ApiError> {
         match self.0.get("eventsUrl") {
             None => Ok(None),
@@ -337,6 +369,12 @@ mod tests {
             ),
             ("eventsUrl", json!("not a url"), "invalid_events_url"),
             ("rotateApiKey", json!("yes"), "invalid_rotate_api_key"),
+            ("fallbackReply", json!("sorry"), "invalid_fallback_reply"),
+            (
+                "fallbackReply",
+                json!({"type": "text"}),
+                "invalid_fallback_reply",
+            ),
         ] {
             let (status, got, _) = code_of(with(field, value.clone()));
             assert_eq!((status, got), (422, code), "{field} = {value}");

@@ -102,6 +102,7 @@ async fn create(
         rate_limit_per_second: request.rate_limit_per_second,
         responder: request.responder.filter(|r| *r != Responder::None),
         events_url: request.events_url.flatten(),
+        fallback_reply: request.fallback_reply.flatten(),
         last_webhook_at: None,
     };
     if let Err(error) = ctx.store.put_connection(&connection).await {
@@ -225,6 +226,10 @@ async fn update(
     if let Some(events_url) = request.events_url {
         connection.events_url = events_url;
         changed.push("eventsUrl");
+    }
+    if let Some(fallback_reply) = request.fallback_reply {
+        connection.fallback_reply = fallback_reply;
+        changed.push("fallbackReply");
     }
     connection.updated_at = now;
     ctx.store

@@ -44,6 +44,8 @@ pub struct ConnectionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub responder: Option<Responder>,
     pub events_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reply: Option<serde_json::Value>,
     /// Unix seconds, as everywhere in this API.
     pub created_at: i64,
     pub updated_at: i64,
@@ -73,6 +75,7 @@ impl ConnectionView {
             responder_kind: responder.as_ref().map_or("none", Responder::kind),
             responder,
             events_url: connection.events_url.clone(),
+            fallback_reply: connection.fallback_reply.clone(),
             created_at: connection.created_at,
             updated_at: connection.updated_at,
             last_webhook_at: connection.last_webhook_at,

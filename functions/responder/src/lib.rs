@@ -5,4 +5,4 @@ pub mod forward;
 pub mod queue;
 pub mod respond;
 
-pub use respond::{Handled, RespondError, ResponderDeps, respond};
+pub use respond::{Handled, RespondError, ResponderDeps, respond, send_fallback};

@@ -10,7 +10,11 @@ use intaj_shared::adapters::dynamodb::stream::inbound_of_stream_record;
 use intaj_shared::clock::unix_now;
 use serde_json::Value;
 
-use crate::{ResponderDeps, respond};
+use crate::{ResponderDeps, respond, send_fallback};
+
+/// The queue's `maxReceiveCount` in template.yaml: the try after which a message goes to the
+/// dead-letter queue.
+pub const MAX_RECEIVES: u32 = 5;
 
 pub async fn handle_batch(deps: &ResponderDeps, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
@@ -40,10 +44,25 @@ pub async fn handle_batch(deps: &ResponderDeps, event: SqsEvent) -> SqsBatchResp
             continue;
         };
         if let Err(error) = respond(deps, &bot_id, &message, unix_now()).await {
-            tracing::warn!(
-                bot_id, message_id = %message.message_id, %error,
-                "bot answer failed; the queue retries it and holds the conversation's later messages"
-            );
+            let receives: u32 = record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            if receives >= MAX_RECEIVES {
+                tracing::error!(
+                    bot_id, message_id = %message.message_id, %error, receives,
+                    "bot answer given up; to the dead-letter queue (the message stays recorded)"
+                );
+                if let Err(error) = send_fallback(deps, &bot_id, &message, unix_now()).await {
+                    tracing::error!(bot_id, message_id = %message.message_id, %error, "fallback reply not sent");
+                }
+            } else {
+                tracing::warn!(
+                    bot_id, message_id = %message.message_id, %error, receives,
+                    "bot answer failed; the queue retries it and holds the conversation's later messages"
+                );
+            }
             held_back.insert(group);
             response.add_failure(id);
         }

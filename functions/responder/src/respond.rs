@@ -124,7 +124,8 @@ pub async fn respond(
         .collect::<Result<Vec<_>, _>>()?;
     let (mut sent, mut window_closed) = (0, 0);
     for (index, (body, reply)) in checked.iter().enumerate() {
-        match send_once(deps, bot_id, &message.message_id, index, body, reply, now).await {
+        let key = format!("reply:{}:{index}", message.message_id);
+        match send_once(deps, bot_id, &key, body, reply, now).await {
             Ok(()) => sent += 1,
             // A message handled after the window closed (e.g. after a long outage): a retry
             // cannot help, so the reply is dropped and said so.
@@ -159,6 +160,38 @@ pub async fn respond(
     })
 }
 
+/// After the last try failed: the connection's `fallbackReply`, if it has one, once per
+/// message. Returns whether it went out.
+pub async fn send_fallback(
+    deps: &ResponderDeps,
+    bot_id: &str,
+    message: &InboundMessage,
+    now: i64,
+) -> Result<bool, RespondError> {
+    let connection = deps.store.connection(bot_id).await?;
+    let Some(fallback) = connection.and_then(|c| c.fallback_reply) else {
+        return Ok(false);
+    };
+    let Some(customer) = message
+        .customer
+        .wa_id
+        .as_ref()
+        .or(message.customer.bsuid.as_ref())
+    else {
+        return Ok(false);
+    };
+    let (body, reply) = checked_reply(&fallback, customer, 0)?;
+    let key = format!("fallback:{}", message.message_id);
+    match send_once(deps, bot_id, &key, &body, &reply, now).await {
+        Ok(()) => {
+            tracing::info!(bot_id, message_id = %message.message_id, "fallback reply sent");
+            Ok(true)
+        }
+        Err(error) if error.code == "outside_window" => Ok(false),
+        Err(error) => Err(RespondError::Send { index: 0, error }),
+    }
+}
+
 /// A reply as `/send` takes it, `to` defaulting to the customer; checked before anything is
 /// sent, so an invalid reply sends none of the message's replies.
 fn checked_reply(
@@ -182,23 +215,21 @@ fn checked_reply(
     Ok((body, validated))
 }
 
-/// Sends reply `index` of `message_id` unless it was sent before.
+/// Sends `reply` unless a reply with this idempotency key was sent before.
 async fn send_once(
     deps: &ResponderDeps,
     bot_id: &str,
-    message_id: &str,
-    index: usize,
+    key: &str,
     body: &[u8],
     reply: &ValidatedSend,
     now: i64,
 ) -> Result<(), ApiError> {
-    let key = format!("reply:{message_id}:{index}");
     let ctx = SendContext {
         store: deps.store.as_ref(),
         secrets: deps.secrets.as_ref(),
         graph: &deps.graph,
     };
-    idempotency::once(ctx.store, bot_id, Some(&key), body, now, || async {
+    idempotency::once(ctx.store, bot_id, Some(key), body, now, || async {
         let sent = service::send(ctx, bot_id, reply, now).await?;
         Ok(json(
             StatusCode::OK,

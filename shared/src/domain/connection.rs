@@ -22,6 +22,9 @@ pub struct Connection {
     pub responder: Option<Responder>,
     /// Where the bot's status changes are pushed.
     pub events_url: Option<String>,
+    /// Sent to the customer when the bot could not answer a message after every retry (a
+    /// `/send` body without `to`).
+    pub fallback_reply: Option<serde_json::Value>,
     /// Unix seconds of a recent webhook for the bot, kept by the webhook function at most every
     /// few minutes (so it trails the real last one by up to that much).
     pub last_webhook_at: Option<i64>,

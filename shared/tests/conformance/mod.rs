@@ -975,6 +975,7 @@ pub async fn a_connection_keeps_what_the_connections_api_shows(store: Arc<dyn St
             fallback: None,
         }),
         events_url: Some("https://shop.example.com/events".into()),
+        fallback_reply: Some(serde_json::json!({"type": "text", "content": "Sorry!"})),
         last_webhook_at: Some(1_760_000_050),
     };
     store.put_connection(&full).await.unwrap();

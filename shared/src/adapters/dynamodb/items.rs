@@ -161,6 +161,7 @@ impl From<&Connection> for Attrs {
             .responder
             .as_ref()
             .map(|r| serde_json::to_string(r).expect("a responder serialises to JSON"));
+        let fallback_reply = c.fallback_reply.as_ref().map(serde_json::Value::to_string);
         let mut builder = ItemBuilder::new(Key::connection(&c.bot_id), "connection")
             .s(keys::GSI1_PK, keys::CONNECTIONS_GSI1_PK)
             .s(keys::GSI1_SK, keys::bot_partition(&c.bot_id))
@@ -172,7 +173,8 @@ impl From<&Connection> for Attrs {
             .opt_s("displayPhoneNumber", c.display_phone_number.as_deref())
             .opt_s("verifiedName", c.verified_name.as_deref())
             .opt_s("responder", responder)
-            .opt_s("eventsUrl", c.events_url.as_deref());
+            .opt_s("eventsUrl", c.events_url.as_deref())
+            .opt_s("fallbackReply", fallback_reply);
         if let Some(limit) = c.rate_limit_per_second {
             builder = builder.n("rateLimitPerSecond", i64::from(limit));
         }
@@ -206,6 +208,11 @@ impl TryFrom<&Attrs> for Connection {
             rate_limit_per_second: r.opt_unsigned("rateLimitPerSecond")?,
             responder,
             events_url: r.opt_s("eventsUrl")?.map(str::to_owned),
+            fallback_reply: r
+                .opt_s("fallbackReply")?
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| r.corrupt("fallbackReply", "is not JSON"))?,
             last_webhook_at: r.opt_n(LAST_WEBHOOK_AT)?,
         })
     }
@@ -916,6 +923,7 @@ mod tests {
                 timeout_ms: Some(5000),
             }),
             events_url: Some("https://shop.example.com/events".into()),
+            fallback_reply: Some(serde_json::json!({"type": "text", "content": "Sorry!"})),
             last_webhook_at: Some(1_700_000_900),
             ..connection()
         };
