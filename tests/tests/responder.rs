@@ -213,6 +213,37 @@ async fn a_forward_bot_gets_each_customers_messages_one_at_a_time_in_order() {
         0,
         "every forward was signed right"
     );
+    // Each message was marked read, with the typing indicator, before the bot was asked.
+    let receipts = stack.sim().read_receipts();
+    assert_eq!(receipts.len(), 4, "{receipts:?}");
+    assert!(
+        receipts
+            .iter()
+            .all(|r| r.typing_indicator && r.phone_number_id == SHOP_PHONE)
+    );
+}
+
+#[tokio::test]
+async fn the_typing_indicator_can_be_switched_off_per_connection() {
+    let (stack, _bot, _) = forwarding_stack().await;
+    let admin = stack.stack.settings.admin_token.clone();
+    let off = json!({"botId": "shop", "typingIndicator": false});
+    let (status, shown) = stack
+        .call("POST", "/api/whatsapp/connections", &admin, Some(off))
+        .await;
+    assert_eq!((status, &shown["typingIndicator"]), (200, &json!(false)));
+    stack
+        .sim()
+        .inbound(to_shop(CUSTOMER, "quietly"))
+        .await
+        .unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+    let receipts = stack.sim().read_receipts();
+    assert_eq!(receipts.len(), 1, "still marked read: {receipts:?}");
+    assert!(
+        !receipts[0].typing_indicator,
+        "without the typing indicator"
+    );
 }
 
 #[tokio::test]

@@ -8,12 +8,13 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State as StateExtractor};
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::config::{FailNext, FailureDelivery, SimulatedNumber};
 use super::errors::GraphError;
 use super::ids;
-use super::state::{OutboxMessage, State, TokenBucket, lock};
+use super::state::{OutboxMessage, ReadReceipt, State, TokenBucket, lock};
 use super::templates::{self, Paging, TemplateList, TemplateQuery};
 use super::validation::{self, Recipient};
 use super::webhooks::{AcceptedMessage, spawn_status_updates};
@@ -166,11 +167,16 @@ pub(crate) async fn send_message(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<SendResponse>, GraphError> {
+) -> Result<Response, GraphError> {
     check_version(&state, &version, uri.path())?;
     let numbers = authenticate(&state, &headers, query.access_token.as_deref())?;
     let number = number_for(numbers, &phone_number_id, "post")?;
     inject_faults(&state).await?;
+    if let Some(receipt) = read_receipt(&body, &number)? {
+        tracing::info!(message_id = %receipt.message_id, typing = receipt.typing_indicator, "message marked read");
+        lock(&state.read_receipts).push(receipt);
+        return Ok(Json(serde_json::json!({"success": true})).into_response());
+    }
 
     let message = validation::validate(&body)?;
     let template = match &message.template {
@@ -233,6 +239,34 @@ pub(crate) async fn send_message(
             id,
             message_status: message.template.is_some().then_some("accepted"),
         }],
+    })
+    .into_response())
+}
+
+/// `{"messaging_product":"whatsapp","status":"read","message_id",…}`: a read receipt (and the
+/// typing indicator with `"typing_indicator":{"type":"text"}`), not a message. `None` for a
+/// message.
+fn read_receipt(body: &[u8], number: &SimulatedNumber) -> Result<Option<ReadReceipt>, GraphError> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(None);
+    };
+    if value.get("status").is_none() {
+        return Ok(None);
+    }
+    if value["status"] != "read" {
+        return Err(GraphError::invalid_parameter(
+            "status must be \"read\" to mark a message read",
+        ));
+    }
+    let message_id = value["message_id"]
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| GraphError::required("message_id"))?;
+    Ok(Some(ReadReceipt {
+        phone_number_id: number.phone_number_id.clone(),
+        message_id: message_id.to_owned(),
+        typing_indicator: value["typing_indicator"]["type"] == "text",
+        received_at_ms: ids::unix_now_ms(),
     }))
 }
 

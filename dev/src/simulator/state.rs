@@ -41,6 +41,17 @@ pub struct OutboxMessage {
     pub request: Value,
 }
 
+/// A customer's message marked read by the business, with or without the typing indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReceipt {
+    pub phone_number_id: String,
+    pub message_id: String,
+    pub typing_indicator: bool,
+    /// Unix milliseconds.
+    pub received_at_ms: u64,
+}
+
 /// An uploaded media file.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredMedia {
@@ -108,6 +119,8 @@ pub(crate) struct State {
     /// never matches another.
     template_epoch: AtomicU64,
     pub outbox: Mutex<Vec<OutboxMessage>>,
+    /// `{"status":"read"}` calls: the customer's messages marked read, oldest first.
+    pub read_receipts: Mutex<Vec<ReadReceipt>>,
     pub media: Mutex<HashMap<String, StoredMedia>>,
     pub throughput_buckets: Mutex<HashMap<String, TokenBucket>>,
     pub pair_buckets: Mutex<HashMap<(String, String), TokenBucket>>,
@@ -161,6 +174,7 @@ impl State {
             templates: Mutex::new(templates),
             template_epoch,
             outbox: Mutex::new(Vec::new()),
+            read_receipts: Mutex::new(Vec::new()),
             media: Mutex::new(HashMap::new()),
             throughput_buckets: Mutex::new(HashMap::new()),
             pair_buckets: Mutex::new(HashMap::new()),
@@ -342,6 +356,11 @@ impl SimulatorHandle {
     /// Every accepted message, oldest first.
     pub fn outbox(&self) -> Vec<OutboxMessage> {
         lock(&self.state.outbox).clone()
+    }
+
+    /// Every read receipt (and typing indicator) the business sent, oldest first.
+    pub fn read_receipts(&self) -> Vec<ReadReceipt> {
+        lock(&self.state.read_receipts).clone()
     }
 
     /// Empties the outbox; answers how many messages it held.

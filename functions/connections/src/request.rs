@@ -32,6 +32,7 @@ pub struct ConnectionRequest {
     pub events_url: Option<Option<String>>,
     /// `Some(None)` clears it.
     pub fallback_reply: Option<Option<Value>>,
+    pub typing_indicator: Option<bool>,
     pub rotate_api_key: bool,
     /// Set only by the local stack, for its documented demo key; no body can set it.
     pub api_key: Option<Secret>,
@@ -109,6 +110,16 @@ pub fn parse(body: &[u8]) -> Result<ConnectionRequest, ApiError> {
         responder: fields.responder()?,
         events_url: fields.events_url()?,
         fallback_reply: fields.fallback_reply()?,
+        typing_indicator: match fields.0.get("typingIndicator") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(on)) => Some(*on),
+            Some(_) => {
+                return Err(invalid(
+                    "invalid_typing_indicator",
+                    "typingIndicator must be true or false",
+                ));
+            }
+        },
         rotate_api_key: match fields.0.get("rotateApiKey") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(rotate)) => *rotate,
@@ -370,6 +381,7 @@ mod tests {
             ("eventsUrl", json!("not a url"), "invalid_events_url"),
             ("rotateApiKey", json!("yes"), "invalid_rotate_api_key"),
             ("fallbackReply", json!("sorry"), "invalid_fallback_reply"),
+            ("typingIndicator", json!("on"), "invalid_typing_indicator"),
             (
                 "fallbackReply",
                 json!({"type": "text"}),

@@ -103,6 +103,7 @@ async fn create(
         responder: request.responder.filter(|r| *r != Responder::None),
         events_url: request.events_url.flatten(),
         fallback_reply: request.fallback_reply.flatten(),
+        typing_indicator: request.typing_indicator,
         last_webhook_at: None,
     };
     if let Err(error) = ctx.store.put_connection(&connection).await {
@@ -226,6 +227,10 @@ async fn update(
     if let Some(events_url) = request.events_url {
         connection.events_url = events_url;
         changed.push("eventsUrl");
+    }
+    if let Some(on) = request.typing_indicator {
+        connection.typing_indicator = Some(on);
+        changed.push("typingIndicator");
     }
     if let Some(fallback_reply) = request.fallback_reply {
         connection.fallback_reply = fallback_reply;

@@ -46,6 +46,8 @@ pub struct ConnectionView {
     pub events_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback_reply: Option<serde_json::Value>,
+    /// Messages marked read with the typing indicator before the bot is asked.
+    pub typing_indicator: bool,
     /// Unix seconds, as everywhere in this API.
     pub created_at: i64,
     pub updated_at: i64,
@@ -76,6 +78,7 @@ impl ConnectionView {
             responder,
             events_url: connection.events_url.clone(),
             fallback_reply: connection.fallback_reply.clone(),
+            typing_indicator: connection.typing_indicator.unwrap_or(true),
             created_at: connection.created_at,
             updated_at: connection.updated_at,
             last_webhook_at: connection.last_webhook_at,

@@ -102,6 +102,19 @@ pub async fn respond(
         }
         Responder::Forward { url, timeout_ms } => {
             let secrets = deps.secrets.bot_secrets(bot_id).await?;
+            if let Some(secrets) = &secrets {
+                // Blue ticks and "typing…" while the bot thinks; a failure only costs those.
+                let typing = connection.typing_indicator.unwrap_or(true);
+                let marked = deps.graph.mark_read(
+                    &connection.phone_number_id,
+                    secrets.access_token.expose(),
+                    &message.message_id,
+                    typing,
+                );
+                if let Err(error) = marked.await {
+                    tracing::warn!(bot_id, message_id = %message.message_id, %error, "message not marked read");
+                }
+            }
             let secret = secrets
                 .as_ref()
                 .and_then(|s| s.responder_secret.as_ref())

@@ -25,6 +25,9 @@ pub struct Connection {
     /// Sent to the customer when the bot could not answer a message after every retry (a
     /// `/send` body without `to`).
     pub fallback_reply: Option<serde_json::Value>,
+    /// Whether the responder marks a message read and shows the typing indicator before asking
+    /// the bot's backend; `None` is on.
+    pub typing_indicator: Option<bool>,
     /// Unix seconds of a recent webhook for the bot, kept by the webhook function at most every
     /// few minutes (so it trails the real last one by up to that much).
     pub last_webhook_at: Option<i64>,

@@ -229,6 +229,36 @@ impl GraphClient {
         self.post_message(&url, access_token, body).await
     }
 
+    /// Marks a customer's message read (blue ticks) and, with `typing`, shows the typing
+    /// indicator until the next message or 25 s: `POST /{phone_number_id}/messages` with
+    /// `{"status":"read","message_id",…}`. One attempt: it is a courtesy, not worth a retry.
+    pub async fn mark_read(
+        &self,
+        phone_number_id: &str,
+        access_token: &str,
+        message_id: &str,
+        typing: bool,
+    ) -> Result<(), GraphError> {
+        let mut body = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+        });
+        if typing {
+            body["typing_indicator"] = serde_json::json!({"type": "text"});
+        }
+        let url = self.endpoint(&[phone_number_id, "messages"])?;
+        let request = self
+            .inner
+            .http
+            .post(url)
+            .bearer_auth(access_token)
+            .header(CONTENT_TYPE, "application/json")
+            .body(encode(&body)?);
+        let _: serde_json::Value = self.execute(request, access_token).await?;
+        Ok(())
+    }
+
     /// One page of `GET /{version}/{waba_id}/message_templates` with the fields SPEC §5 stores,
     /// `limit` templates per page (Meta's default is 25), starting after the cursor `after`.
     /// Retried under the client's policy (a GET is safe to repeat).

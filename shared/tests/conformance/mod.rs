@@ -976,6 +976,7 @@ pub async fn a_connection_keeps_what_the_connections_api_shows(store: Arc<dyn St
         }),
         events_url: Some("https://shop.example.com/events".into()),
         fallback_reply: Some(serde_json::json!({"type": "text", "content": "Sorry!"})),
+        typing_indicator: Some(false),
         last_webhook_at: Some(1_760_000_050),
     };
     store.put_connection(&full).await.unwrap();

@@ -178,6 +178,9 @@ impl From<&Connection> for Attrs {
         if let Some(limit) = c.rate_limit_per_second {
             builder = builder.n("rateLimitPerSecond", i64::from(limit));
         }
+        if let Some(on) = c.typing_indicator {
+            builder = builder.n("typingIndicator", i64::from(on));
+        }
         if let Some(at) = c.last_webhook_at {
             builder = builder.n(LAST_WEBHOOK_AT, at);
         }
@@ -214,6 +217,7 @@ impl TryFrom<&Attrs> for Connection {
                 .transpose()
                 .map_err(|_| r.corrupt("fallbackReply", "is not JSON"))?,
             last_webhook_at: r.opt_n(LAST_WEBHOOK_AT)?,
+            typing_indicator: r.opt_n("typingIndicator")?.map(|on| on != 0),
         })
     }
 }
@@ -924,6 +928,7 @@ mod tests {
             }),
             events_url: Some("https://shop.example.com/events".into()),
             fallback_reply: Some(serde_json::json!({"type": "text", "content": "Sorry!"})),
+            typing_indicator: Some(false),
             last_webhook_at: Some(1_700_000_900),
             ..connection()
         };
