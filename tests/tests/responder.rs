@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use intaj_dev::simulator::{InboundMessage, OutboxMessage, SimulatedNumber};
-use intaj_responder::{Handled, ResponderDeps, respond};
+use intaj_responder::{Handled, respond};
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::CustomerIds;
 use intaj_shared::responding::{SIGNATURE_HEADER, verify};
@@ -259,12 +259,7 @@ async fn a_redelivered_or_replayed_message_is_answered_once() {
 
     // The queue replays the record (at-least-once delivery): the bot is asked again, but the
     // reply, keyed by message and place, is not sent twice.
-    let deps = ResponderDeps {
-        store: stack.stack.store.clone(),
-        secrets: stack.stack.secrets.clone(),
-        graph: stack.stack.graph.clone(),
-        http: intaj_shared::http_clients::http_client(),
-    };
+    let deps = stack.stack.responder_deps();
     let stored = stack
         .stack
         .store
@@ -306,12 +301,7 @@ async fn conversation(stack: &StackClient, api_key: &str, customer: &str) -> Val
 #[tokio::test]
 async fn a_person_takes_over_by_api_or_when_the_bot_hands_over() {
     let (stack, bot, api_key) = forwarding_stack().await;
-    let deps = ResponderDeps {
-        store: stack.stack.store.clone(),
-        secrets: stack.stack.secrets.clone(),
-        graph: stack.stack.graph.clone(),
-        http: intaj_shared::http_clients::http_client(),
-    };
+    let deps = stack.stack.responder_deps();
     stack
         .sim()
         .inbound(to_shop(CUSTOMER, "hello"))
@@ -403,12 +393,7 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
     use intaj_responder::queue::handle_batch;
 
     let (stack, _bot, _) = forwarding_stack().await;
-    let deps = ResponderDeps {
-        store: stack.stack.store.clone(),
-        secrets: stack.stack.secrets.clone(),
-        graph: stack.stack.graph.clone(),
-        http: intaj_shared::http_clients::http_client(),
-    };
+    let deps = stack.stack.responder_deps();
     // The sample event, for the demo bot, whose customer's window is open.
     stack
         .sim()

@@ -87,6 +87,12 @@ impl RunningStack {
         )
     }
 
+    /// The responder's dependencies on this stack's store, secrets and Graph client: what its
+    /// own responder runs with, for tests that hand it a message themselves.
+    pub fn responder_deps(&self) -> ResponderDeps {
+        responder_deps(&self.store, &self.secrets, &self.graph)
+    }
+
     /// Stops accepting requests, finishes the ones under way, stops the simulator.
     pub async fn shutdown(mut self) {
         if let Some(schedule) = self.template_schedule.take() {
@@ -163,15 +169,8 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     // Through the connections service, as a business's connection is made: Meta (here the
     // simulator) checks the credentials first.
     create_demo_connection(&settings, &services.connections, &base_url).await?;
-    let responder = new_inbound.map(|feed| {
-        let deps = ResponderDeps {
-            store: store.clone(),
-            secrets: secrets.clone(),
-            graph: graph.clone(),
-            http: intaj_shared::http_clients::http_client(),
-        };
-        responding::spawn(deps, feed)
-    });
+    let responder =
+        new_inbound.map(|feed| responding::spawn(responder_deps(&store, &secrets, &graph), feed));
     let template_schedule = start_template_schedule(services.templates.clone()).await;
     let router = router(services);
     let server = BackgroundServer::spawn(listener, router, "local stack");
@@ -189,6 +188,19 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         template_schedule: Some(template_schedule),
         responder,
     })
+}
+
+fn responder_deps(
+    store: &Arc<dyn Store>,
+    secrets: &Arc<dyn SecretStore>,
+    graph: &GraphClient,
+) -> ResponderDeps {
+    ResponderDeps {
+        store: store.clone(),
+        secrets: secrets.clone(),
+        graph: graph.clone(),
+        http: intaj_shared::http_clients::http_client(),
+    }
 }
 
 /// Syncs every connection's templates now (so that template sends are checked from the first

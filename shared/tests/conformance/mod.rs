@@ -885,66 +885,64 @@ pub async fn bots_are_isolated(store: Arc<dyn Store>, ids: Ids) {
 
 // --- API keys ----------------------------------------------------------------------------------
 
+fn api_key(bot: &str, rate_limit_per_second: u32) -> ApiKey {
+    ApiKey {
+        bot_id: bot.to_owned(),
+        rate_limit_per_second,
+        created_at: 1_760_000_000,
+    }
+}
+
 pub async fn api_keys_are_found_by_hash_and_revoked_per_bot(store: Arc<dyn Store>, ids: Ids) {
     let (a, b) = (ids.bot("a"), ids.bot("b"));
-    let key = |bot: &str, limit| ApiKey {
-        bot_id: bot.to_owned(),
-        rate_limit_per_second: limit,
-        created_at: 1_760_000_000,
-    };
     let (a1, a2, b1) = (
         ids.api_key_hash("a1"),
         ids.api_key_hash("a2"),
         ids.api_key_hash("b1"),
     );
     assert_eq!(store.api_key(&a1).await.unwrap(), None);
-    store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
-    store.put_api_key(&a2, &key(&a, 80)).await.unwrap();
-    store.put_api_key(&b1, &key(&b, 10)).await.unwrap();
+    store.put_api_key(&a1, &api_key(&a, 80)).await.unwrap();
+    store.put_api_key(&a2, &api_key(&a, 80)).await.unwrap();
+    store.put_api_key(&b1, &api_key(&b, 10)).await.unwrap();
     // Putting a key again replaces it (e.g. a new limit).
-    store.put_api_key(&a2, &key(&a, 200)).await.unwrap();
+    store.put_api_key(&a2, &api_key(&a, 200)).await.unwrap();
 
-    assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 80)));
-    assert_eq!(store.api_key(&a2).await.unwrap(), Some(key(&a, 200)));
-    assert_eq!(store.api_key(&b1).await.unwrap(), Some(key(&b, 10)));
+    assert_eq!(store.api_key(&a1).await.unwrap(), Some(api_key(&a, 80)));
+    assert_eq!(store.api_key(&a2).await.unwrap(), Some(api_key(&a, 200)));
+    assert_eq!(store.api_key(&b1).await.unwrap(), Some(api_key(&b, 10)));
 
     assert_eq!(store.delete_api_keys(&a).await.unwrap(), 2);
     assert_eq!(store.api_key(&a1).await.unwrap(), None);
     assert_eq!(store.api_key(&a2).await.unwrap(), None);
     assert_eq!(
         store.api_key(&b1).await.unwrap(),
-        Some(key(&b, 10)),
+        Some(api_key(&b, 10)),
         "another bot's key survives"
     );
     assert_eq!(store.delete_api_keys(&a).await.unwrap(), 0, "nothing left");
 
     // A revoked bot can be given a new key.
-    store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
-    assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 80)));
+    store.put_api_key(&a1, &api_key(&a, 80)).await.unwrap();
+    assert_eq!(store.api_key(&a1).await.unwrap(), Some(api_key(&a, 80)));
     assert_eq!(store.delete_api_keys(&a).await.unwrap(), 1);
 }
 
 pub async fn a_bots_rate_limit_changes_on_all_its_keys(store: Arc<dyn Store>, ids: Ids) {
     let (a, b) = (ids.bot("a"), ids.bot("b"));
-    let key = |bot: &str, limit| ApiKey {
-        bot_id: bot.to_owned(),
-        rate_limit_per_second: limit,
-        created_at: 1_760_000_000,
-    };
     let (a1, a2, b1) = (
         ids.api_key_hash("a1"),
         ids.api_key_hash("a2"),
         ids.api_key_hash("b1"),
     );
-    store.put_api_key(&a1, &key(&a, 80)).await.unwrap();
-    store.put_api_key(&a2, &key(&a, 80)).await.unwrap();
-    store.put_api_key(&b1, &key(&b, 80)).await.unwrap();
+    store.put_api_key(&a1, &api_key(&a, 80)).await.unwrap();
+    store.put_api_key(&a2, &api_key(&a, 80)).await.unwrap();
+    store.put_api_key(&b1, &api_key(&b, 80)).await.unwrap();
     assert_eq!(store.set_api_keys_rate_limit(&a, 5).await.unwrap(), 2);
-    assert_eq!(store.api_key(&a1).await.unwrap(), Some(key(&a, 5)));
-    assert_eq!(store.api_key(&a2).await.unwrap(), Some(key(&a, 5)));
+    assert_eq!(store.api_key(&a1).await.unwrap(), Some(api_key(&a, 5)));
+    assert_eq!(store.api_key(&a2).await.unwrap(), Some(api_key(&a, 5)));
     assert_eq!(
         store.api_key(&b1).await.unwrap(),
-        Some(key(&b, 80)),
+        Some(api_key(&b, 80)),
         "another bot's key is kept"
     );
     store.delete_api_keys(&a).await.unwrap();
