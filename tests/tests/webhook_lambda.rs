@@ -15,9 +15,15 @@ use intaj_shared::ports::{
 use intaj_tests::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_root};
 use serde_json::Value;
 
+/// How long one invocation may take, the first one's build of the function included; a hung
+/// invoke (e.g. behind another cargo's lock) fails the test instead of holding CI.
+const INVOKE_DEADLINE_SECONDS: &str = "600";
+
 fn invoke(port: u16, event: &str) -> Output {
-    Command::new("cargo")
+    Command::new("timeout")
         .args([
+            INVOKE_DEADLINE_SECONDS,
+            "cargo",
             "lambda",
             "invoke",
             "webhook",
@@ -30,7 +36,7 @@ fn invoke(port: u16, event: &str) -> Output {
         .arg(workspace_root().join("events").join(event))
         .current_dir(workspace_root())
         .output()
-        .expect("cargo lambda is installed (scripts/test.sh installs it)")
+        .expect("coreutils' timeout and cargo lambda are installed (scripts/test.sh installs it)")
 }
 
 /// The function's answer, an API Gateway v2 response.
