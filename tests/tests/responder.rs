@@ -84,6 +84,43 @@ struct Bot {
     secret: Arc<Mutex<String>>,
     seen: Arc<Mutex<Vec<Seen>>>,
     refused: Arc<Mutex<usize>>,
+    /// Status events received at `/events`: (event id, status, answered 2xx).
+    events: Arc<Mutex<Vec<(String, String, bool)>>>,
+}
+
+/// The business's `eventsUrl`: checks the signature; fails the very first delivery with a 500,
+/// as a business's server sometimes does.
+async fn events_endpoint(State(bot): State<Bot>, headers: HeaderMap, body: String) -> StatusCode {
+    let secret = bot.secret.lock().unwrap().clone();
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if verify(
+        secret.as_bytes(),
+        signature,
+        body.as_bytes(),
+        unix_now(),
+        300,
+    )
+    .is_err()
+    {
+        *bot.refused.lock().unwrap() += 1;
+        return StatusCode::UNAUTHORIZED;
+    }
+    let event: Value = serde_json::from_str(&body).unwrap();
+    let mut events = bot.events.lock().unwrap();
+    let first = events.is_empty();
+    events.push((
+        event["eventId"].as_str().unwrap().to_owned(),
+        event["status"].as_str().unwrap().to_owned(),
+        !first,
+    ));
+    if first {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::NO_CONTENT
+    }
 }
 
 /// Checks the signature like a bot backend should, takes 300 ms to think, and echoes.
@@ -137,11 +174,13 @@ async fn forwarding_stack() -> (StackClient, Bot, String) {
         secret: Arc::default(),
         seen: Arc::default(),
         refused: Arc::default(),
+        events: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bot_url = format!("http://{}/intaj", listener.local_addr().unwrap());
     let app = axum::Router::new()
         .route("/intaj", post(bot_backend))
+        .route("/events", post(events_endpoint))
         .with_state(bot.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
@@ -160,6 +199,7 @@ async fn forwarding_stack() -> (StackClient, Bot, String) {
                 "botId": "shop", "businessAccountId": WABA, "phoneNumberId": SHOP_PHONE,
                 "accessToken": "shop-access-token", "appSecret": "shop-app-secret",
                 "responder": {"kind": "forward", "url": bot_url, "timeoutMs": 5000},
+                "eventsUrl": bot_url.replace("/intaj", "/events"),
             })),
         )
         .await;
@@ -471,5 +511,51 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
     assert_eq!(
         other[2].request["text"]["body"],
         "Sorry, we will get back to you"
+    );
+}
+
+#[tokio::test]
+async fn status_changes_reach_the_events_url_at_least_once_each() {
+    let (stack, bot, _) = forwarding_stack().await;
+    stack.sim().set_status_delay(Duration::from_millis(20));
+    stack
+        .sim()
+        .inbound(to_shop(CUSTOMER, "hello"))
+        .await
+        .unwrap();
+    let reply = replies_to(&stack, CUSTOMER, 1).await[0].id.clone();
+    // The bot's reply goes sent → delivered → read; each change is pushed to the eventsUrl.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let delivered = loop {
+        let events = bot.events.lock().unwrap().clone();
+        let answered: Vec<String> = events
+            .iter()
+            .filter(|(_, _, ok)| *ok)
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        if ["sent", "delivered", "read"]
+            .iter()
+            .all(|s| answered.contains(&format!("{reply}:{s}")))
+        {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "status events: {events:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // The first delivery failed and was retried with the same event id.
+    let (first_id, _, first_ok) = delivered[0].clone();
+    assert!(!first_ok);
+    assert!(
+        delivered
+            .iter()
+            .filter(|(id, _, _)| *id == first_id)
+            .count()
+            >= 2,
+        "{delivered:?}"
+    );
+    assert_eq!(
+        *bot.refused.lock().unwrap(),
+        0,
+        "every event was signed right"
     );
 }

@@ -21,7 +21,7 @@ use intaj_responder::ResponderDeps;
 use intaj_send::SendDeps;
 use intaj_shared::adapters::FixedAdminToken;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore, NewInbound};
+use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore, Recorded};
 use intaj_shared::api::ApiError;
 use intaj_shared::domain::{Responder, ResponderRule, RuleMatch};
 use intaj_shared::graph::{GraphClient, GraphConfig};
@@ -289,9 +289,9 @@ async fn not_found(request: Request) -> Response {
 /// DynamoDB Local the local stack runs no responder).
 async fn build_store(
     settings: &StackSettings,
-) -> Result<(Arc<dyn Store>, Option<UnboundedReceiver<NewInbound>>), StackError> {
+) -> Result<(Arc<dyn Store>, Option<UnboundedReceiver<Recorded>>), StackError> {
     let Some(endpoint) = &settings.dynamodb_endpoint else {
-        let (store, feed) = MemoryStore::with_inbound_feed();
+        let (store, feed) = MemoryStore::with_feed();
         return Ok((Arc::new(store), Some(feed)));
     };
     // DynamoDB Local accepts any credentials; use the environment's when it has some.

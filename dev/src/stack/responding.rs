@@ -1,12 +1,13 @@
 //! The responder of the local stack: the store's feed of new customer messages, handed to the
-//! same `respond` the responder function runs, one at a time per customer in the order recorded,
+//! same `respond` the responder function runs (and of new statuses, pushed to the business's
+//! `eventsUrl`), one at a time per customer in the order recorded,
 //! different customers at once (what the deployed queue's message groups give).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use intaj_responder::{ResponderDeps, respond, send_fallback};
-use intaj_shared::adapters::NewInbound;
+use intaj_responder::{ResponderDeps, notify_status, respond, send_fallback};
+use intaj_shared::adapters::Recorded;
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::InboundMessage;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -17,11 +18,25 @@ const ATTEMPTS: u32 = 3;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 
 /// Runs until the feed closes (the store is dropped).
-pub fn spawn(deps: ResponderDeps, mut feed: UnboundedReceiver<NewInbound>) -> JoinHandle<()> {
+pub fn spawn(deps: ResponderDeps, mut feed: UnboundedReceiver<Recorded>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut customers: HashMap<(String, String), UnboundedSender<InboundMessage>> =
             HashMap::new();
-        while let Some((bot_id, message)) = feed.recv().await {
+        while let Some(recorded) = feed.recv().await {
+            let (bot_id, message) = match recorded {
+                Recorded::Inbound(bot_id, message) => (bot_id, message),
+                Recorded::Status(bot_id, event) => {
+                    // Pushed to the business's eventsUrl, if it has one; in parallel.
+                    let deps = deps.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = notify_status(&deps, &bot_id, &event, unix_now()).await
+                        {
+                            tracing::error!(bot_id, message_id = %event.message_id, %error, "status event given up");
+                        }
+                    });
+                    continue;
+                }
+            };
             // The deployed queue's message group: the customer's stable id.
             let customer = message.customer.stable_id().unwrap_or_default().to_owned();
             let key = (bot_id.clone(), customer);

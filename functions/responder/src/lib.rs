@@ -4,5 +4,7 @@
 pub mod forward;
 pub mod queue;
 pub mod respond;
+pub mod status_callbacks;
 
 pub use respond::{Handled, RespondError, ResponderDeps, respond, send_fallback};
+pub use status_callbacks::notify_status;

@@ -21,13 +21,17 @@ use crate::ports::{
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
-    /// Each new inbound message, in the order recorded: the memory store's counterpart of the
-    /// table's stream, which feeds the responder.
-    new_inbound: Option<tokio::sync::mpsc::UnboundedSender<NewInbound>>,
+    /// Each new inbound message and status, in the order recorded: the memory store's
+    /// counterpart of the table's stream, which feeds the responder.
+    feed: Option<tokio::sync::mpsc::UnboundedSender<Recorded>>,
 }
 
-/// A customer message recorded for the first time, for the bot it was recorded for.
-pub type NewInbound = (String, InboundMessage);
+/// Something recorded for the first time, for the bot it was recorded for.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    Inbound(String, InboundMessage),
+    Status(String, StatusEvent),
+}
 
 #[derive(Default)]
 struct State {
@@ -83,12 +87,19 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// A store that also hands every new inbound message to the receiver, in the order
-    /// recorded (redeliveries are not handed on).
-    pub fn with_inbound_feed() -> (Self, tokio::sync::mpsc::UnboundedReceiver<NewInbound>) {
+    /// Hands a newly recorded status to the feed, if there is one.
+    fn feed_status(&self, bot_id: &str, claim: Claim, event: &StatusEvent) {
+        if let (Some(feed), Claim::New) = (&self.feed, claim) {
+            let _ = feed.send(Recorded::Status(bot_id.to_owned(), event.clone()));
+        }
+    }
+
+    /// A store that also hands every new inbound message and status to the receiver, in the
+    /// order recorded (redeliveries are not handed on).
+    pub fn with_feed() -> (Self, tokio::sync::mpsc::UnboundedReceiver<Recorded>) {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         let store = Self {
-            new_inbound: Some(sender),
+            feed: Some(sender),
             ..Self::default()
         };
         (store, receiver)
@@ -299,10 +310,7 @@ impl MessageStore for MemoryStore {
         message: InboundMessage,
     ) -> Result<Claim, StoreError> {
         // The feed's copy (the local stack's only): the message itself moves into the store.
-        let fed = self
-            .new_inbound
-            .as_ref()
-            .map(|feed| (feed, message.clone()));
+        let fed = self.feed.as_ref().map(|feed| (feed, message.clone()));
         let mut state = self.lock();
         let stored = state
             .messages_of(bot_id)
@@ -321,7 +329,7 @@ impl MessageStore for MemoryStore {
         if let Some((feed, copy)) = fed {
             // Sent under the lock, so the feed's order is the order of the claims. A dropped
             // receiver (the stack stopping) is no failure of the write.
-            let _ = feed.send((bot_id.to_owned(), copy));
+            let _ = feed.send(Recorded::Inbound(bot_id.to_owned(), copy));
         }
         Ok(Claim::New)
     }
@@ -352,7 +360,9 @@ impl MessageStore for MemoryStore {
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
         let mut state = self.lock();
-        Ok(record_status(state.messages_of(bot_id), event.clone()))
+        let claim = record_status(state.messages_of(bot_id), event.clone());
+        self.feed_status(bot_id, claim, event);
+        Ok(claim)
     }
 
     async fn record_statuses(
@@ -365,7 +375,15 @@ impl MessageStore for MemoryStore {
         messages.reserve(events.len());
         Ok(events
             .into_iter()
-            .map(|event| record_status(messages, event))
+            .map(|event| {
+                // The feed's copy (the local stack's only): the event moves into the store.
+                let copy = self.feed.is_some().then(|| event.clone());
+                let claim = record_status(messages, event);
+                if let Some(copy) = copy {
+                    self.feed_status(bot_id, claim, &copy);
+                }
+                claim
+            })
             .collect())
     }
 
