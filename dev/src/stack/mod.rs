@@ -409,6 +409,11 @@ pub fn banner(stack: &RunningStack) -> String {
         out.push_str(&format!(
             "  curl -s -X POST {sim}/_sim/inbound -H 'content-type: application/json' \\\n    -d '{{\"from\":\"15551234567\",\"name\":\"Sam\",\"type\":\"text\",\"text\":\"Hello!\"}}'\n"
         ));
+        if s.demo_responder {
+            out.push_str(&format!(
+                "  curl -s {sim}/_sim/messages    # the demo bot answered \"Hello!\"\n"
+            ));
+        }
     }
     out.push_str(&format!(
         "  curl -s -X POST {base}/api/whatsapp/send -H 'authorization: Bearer {}' \\\n    -H 'content-type: application/json' \\\n    -d '{{\"to\":\"+1 (555) 123-4567\",\"type\":\"text\",\"content\":\"Hello from Intaj!\"}}'\n",

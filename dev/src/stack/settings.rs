@@ -104,6 +104,7 @@ mod tests {
         assert_eq!(s.phone_number_id, "100000000000001");
         assert_eq!(s.waba_id, "200000000000001");
         assert!(s.whatsapp_api_base.is_none() && s.dynamodb_endpoint.is_none());
+        assert!(s.demo_responder, "the demo bot answers by default");
         assert_eq!(s.whatsapp_api_version, "v25.0");
     }
 
@@ -114,8 +115,13 @@ mod tests {
             "DEV_BOT_ID" => Some("shop".into()),
             "WHATSAPP_API_VERSION" => Some("v26.0".into()),
             "DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:8000".into()),
+            "DEV_RESPONDER" => Some("none".into()),
             _ => None,
         });
+        assert!(
+            !s.demo_responder,
+            "DEV_RESPONDER=none silences the demo bot"
+        );
         assert_eq!((s.port, s.bot_id.as_str()), (4000, "shop"));
         assert_eq!(s.whatsapp_api_version, "v26.0");
         assert_eq!(
