@@ -46,41 +46,52 @@ pub async fn forward(
     now: i64,
 ) -> Result<BotAnswer, ForwardError> {
     let body = serde_json::to_vec(message).expect("a bot message serialises to JSON");
-    let signature = sign(responder_secret.expose().as_bytes(), now, &body);
-    let response = http
-        .post(url)
-        .timeout(timeout)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, signature)
-        .body(body)
-        .send()
-        .await
-        .map_err(|error| {
-            if error.is_timeout() {
-                ForwardError::TimedOut(timeout)
-            } else {
-                ForwardError::Unreachable(error.without_url().to_string())
-            }
-        })?;
+    let response = post_signed(http, url, timeout, responder_secret, body, now).await?;
     let status = response.status().as_u16();
     match status {
         202 | 204 => return Ok(BotAnswer::Later),
         200 | 201 => {}
         _ => return Err(ForwardError::Status(status)),
     }
-    let bytes = response.bytes().await.map_err(|error| {
-        if error.is_timeout() {
-            ForwardError::TimedOut(timeout)
-        } else {
-            ForwardError::Unreachable(error.without_url().to_string())
-        }
-    })?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|error| transport_error(error, timeout))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(BotAnswer::Replies(Vec::new()));
     }
     let answer: Value =
         serde_json::from_slice(&bytes).map_err(|error| ForwardError::Garbage(error.to_string()))?;
     read_answer(answer)
+}
+
+/// POSTs `body` to one of the business's URLs (its bot, its `eventsUrl`), signed with the
+/// connection's responder secret at `now`.
+pub(crate) async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    responder_secret: &Secret,
+    body: Vec<u8>,
+    now: i64,
+) -> Result<reqwest::Response, ForwardError> {
+    let signature = sign(responder_secret.expose().as_bytes(), now, &body);
+    http.post(url)
+        .timeout(timeout)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| transport_error(error, timeout))
+}
+
+fn transport_error(error: reqwest::Error, timeout: Duration) -> ForwardError {
+    if error.is_timeout() {
+        ForwardError::TimedOut(timeout)
+    } else {
+        ForwardError::Unreachable(error.without_url().to_string())
+    }
 }
 
 fn read_answer(answer: Value) -> Result<BotAnswer, ForwardError> {

@@ -76,12 +76,7 @@ pub async fn respond(
     let Some(responder) = connection.responder else {
         return Ok(Handled::NotAnswered);
     };
-    let customer = message
-        .customer
-        .wa_id
-        .as_ref()
-        .or(message.customer.bsuid.as_ref());
-    let Some(customer) = customer.cloned() else {
+    let Some(customer) = reply_to(message).map(str::to_owned) else {
         return Ok(Handled::NotAnswered);
     };
     for id in message.customer.all() {
@@ -185,12 +180,7 @@ pub async fn send_fallback(
     let Some(fallback) = connection.and_then(|c| c.fallback_reply) else {
         return Ok(false);
     };
-    let Some(customer) = message
-        .customer
-        .wa_id
-        .as_ref()
-        .or(message.customer.bsuid.as_ref())
-    else {
+    let Some(customer) = reply_to(message) else {
         return Ok(false);
     };
     let (body, reply) = checked_reply(&fallback, customer, 0)?;
@@ -203,6 +193,12 @@ pub async fn send_fallback(
         Err(error) if error.code == "outside_window" => Ok(false),
         Err(error) => Err(RespondError::Send { index: 0, error }),
     }
+}
+
+/// Whom replies go to: the customer's phone number, else their BSUID.
+fn reply_to(message: &InboundMessage) -> Option<&str> {
+    let ids = &message.customer;
+    ids.wa_id.as_deref().or(ids.bsuid.as_deref())
 }
 
 /// A reply as `/send` takes it, `to` defaulting to the customer; checked before anything is

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use intaj_shared::domain::StatusEvent;
-use intaj_shared::responding::{SIGNATURE_HEADER, StatusCallback, sign};
+use intaj_shared::responding::StatusCallback;
 
-use crate::forward::ForwardError;
+use crate::forward::{ForwardError, post_signed};
 use crate::{RespondError, ResponderDeps};
 
 /// Tries per event; then the failure is the caller's (the queue's retry, or a log line).
@@ -39,23 +39,14 @@ pub async fn notify_status(
     let body = serde_json::to_vec(&callback).expect("a status event serialises to JSON");
     let mut pause = FIRST_RETRY;
     for attempt in 1..=ATTEMPTS {
-        let signature = sign(secret.expose().as_bytes(), now, &body);
-        let sent = deps
-            .http
-            .post(&url)
-            .timeout(TIMEOUT)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature)
-            .body(body.clone())
-            .send()
-            .await;
+        let sent = post_signed(&deps.http, &url, TIMEOUT, secret, body.clone(), now).await;
         let error = match sent {
             Ok(response) if response.status().is_success() => {
                 tracing::info!(bot_id, event_id = %callback.event_id, attempt, "status event delivered");
                 return Ok(true);
             }
             Ok(response) => ForwardError::Status(response.status().as_u16()),
-            Err(error) => ForwardError::Unreachable(error.without_url().to_string()),
+            Err(error) => error,
         };
         tracing::warn!(bot_id, event_id = %callback.event_id, attempt, %error, "status event not delivered");
         if attempt < ATTEMPTS {

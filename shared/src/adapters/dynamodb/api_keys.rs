@@ -13,17 +13,6 @@ use crate::domain::ApiKey;
 use crate::ports::{ApiKeyStore, StoreError};
 
 impl DynamoDbStore {
-    async fn put(&self, item: Attrs) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|err| unavailable("PutItem", err))?;
-        Ok(())
-    }
-
     /// Deletes one key if it still belongs to `bot_id`, then its listing under the bot.
     /// Returns whether a key was revoked.
     async fn revoke(&self, bot_id: &str, key_hash: &str) -> Result<bool, StoreError> {

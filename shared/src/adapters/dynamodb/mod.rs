@@ -151,6 +151,18 @@ impl DynamoDbStore {
             .map_err(|err| unavailable("GetItem", err))?;
         Ok(out.item)
     }
+
+    /// Creates or replaces one item.
+    async fn put(&self, item: Attrs) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|err| unavailable("PutItem", err))?;
+        Ok(())
+    }
 }
 
 impl DynamoDbStore {

@@ -213,25 +213,14 @@ impl WindowStore for DynamoDbStore {
                     // Gone by itself a day after it ends.
                     item.insert(keys::TTL.to_owned(), n(until + 24 * 60 * 60));
                 }
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .send()
-                    .await
-                    .map_err(|err| unavailable("PutItem", err))?;
+                self.put(item).await
             }
-            None => {
-                self.client
-                    .delete_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key.into_attrs()))
-                    .send()
-                    .await
-                    .map_err(|err| unavailable("DeleteItem", err))?;
-            }
+            // Resuming a bot that is not paused changes nothing.
+            None => self
+                .delete_if(key, "attribute_exists(pk)", HashMap::new(), Attrs::new())
+                .await
+                .map(drop),
         }
-        Ok(())
     }
 
     async fn responder_pause(
