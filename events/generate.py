@@ -285,7 +285,7 @@ def main() -> None:
                 "profileName": {"S": "Sam"},
                 "content": {"S": content},
             },
-            "StreamViewType": "NEW_IMAGE",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
     }
     write(
@@ -307,6 +307,53 @@ def main() -> None:
                     "eventSource": "aws:sqs",
                     "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:intaj-whatsapp-responder.fifo",
                     "awsRegion": "us-east-1",
+                }
+            ]
+        },
+    )
+
+    # The responder's stream trigger: a message the demo bot sent, now delivered (its head
+    # gains the `delivered` status; the old image is what it held before).
+    head = {
+        "pk": {"S": f"BOT#{BOT_ID}#MSG#wamid.SENT1"},
+        "sk": {"S": "MESSAGE"},
+        "entity": {"S": "message"},
+        "botId": {"S": BOT_ID},
+        "messageId": {"S": "wamid.SENT1"},
+        "direction": {"S": "outbound"},
+        "customerWaId": {"S": "15551234567"},
+        "phoneNumberId": {"S": "100000000000001"},
+        "kind": {"S": "text"},
+        "createdAt": {"N": str(TIME_EPOCH_S)},
+        "content": {"S": '{"type":"text","text":{"body":"Your order shipped"}}'},
+        "currentStatus": {"S": "accepted"},
+        "STATUS#sent": {"M": {"status": {"S": "sent"}, "timestamp": {"N": str(TIME_EPOCH_S + 1)},
+                              "recipientWaId": {"S": "15551234567"}}},
+    }
+    delivered = dict(head)
+    delivered["STATUS#delivered"] = {"M": {"status": {"S": "delivered"},
+                                           "timestamp": {"N": str(TIME_EPOCH_S + 2)},
+                                           "recipientWaId": {"S": "15551234567"}}}
+    write(
+        "responder-stream.json",
+        {
+            "Records": [
+                {
+                    "eventID": "eccbc87e4b5ce2fe28308fd9f2a7baf3",
+                    "eventName": "MODIFY",
+                    "eventVersion": "1.1",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": "us-east-1",
+                    "dynamodb": {
+                        "ApproximateCreationDateTime": TIME_EPOCH_S + 2,
+                        "Keys": {"pk": head["pk"], "sk": head["sk"]},
+                        "OldImage": head,
+                        "NewImage": delivered,
+                        "SequenceNumber": "4421584500000000017450439091",
+                        "SizeBytes": 512,
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+                    },
+                    "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/intaj-whatsapp/stream/2026-11-30T00:00:00.000",
                 }
             ]
         },

@@ -74,7 +74,7 @@ async fn table_is_created_as_defined_and_creation_is_repeatable() {
         table
             .stream_specification()
             .and_then(|s| s.stream_view_type()),
-        Some(&StreamViewType::NewImage)
+        Some(&StreamViewType::NewAndOldImages)
     );
     let ttl = client
         .describe_time_to_live()

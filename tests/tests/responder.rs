@@ -86,6 +86,8 @@ struct Bot {
     refused: Arc<Mutex<usize>>,
     /// Status events received at `/events`: (event id, status, answered 2xx).
     events: Arc<Mutex<Vec<(String, String, bool)>>>,
+    /// Signed events received at `/callback` (a send's own `statusCallbackUrl`).
+    callbacks: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Bot {
@@ -133,6 +135,16 @@ async fn events_endpoint(State(bot): State<Bot>, headers: HeaderMap, body: Strin
     }
 }
 
+/// A send's own `statusCallbackUrl`.
+async fn callback_endpoint(State(bot): State<Bot>, headers: HeaderMap, body: String) -> StatusCode {
+    if !bot.signed(&headers, &body) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let event = serde_json::from_str(&body).unwrap();
+    bot.callbacks.lock().unwrap().push(event);
+    StatusCode::OK
+}
+
 /// Checks the signature like a bot backend should, takes 300 ms to think, and echoes.
 async fn bot_backend(
     State(bot): State<Bot>,
@@ -171,12 +183,14 @@ async fn forwarding_stack() -> (StackClient, Bot, String) {
         seen: Arc::default(),
         refused: Arc::default(),
         events: Arc::default(),
+        callbacks: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bot_url = format!("http://{}/intaj", listener.local_addr().unwrap());
     let app = axum::Router::new()
         .route("/intaj", post(bot_backend))
         .route("/events", post(events_endpoint))
+        .route("/callback", post(callback_endpoint))
         .with_state(bot.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
@@ -554,4 +568,152 @@ async fn status_changes_reach_the_events_url_at_least_once_each() {
         0,
         "every event was signed right"
     );
+}
+
+/// Polls until `ready` finds what it wants in `seen`, for up to 15 s.
+async fn until<T: Clone + std::fmt::Debug>(
+    seen: &Arc<Mutex<Vec<T>>>,
+    ready: impl Fn(&[T]) -> bool,
+) -> Vec<T> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = seen.lock().unwrap().clone();
+        if ready(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "still waiting: {now:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_sends_status_callback_url_gets_that_messages_statuses() {
+    let (stack, bot, api_key) = forwarding_stack().await;
+    stack
+        .sim()
+        .inbound(to_shop(CUSTOMER, "hello"))
+        .await
+        .unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+    let bot_base = {
+        // The test's server: where the forward and events URLs point.
+        let (_, shown) = stack
+            .call(
+                "GET",
+                "/api/whatsapp/connections/shop",
+                &stack.stack.settings.admin_token,
+                None,
+            )
+            .await;
+        shown["eventsUrl"].as_str().unwrap().replace("/events", "")
+    };
+    let send = |body: Value| stack.call("POST", "/api/whatsapp/send", &api_key, Some(body));
+    let (status, refused) = send(json!({"to": CUSTOMER, "type": "text", "content": "x",
+        "statusCallbackUrl": "ftp://shop.example.com/status"}))
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_status_callback_url");
+
+    let (status, sent) = send(
+        json!({"to": CUSTOMER, "type": "text", "content": "Your order shipped",
+        "statusCallbackUrl": format!("{bot_base}/callback")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{sent}");
+    let id = sent["messageId"].as_str().unwrap().to_owned();
+    let got = until(&bot.callbacks, |got| {
+        ["sent", "delivered", "read"]
+            .iter()
+            .all(|s| got.iter().any(|e| e["eventId"] == format!("{id}:{s}")))
+    })
+    .await;
+    // Only this message's statuses: not the bot's earlier reply's.
+    assert!(got.iter().all(|e| e["messageId"] == id.as_str()), "{got:?}");
+    assert!(got.iter().all(|e| e["type"] == "message.status"));
+    // The connection's eventsUrl has them too.
+    until(&bot.events, |events| {
+        events
+            .iter()
+            .any(|(event, _, ok)| *ok && *event == format!("{id}:read"))
+    })
+    .await;
+    assert_eq!(*bot.refused.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_templates_status_change_reaches_the_events_url() {
+    use intaj_dev::simulator::TemplateStatusUpdate;
+
+    let (stack, bot, api_key) = forwarding_stack().await;
+    let (status, synced) = stack
+        .call("POST", "/api/whatsapp/sync-templates", &api_key, None)
+        .await;
+    assert_eq!(status, 200, "{synced}");
+    let update = TemplateStatusUpdate {
+        status: "PAUSED".into(),
+        reason: None,
+        other_info: None,
+    };
+    let outcome = stack
+        .sim()
+        .set_template_status(WABA, "appointment_reminder", "en", update)
+        .await
+        .unwrap();
+    assert!(outcome.delivered() >= 1, "{:?}", outcome.webhooks);
+    let events = until(&bot.events, |events| {
+        events
+            .iter()
+            .any(|(id, status, ok)| *ok && status == "PAUSED" && id.starts_with("template:"))
+    })
+    .await;
+    let (id, _, _) = events.iter().find(|(_, s, _)| s == "PAUSED").unwrap();
+    assert!(id.contains(":PAUSED:"), "{id}");
+}
+
+#[tokio::test]
+async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_failure() {
+    use intaj_responder::handle_event;
+
+    let (stack, bot, _) = forwarding_stack().await;
+    let deps = stack.stack.responder_deps();
+    // The sample event: the demo bot's message delivered; the demo connection has no URL.
+    let path = intaj_tests::workspace_root().join("events/responder-stream.json");
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let answer = handle_event(&deps, sample).await.unwrap();
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+
+    // Two records for the shop: the first's callback URL is down; the shard is retried from
+    // it, and the second is not told before it.
+    let events_before = bot.events.lock().unwrap().len();
+    let head = |sequence: &str, id: &str, callback: &str| {
+        let entry = json!({"M": {"status": {"S": "delivered"}, "timestamp": {"N": "1760000000"},
+            "recipientWaId": {"S": CUSTOMER}}});
+        let old = json!({"entity": {"S": "message"}, "botId": {"S": "shop"},
+            "messageId": {"S": id}, "direction": {"S": "outbound"},
+            "statusCallbackUrl": {"S": callback}});
+        let mut new = old.clone();
+        new["STATUS#delivered"] = entry;
+        json!({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+            "ApproximateCreationDateTime": 1_760_000_001.0, "SequenceNumber": sequence,
+            "OldImage": old, "NewImage": new}})
+    };
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/status", listener.local_addr().unwrap())
+    };
+    let batch = json!({"Records": [
+        head("111", "wamid.S1", &closed),
+        head("222", "wamid.S2", &closed),
+    ]});
+    let answer = handle_event(&deps, batch).await.unwrap();
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{"itemIdentifier": "111"}]),
+        "{answer}"
+    );
+    // The eventsUrl got the first record's event (every URL is tried); the second waits.
+    let events = bot.events.lock().unwrap()[events_before..].to_vec();
+    let ids: Vec<&str> = events.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert!(ids.contains(&"wamid.S1:delivered"), "{ids:?}");
+    assert!(!ids.contains(&"wamid.S2:delivered"), "{ids:?}");
 }

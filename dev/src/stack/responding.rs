@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use intaj_responder::{ResponderDeps, notify_status, respond, send_fallback};
-use intaj_shared::adapters::Recorded;
+use intaj_responder::{ResponderDeps, notify, respond, send_fallback};
 use intaj_shared::clock::unix_now;
-use intaj_shared::domain::InboundMessage;
+use intaj_shared::domain::{InboundMessage, Recorded};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
@@ -23,19 +22,15 @@ pub fn spawn(deps: ResponderDeps, mut feed: UnboundedReceiver<Recorded>) -> Join
         let mut customers: HashMap<(String, String), UnboundedSender<InboundMessage>> =
             HashMap::new();
         while let Some(recorded) = feed.recv().await {
-            let (bot_id, message) = match recorded {
-                Recorded::Inbound(bot_id, message) => (bot_id, message),
-                Recorded::Status(bot_id, event) => {
-                    // Pushed to the business's eventsUrl, if it has one; in parallel.
-                    let deps = deps.clone();
-                    tokio::spawn(async move {
-                        if let Err(error) = notify_status(&deps, &bot_id, &event, unix_now()).await
-                        {
-                            tracing::error!(bot_id, message_id = %event.message_id, %error, "status event given up");
-                        }
-                    });
-                    continue;
-                }
+            let Recorded::Inbound(bot_id, message) = recorded else {
+                // Status events go to the business's URLs at once, in parallel.
+                let deps = deps.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = notify(&deps, &recorded, unix_now()).await {
+                        tracing::error!(?recorded, %error, "status event given up");
+                    }
+                });
+                continue;
             };
             // The deployed queue's message group: the customer's stable id.
             let customer = message.customer.stable_id().unwrap_or_default().to_owned();

@@ -1,8 +1,7 @@
 //! Lambda entry point: build the clients once, then answer every batch of the responder's
-//! queue with them.
+//! queue (new customer messages) and of the table's stream (status changes) with them.
 
-use aws_lambda_events::sqs::SqsEvent;
-use intaj_responder::{ResponderDeps, queue};
+use intaj_responder::{ResponderDeps, handle_event};
 use intaj_shared::{bootstrap, http_clients};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
@@ -18,9 +17,9 @@ async fn main() -> Result<(), Error> {
         http: http_clients::http_client(),
     };
     bootstrap::warm_up_in_background(&deps.graph);
-    run(service_fn(|event: LambdaEvent<SqsEvent>| {
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deps = &deps;
-        async move { Ok::<_, Error>(queue::handle_batch(deps, event.payload).await) }
+        async move { Ok::<_, Error>(handle_event(deps, event.payload).await?) }
     }))
     .await
 }

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
     IdempotencyRecord, InboundMessage, MessageRecord, MessageStatus, MessageTemplate,
-    OutboundRecord, RawEvent, ResponderPause, StatusEvent, StoredResponse, TemplateChange,
-    TemplateKey, TemplatePage, TemplateQuery, TemplateRef, TemplateSet, TemplateSync,
-    TemplateSyncCounts, TemplateSyncState, diff_templates,
+    OutboundRecord, RawEvent, Recorded, ResponderPause, StatusChange, StatusEvent, StoredResponse,
+    TemplateChange, TemplateKey, TemplatePage, TemplateQuery, TemplateRef, TemplateSet,
+    TemplateStatusChange, TemplateSync, TemplateSyncCounts, TemplateSyncState, diff_templates,
 };
 use crate::ports::{
     ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, StoreError,
@@ -24,13 +24,6 @@ pub struct MemoryStore {
     /// Each new inbound message and status, in the order recorded: the memory store's
     /// counterpart of the table's stream, which feeds the responder.
     feed: Option<tokio::sync::mpsc::UnboundedSender<Recorded>>,
-}
-
-/// Something recorded for the first time, for the bot it was recorded for.
-#[derive(Debug, Clone)]
-pub enum Recorded {
-    Inbound(String, InboundMessage),
-    Status(String, StatusEvent),
 }
 
 #[derive(Default)]
@@ -74,6 +67,7 @@ struct MessageHead {
     kind: String,
     created_at: i64,
     content: String,
+    status_callback_url: Option<String>,
 }
 
 #[derive(Default)]
@@ -87,10 +81,33 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Hands a newly recorded status to the feed, if there is one.
-    fn feed_status(&self, bot_id: &str, claim: Claim, event: &StatusEvent) {
+    /// Hands a newly recorded status to the feed, if there is one, with the callback URL its
+    /// send named.
+    fn feed_status(
+        &self,
+        bot_id: &str,
+        claim: Claim,
+        event: &StatusEvent,
+        messages: &HashMap<String, StoredMessage>,
+    ) {
         if let (Some(feed), Claim::New) = (&self.feed, claim) {
-            let _ = feed.send(Recorded::Status(bot_id.to_owned(), event.clone()));
+            let callback_url = messages
+                .get(&event.message_id)
+                .and_then(|m| m.head.as_ref())
+                .and_then(|head| head.status_callback_url.clone());
+            let _ = feed.send(Recorded::Status(StatusChange {
+                bot_id: bot_id.to_owned(),
+                event: event.clone(),
+                callback_url,
+                to_events_url: true,
+            }));
+        }
+    }
+
+    fn feed(&self, recorded: Recorded) {
+        if let Some(feed) = &self.feed {
+            // A dropped receiver (the stack stopping) is no failure of the write.
+            let _ = feed.send(recorded);
         }
     }
 
@@ -103,6 +120,21 @@ impl MemoryStore {
             ..Self::default()
         };
         (store, receiver)
+    }
+
+    /// Hands a known template's status change to the feed, if there is one.
+    fn feed_template_status(&self, bot_id: &str, before: &MessageTemplate, now: &MessageTemplate) {
+        if before.status != now.status {
+            self.feed(Recorded::TemplateStatus(TemplateStatusChange {
+                bot_id: bot_id.to_owned(),
+                template_id: Some(now.id.clone()).filter(|id| !id.is_empty()),
+                key: now.key(),
+                status: now.status.clone(),
+                previous_status: before.status.clone(),
+                reason: now.status_reason.clone(),
+                at: crate::clock::unix_now(),
+            }));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -325,6 +357,7 @@ impl MessageStore for MemoryStore {
             kind: message.kind,
             created_at: message.timestamp,
             content: message.content,
+            status_callback_url: None,
         });
         if let Some((feed, copy)) = fed {
             // Sent under the lock, so the feed's order is the order of the claims. A dropped
@@ -350,18 +383,31 @@ impl MessageStore for MemoryStore {
             kind: message.kind.clone(),
             created_at: message.created_at,
             content: message.content.clone(),
+            status_callback_url: message.status_callback_url.clone(),
         });
         // A status webhook that came first is further than `accepted`: keep it.
         if MessageStatus::Accepted.advances(stored.current.as_ref()) {
             stored.current = Some(MessageStatus::Accepted);
+        }
+        // Statuses that came first reached the eventsUrl then; the send's own URL is owed them.
+        if let Some(url) = &message.status_callback_url {
+            for event in &stored.statuses {
+                self.feed(Recorded::Status(StatusChange {
+                    bot_id: bot_id.to_owned(),
+                    event: event.clone(),
+                    callback_url: Some(url.clone()),
+                    to_events_url: false,
+                }));
+            }
         }
         Ok(())
     }
 
     async fn record_status(&self, bot_id: &str, event: &StatusEvent) -> Result<Claim, StoreError> {
         let mut state = self.lock();
-        let claim = record_status(state.messages_of(bot_id), event.clone());
-        self.feed_status(bot_id, claim, event);
+        let messages = state.messages_of(bot_id);
+        let claim = record_status(messages, event.clone());
+        self.feed_status(bot_id, claim, event, messages);
         Ok(claim)
     }
 
@@ -380,7 +426,7 @@ impl MessageStore for MemoryStore {
                 let copy = self.feed.is_some().then(|| event.clone());
                 let claim = record_status(messages, event);
                 if let Some(copy) = copy {
-                    self.feed_status(bot_id, claim, &copy);
+                    self.feed_status(bot_id, claim, &copy, messages);
                 }
                 claim
             })
@@ -568,6 +614,11 @@ impl TemplateStore for MemoryStore {
             .unwrap_or_default();
         let new: Vec<_> = by_key.values().cloned().collect();
         let (_, counts) = diff_templates(&old, &new);
+        for template in &old {
+            if let Some(now) = by_key.get(&template.key()) {
+                self.feed_template_status(bot_id, template, now);
+            }
+        }
         state.templates.insert(
             bot_id.to_owned(),
             SyncedTemplates {
@@ -663,12 +714,14 @@ impl TemplateStore for MemoryStore {
                 .map(MessageTemplate::key)
         });
         let key = by_id.unwrap_or_else(|| target.key.clone());
-        Ok(match set.by_key.get_mut(&key) {
-            Some(template) => {
-                template.apply(change);
-                true
-            }
-            None => false,
-        })
+        let Some(template) = set.by_key.get_mut(&key) else {
+            return Ok(false);
+        };
+        let before = self.feed.is_some().then(|| template.clone());
+        template.apply(change);
+        if let Some(before) = before {
+            self.feed_template_status(bot_id, &before, template);
+        }
+        Ok(true)
     }
 }

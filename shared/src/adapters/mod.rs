@@ -14,5 +14,5 @@ pub use cached_connections::CachedConnections;
 pub use cached_secrets::CachedSecrets;
 pub use dynamodb::DynamoDbStore;
 pub use memory_secrets::MemorySecrets;
-pub use memory_store::{MemoryStore, Recorded};
+pub use memory_store::MemoryStore;
 pub use secrets_manager::SecretsManager;

@@ -43,6 +43,8 @@ pub struct OutboundRecord {
     pub created_at: i64,
     /// The message object sent to Meta (JSON text).
     pub content: String,
+    /// Where this message's status changes are posted, besides the connection's `eventsUrl`.
+    pub status_callback_url: Option<String>,
 }
 
 /// A message and its whole status history, as read back.

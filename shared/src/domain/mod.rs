@@ -5,6 +5,7 @@ mod connection;
 mod customer;
 mod idempotency;
 mod message;
+mod recorded;
 mod responder;
 mod status;
 mod template;
@@ -18,6 +19,7 @@ pub use idempotency::{IdempotencyClaim, IdempotencyRecord, StoredResponse};
 pub use message::{
     Direction, InboundMessage, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
 };
+pub use recorded::{Recorded, StatusChange, TemplateStatusChange};
 pub use responder::{Responder, ResponderRule, RuleMatch};
 pub use status::{MessageStatus, StatusEvent};
 pub use template::{

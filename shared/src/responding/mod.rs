@@ -10,4 +10,4 @@ pub mod status_callback;
 pub use bot_message::BotMessage;
 pub use rules::{CompiledRules, RulesError};
 pub use signature::{SIGNATURE_HEADER, sign, verify};
-pub use status_callback::StatusCallback;
+pub use status_callback::{StatusCallback, TemplateStatusCallback};

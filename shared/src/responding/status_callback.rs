@@ -1,11 +1,11 @@
-//! What a business's `eventsUrl` receives when one of its messages changes status: one event
-//! per (message, status), with an id that stays the same on every delivery, so that the
-//! receiver can drop repeats (delivery is at least once).
+//! What a business's `eventsUrl` (and a send's `statusCallbackUrl`) receives when one of its
+//! messages or templates changes status: one event per change, with an id that stays the same
+//! on every delivery, so that the receiver can drop repeats (delivery is at least once).
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::{CustomerIds, StatusEvent};
+use crate::domain::{CustomerIds, StatusEvent, TemplateStatusChange};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,6 +42,50 @@ impl StatusCallback {
                 .errors
                 .as_deref()
                 .and_then(|raw| serde_json::from_str(raw).ok()),
+        }
+    }
+}
+
+/// A template's status changed (`APPROVED`, `REJECTED`, `PAUSED`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateStatusCallback {
+    /// `template:<templateId or name:language>:<status>:<at>`.
+    pub event_id: String,
+    /// `template.status`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub bot_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    pub name: String,
+    pub language: String,
+    pub status: String,
+    pub previous_status: String,
+    /// Meta's reason, for a rejection or a pause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Unix seconds at which the change was recorded.
+    pub timestamp: i64,
+}
+
+impl TemplateStatusCallback {
+    pub fn of(change: &TemplateStatusChange) -> Self {
+        let template = match &change.template_id {
+            Some(id) => id.clone(),
+            None => format!("{}:{}", change.key.name, change.key.language),
+        };
+        Self {
+            event_id: format!("template:{template}:{}:{}", change.status, change.at),
+            kind: "template.status",
+            bot_id: change.bot_id.clone(),
+            template_id: change.template_id.clone(),
+            name: change.key.name.clone(),
+            language: change.key.language.clone(),
+            status: change.status.clone(),
+            previous_status: change.previous_status.clone(),
+            reason: change.reason.clone(),
+            timestamp: change.at,
         }
     }
 }

@@ -82,6 +82,8 @@ const MAX_CTA_DISPLAY_TEXT: usize = 20;
 const MAX_CONTACTS: usize = 257;
 const MAX_TEMPLATE_NAME: usize = 512;
 const MAX_CALLBACK_DATA: usize = 512;
+/// Longer URLs are refused by many HTTP stacks; a callback URL has no reason to be longer.
+const MAX_URL_LEN: usize = 2048;
 /// The longest single emoji (a kiss with two skin tones) is 10 code points.
 const MAX_EMOJI_CHARS: usize = 10;
 
@@ -105,6 +107,9 @@ pub struct SendRequest {
     pub reply_to: Option<String>,
     #[serde(default, alias = "biz_opaque_callback_data")]
     pub biz_opaque_callback_data: Option<String>,
+    /// Where this message's status changes are posted, besides the connection's `eventsUrl`.
+    #[serde(default, alias = "status_callback_url")]
+    pub status_callback_url: Option<String>,
 }
 
 /// A rule of WhatsApp's that the request breaks. `code` is stable and names the rule;
@@ -135,6 +140,7 @@ impl From<ValidationError> for ApiError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedSend {
     pub outbound: OutboundMessage,
+    pub status_callback_url: Option<String>,
 }
 
 impl ValidatedSend {
@@ -208,6 +214,17 @@ impl SendRequest {
                 "callback_data_too_long",
             )?;
         }
+        let status_callback_url = present(self.status_callback_url);
+        if let Some(url) = &status_callback_url
+            && (!is_http_url(url) || url.len() > MAX_URL_LEN)
+        {
+            return Err(ValidationError::new(
+                "invalid_status_callback_url",
+                format!(
+                    "statusCallbackUrl must be an http(s) URL of at most {MAX_URL_LEN} characters, where this message's status changes are posted"
+                ),
+            ));
+        }
 
         Ok(ValidatedSend {
             outbound: OutboundMessage {
@@ -216,6 +233,7 @@ impl SendRequest {
                 reply_to,
                 biz_opaque_callback_data: callback,
             },
+            status_callback_url,
         })
     }
 }

@@ -101,6 +101,7 @@ pub async fn send(
         kind: request.kind().to_owned(),
         created_at: now,
         content: serde_json::to_string(body).unwrap_or_default(),
+        status_callback_url: request.status_callback_url.clone(),
     };
     record_sent(ctx.store, bot_id, &record).await;
     tracing::info!(

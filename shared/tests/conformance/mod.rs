@@ -1344,6 +1344,7 @@ fn outbound(message_id: &str, customer: CustomerIds, created_at: i64) -> Outboun
         created_at,
         content: r#"{"messaging_product":"whatsapp","type":"text","text":{"body":"Hello"}}"#
             .to_owned(),
+        status_callback_url: Some("https://shop.example.com/status".to_owned()),
     }
 }
 

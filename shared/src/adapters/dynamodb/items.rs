@@ -300,9 +300,13 @@ impl From<OutboundItem<'_>> for Attrs {
             .s("kind", &m.kind)
             .n("createdAt", m.created_at)
             .s("content", &m.content)
+            .opt_s(STATUS_CALLBACK_URL, m.status_callback_url.as_deref())
             .build()
     }
 }
+
+/// The send's own URL for the message's status changes; the stream hands it to the responder.
+pub(super) const STATUS_CALLBACK_URL: &str = "statusCallbackUrl";
 
 fn direction_name(direction: Direction) -> &'static str {
     match direction {
@@ -386,6 +390,20 @@ fn status_entry(fields: &Attrs, head: &ItemReader<'_>) -> Result<StatusEvent, St
     Ok(event)
 }
 
+/// The status events a message head holds, by attribute name.
+pub(super) fn head_statuses(head: &Attrs) -> Result<BTreeMap<String, StatusEvent>, StoreError> {
+    let r = ItemReader::new(head);
+    let mut statuses = BTreeMap::new();
+    for (name, value) in head {
+        if name.starts_with(keys::STATUS_SK_PREFIX)
+            && let AttributeValue::M(fields) = value
+        {
+            statuses.insert(name.clone(), status_entry(fields, &r)?);
+        }
+    }
+    Ok(statuses)
+}
+
 impl TryFrom<&Attrs> for StatusEvent {
     type Error = StoreError;
 
@@ -447,13 +465,7 @@ pub(super) fn message_record(
             record.status = r.opt_s(CURRENT_STATUS)?.map(MessageStatus::parse);
             record.created_at = r.opt_n("createdAt")?;
             record.content = owned(r.opt_s("content")?);
-            for (name, value) in item {
-                if name.starts_with(keys::STATUS_SK_PREFIX)
-                    && let AttributeValue::M(fields) = value
-                {
-                    statuses.insert(name.clone(), status_entry(fields, &r)?);
-                }
-            }
+            statuses.extend(head_statuses(item)?);
         } else if sk.starts_with(keys::STATUS_SK_PREFIX) {
             // An event item of the earlier layout.
             statuses.insert(sk.to_owned(), StatusEvent::try_from(item)?);
@@ -807,6 +819,16 @@ pub(super) enum Pending {
 }
 
 impl TemplateRecord {
+    /// The newest view of the template the item holds (a sync's pending one, else the
+    /// committed one); `None` when a sync found it removed.
+    pub fn newest(&self) -> Option<&MessageTemplate> {
+        match &self.pending {
+            Some(Pending::Template(template)) => Some(template.as_ref()),
+            Some(Pending::Removed) => None,
+            None => self.template.as_ref(),
+        }
+    }
+
     /// What a reader of the committed `version` sees.
     pub fn visible(&self, version: Option<i64>) -> Option<&MessageTemplate> {
         match (&self.pending, self.pending_version) {

@@ -87,7 +87,7 @@ pub fn table_definition() -> TableDefinition {
             projection_type: "ALL".to_owned(),
         }],
         ttl_attribute: keys::TTL.to_owned(),
-        stream_view_type: "NEW_IMAGE".to_owned(),
+        stream_view_type: "NEW_AND_OLD_IMAGES".to_owned(),
         billing_mode: "PAY_PER_REQUEST".to_owned(),
     }
 }
