@@ -5,6 +5,7 @@
 mod lambda_bridge;
 mod responding;
 mod settings;
+mod stream_feed;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -48,6 +49,8 @@ pub enum StackError {
     Connection(ApiError),
     #[error("WHATSAPP_API_BASE is not usable: {0}")]
     Graph(String),
+    #[error("the table's stream cannot be read (is DYNAMODB_ENDPOINT a DynamoDB Local?): {0}")]
+    Stream(String),
 }
 
 /// Everything the routes need, shared by all requests.
@@ -286,8 +289,8 @@ async fn not_found(request: Request) -> Response {
         .into_response()
 }
 
-/// The store, and its feed of new customer messages for the responder (the memory store's; on
-/// DynamoDB Local the local stack runs no responder).
+/// The store, and its feed of what the responder acts on: the memory store's, or DynamoDB
+/// Local's stream read as the deployed triggers read it.
 async fn build_store(
     settings: &StackSettings,
 ) -> Result<(Arc<dyn Store>, Option<UnboundedReceiver<Recorded>>), StackError> {
@@ -315,11 +318,30 @@ async fn build_store(
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     create_table_if_missing(&client, &settings.table_name).await?;
-    tracing::info!(endpoint, table = settings.table_name, "using DynamoDB");
-    tracing::info!("the local stack's responder runs on the in-memory store only");
+    let stream_arn = client
+        .describe_table()
+        .table_name(&settings.table_name)
+        .send()
+        .await
+        .ok()
+        .and_then(|d| d.table()?.latest_stream_arn().map(str::to_owned))
+        .ok_or_else(|| StackError::Stream("the table has no stream".into()))?;
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(
+        aws_sdk_dynamodbstreams::config::Builder::from(&sdk)
+            .endpoint_url(endpoint)
+            .build(),
+    );
+    let feed = stream_feed::follow(streams, stream_arn)
+        .await
+        .map_err(|e| StackError::Stream(e.to_string()))?;
+    tracing::info!(
+        endpoint,
+        table = settings.table_name,
+        "using DynamoDB and its stream"
+    );
     Ok((
         Arc::new(DynamoDbStore::new(client, settings.table_name.clone())),
-        None,
+        Some(feed),
     ))
 }
 

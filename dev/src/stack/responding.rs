@@ -1,7 +1,8 @@
-//! The responder of the local stack: the store's feed of new customer messages, handed to the
-//! same `respond` the responder function runs (and of new statuses, pushed to the business's
-//! `eventsUrl`), one at a time per customer in the order recorded,
-//! different customers at once (what the deployed queue's message groups give).
+//! The responder of the local stack: what the store records (the memory store's feed, or
+//! DynamoDB Local's stream) handed to the same `respond` the responder function runs, and status
+//! changes pushed to the business's URLs. A customer's messages are answered one at a time in
+//! the order recorded, different customers at once (what the deployed queue's message groups
+//! give).
 
 use std::collections::HashMap;
 use std::time::Duration;

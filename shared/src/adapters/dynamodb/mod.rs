@@ -1,8 +1,9 @@
 //! [`Store`](crate::ports::Store) on one DynamoDB table (single-table design).
 //!
 //! Keys: `pk` (S, hash), `sk` (S, range); index `gsi1` on `gsi1pk` / `gsi1sk` (projection ALL);
-//! TTL attribute `expiresAt` (epoch seconds); stream NEW_AND_OLD_IMAGES; on-demand billing. Every item
-//! also carries `entity` (its kind) so operators and stream consumers need not parse keys.
+//! TTL attribute `expiresAt` (epoch seconds); stream NEW_AND_OLD_IMAGES; on-demand billing.
+//! Every item also carries `entity` (its kind) so operators and stream consumers need not parse
+//! keys.
 //!
 //! | item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | other attributes |
 //! |---|---|---|---|---|
