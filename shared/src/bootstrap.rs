@@ -59,6 +59,13 @@ pub fn dynamodb_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn S
     ))
 }
 
+/// Spaces the retries of the responder's queue.
+pub fn retry_delay(aws: &aws_config::SdkConfig) -> Arc<dyn crate::ports::RetryDelay> {
+    Arc::new(crate::adapters::SqsRetryDelay::new(
+        aws_sdk_sqs::Client::new(aws),
+    ))
+}
+
 pub fn secret_store(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn SecretStore> {
     let manager = SecretsManager::new(
         aws_sdk_secretsmanager::Client::new(aws),

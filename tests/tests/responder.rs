@@ -11,6 +11,7 @@ use intaj_dev::simulator::{InboundMessage, OutboxMessage, SimulatedNumber};
 use intaj_responder::{Handled, respond};
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::CustomerIds;
+use intaj_shared::ports::{QueueError, RetryDelay};
 use intaj_shared::responding::{SIGNATURE_HEADER, verify};
 use intaj_tests::StackClient;
 use serde_json::{Value, json};
@@ -19,6 +20,32 @@ const CUSTOMER: &str = "15551234567";
 const OTHER_CUSTOMER: &str = "15557654321";
 const SHOP_PHONE: &str = "100000000000002";
 const WABA: &str = "200000000000001";
+
+/// The queue's retry delays asked for: (receipt handle, delay).
+#[derive(Default)]
+struct RecordedDelays(Mutex<Vec<(String, Duration)>>);
+
+impl RecordedDelays {
+    fn take(&self) -> Vec<(String, Duration)> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+}
+
+#[async_trait::async_trait]
+impl RetryDelay for RecordedDelays {
+    async fn delay_retry(
+        &self,
+        _queue_arn: &str,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+}
 
 /// Polls the simulator's outbox until `count` messages went to `to`.
 async fn replies_to(stack: &StackClient, to: &str, count: usize) -> Vec<OutboxMessage> {
@@ -453,7 +480,8 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
     replies_to(&stack, CUSTOMER, 1).await;
     let path = intaj_tests::workspace_root().join("events/responder-queue.json");
     let sample: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let answered = handle_batch(&deps, sample).await;
+    let retry = RecordedDelays::default();
+    let answered = handle_batch(&deps, &retry, sample).await;
     assert!(answered.batch_item_failures.is_empty(), "{answered:?}");
     let greeting = &replies_to(&stack, CUSTOMER, 2).await[1];
     assert_eq!(
@@ -479,6 +507,8 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
         });
         json!({
             "messageId": format!("queue-{id}"),
+            "receiptHandle": format!("handle-{id}"),
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:responder.fifo",
             "body": json!({"eventName": "INSERT", "dynamodb": {"NewImage": image}}).to_string(),
             "attributes": {"MessageGroupId": format!("shop#{customer}")},
         })
@@ -490,7 +520,7 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
         {"messageId": "queue-garbage", "body": "not a stream record", "attributes": {}},
     ]}))
     .unwrap();
-    let answered = handle_batch(&deps, batch).await;
+    let answered = handle_batch(&deps, &retry, batch).await;
     let retried: Vec<&str> = answered
         .batch_item_failures
         .iter()
@@ -499,6 +529,23 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
     assert_eq!(retried, ["queue-wamid.Q1", "queue-wamid.Q2"]);
     let other = replies_to(&stack, OTHER_CUSTOMER, 2).await;
     assert_eq!(other[1].request["text"]["body"], "echo: other");
+    // Both come back together after the first try's wait, the conversation still in order.
+    assert_eq!(
+        retry.take(),
+        [
+            ("handle-wamid.Q1".to_owned(), Duration::from_secs(20)),
+            ("handle-wamid.Q2".to_owned(), Duration::from_secs(20)),
+        ]
+    );
+    // Each further try waits twice as long.
+    let mut third_try = record("wamid.Q1", CUSTOMER, "fail");
+    third_try["attributes"]["ApproximateReceiveCount"] = json!("3");
+    let batch: SqsEvent = serde_json::from_value(json!({"Records": [third_try]})).unwrap();
+    handle_batch(&deps, &retry, batch).await;
+    assert_eq!(
+        retry.take(),
+        [("handle-wamid.Q1".to_owned(), Duration::from_secs(80))]
+    );
 
     // At the last try the message goes on to the dead-letter queue, and the customer gets the
     // connection's fallback reply.
@@ -510,18 +557,31 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
     assert_eq!(status, 200);
     let mut last_try = record("wamid.Q4", OTHER_CUSTOMER, "fail");
     last_try["attributes"]["ApproximateReceiveCount"] = json!("5");
-    let batch: SqsEvent = serde_json::from_value(json!({"Records": [last_try]})).unwrap();
-    let answered = handle_batch(&deps, batch).await;
+    let next = record("wamid.Q5", OTHER_CUSTOMER, "next");
+    let batch: SqsEvent = serde_json::from_value(json!({"Records": [last_try, next]})).unwrap();
+    let answered = handle_batch(&deps, &retry, batch).await;
+    let failed: Vec<&str> = answered
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(
-        answered.batch_item_failures.len(),
-        1,
+        failed,
+        ["queue-wamid.Q4"],
         "still failed: to the dead-letter queue"
     );
-    let other = replies_to(&stack, OTHER_CUSTOMER, 3).await;
+    assert_eq!(
+        retry.take(),
+        [("handle-wamid.Q4".to_owned(), Duration::ZERO)],
+        "handed back at once for the queue to move on"
+    );
+    // The customer hears the fallback, and the conversation goes on without the lost message.
+    let other = replies_to(&stack, OTHER_CUSTOMER, 4).await;
     assert_eq!(
         other[2].request["text"]["body"],
         "Sorry, we will get back to you"
     );
+    assert_eq!(other[3].request["text"]["body"], "echo: next");
 }
 
 #[tokio::test]
@@ -679,7 +739,8 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
     // The sample event: the demo bot's message delivered; the demo connection has no URL.
     let path = intaj_tests::workspace_root().join("events/responder-stream.json");
     let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let answer = handle_event(&deps, sample).await.unwrap();
+    let retry = RecordedDelays::default();
+    let answer = handle_event(&deps, &retry, sample).await.unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
 
     // Two records for the shop: the first's callback URL is down; the shard is retried from
@@ -705,7 +766,7 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
         head("111", "wamid.S1", &closed),
         head("222", "wamid.S2", &closed),
     ]});
-    let answer = handle_event(&deps, batch).await.unwrap();
+    let answer = handle_event(&deps, &retry, batch).await.unwrap();
     assert_eq!(
         answer["batchItemFailures"],
         json!([{"itemIdentifier": "111"}]),

@@ -3,6 +3,7 @@
 //! the status changes pushed to the business's URLs.
 
 use aws_lambda_events::sqs::SqsEvent;
+use intaj_shared::ports::RetryDelay;
 use serde_json::Value;
 
 pub mod forward;
@@ -17,7 +18,11 @@ pub use status_callbacks::{notify, notify_status, notify_template_status};
 /// One invocation: a batch from the responder's queue (new customer messages) or from the
 /// table's stream trigger (status changes), told apart by the records' source. Answers the
 /// partial batch response both triggers read.
-pub async fn handle_event(deps: &ResponderDeps, event: Value) -> Result<Value, serde_json::Error> {
+pub async fn handle_event(
+    deps: &ResponderDeps,
+    retry: &dyn RetryDelay,
+    event: Value,
+) -> Result<Value, serde_json::Error> {
     let source = event["Records"][0]["eventSource"]
         .as_str()
         .unwrap_or_default();
@@ -25,6 +30,6 @@ pub async fn handle_event(deps: &ResponderDeps, event: Value) -> Result<Value, s
         serde_json::to_value(stream::handle_batch(deps, &event).await)
     } else {
         let batch: SqsEvent = serde_json::from_value(event)?;
-        serde_json::to_value(queue::handle_batch(deps, batch).await)
+        serde_json::to_value(queue::handle_batch(deps, retry, batch).await)
     }
 }

@@ -16,10 +16,11 @@ async fn main() -> Result<(), Error> {
         graph: bootstrap::graph_client(&config),
         http: http_clients::http_client(),
     };
+    let retry = bootstrap::retry_delay(&aws);
     bootstrap::warm_up_in_background(&deps.graph);
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let deps = &deps;
-        async move { Ok::<_, Error>(handle_event(deps, event.payload).await?) }
+        let (deps, retry) = (&deps, retry.as_ref());
+        async move { Ok::<_, Error>(handle_event(deps, retry, event.payload).await?) }
     }))
     .await
 }

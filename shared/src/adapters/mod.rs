@@ -8,6 +8,7 @@ pub mod dynamodb;
 pub mod memory_secrets;
 pub mod memory_store;
 pub mod secrets_manager;
+pub mod sqs_retry_delay;
 
 pub use admin_token::{FixedAdminToken, SecretsManagerAdminToken};
 pub use cached_connections::CachedConnections;
@@ -16,3 +17,4 @@ pub use dynamodb::DynamoDbStore;
 pub use memory_secrets::MemorySecrets;
 pub use memory_store::MemoryStore;
 pub use secrets_manager::SecretsManager;
+pub use sqs_retry_delay::SqsRetryDelay;

@@ -1,0 +1,108 @@
+//! The responder's retry delay on SQS (moto at `INTAJ_TEST_SECRETS_ENDPOINT`, which serves
+//! every service; skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
+
+mod local_service;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::QueueAttributeName;
+use intaj_shared::adapters::SqsRetryDelay;
+use intaj_shared::ports::RetryDelay;
+
+const ENDPOINT: &str = "INTAJ_TEST_SECRETS_ENDPOINT";
+
+/// A FIFO queue of this run, with one message received (out of sight for 5 minutes): its ARN,
+/// URL and receipt handle.
+async fn received(client: &Client) -> (String, String, String) {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let created = client
+        .create_queue()
+        .queue_name(format!("intaj-responder-{nanos:x}.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::VisibilityTimeout, "300")
+        .send()
+        .await
+        .unwrap();
+    let url = created.queue_url().unwrap().to_owned();
+    let arn = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&QueueAttributeName::QueueArn]
+        .clone();
+    client
+        .send_message()
+        .queue_url(&url)
+        .message_body("{}")
+        .message_group_id("shop#15551234567")
+        .message_deduplication_id("wamid.1")
+        .send()
+        .await
+        .unwrap();
+    let handle = receive(client, &url).await.expect("the message is there");
+    (arn, url, handle)
+}
+
+async fn receive(client: &Client, url: &str) -> Option<String> {
+    let answer = client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(1)
+        .send()
+        .await
+        .unwrap();
+    answer
+        .messages()
+        .first()
+        .and_then(|m| m.receipt_handle().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_failed_message_comes_back_after_the_delay_it_was_given() {
+    let Some(config) = local_service::sdk_config(ENDPOINT, "moto").await else {
+        return;
+    };
+    let client = Client::new(&config);
+    let delay = SqsRetryDelay::new(client.clone());
+    let (arn, url, handle) = received(&client).await;
+    assert_eq!(
+        receive(&client, &url).await,
+        None,
+        "out of sight once received"
+    );
+
+    // Two seconds instead of the queue's five minutes: hidden now, back within the deadline.
+    delay
+        .delay_retry(&arn, &handle, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(receive(&client, &url).await, None);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let again = loop {
+        if let Some(handle) = receive(&client, &url).await {
+            break handle;
+        }
+        assert!(Instant::now() < deadline, "the message never came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // A zero delay hands it back at once (what the last try does, for the dead-letter queue).
+    delay
+        .delay_retry(&arn, &again, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(receive(&client, &url).await.is_some());
+
+    let refused = delay
+        .delay_retry("not-an-arn", &again, Duration::ZERO)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not a queue ARN"), "{refused}");
+}
