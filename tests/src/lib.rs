@@ -4,6 +4,7 @@
 
 mod counted_webhook;
 mod dynamodb_requests;
+pub mod event_pattern;
 mod local_stack;
 
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};

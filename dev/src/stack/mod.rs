@@ -5,7 +5,7 @@
 mod lambda_bridge;
 mod responding;
 mod settings;
-mod stream_feed;
+pub mod stream_feed;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;

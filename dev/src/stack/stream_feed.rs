@@ -176,7 +176,7 @@ fn feed_record(feed: &UnboundedSender<Recorded>, record: &Record) {
 }
 
 /// A record as Lambda hands it to the deployed function.
-fn lambda_json(record: &Record) -> Value {
+pub fn lambda_json(record: &Record) -> Value {
     let mut change = Map::new();
     if let Some(data) = record.dynamodb() {
         if let Some(at) = data.approximate_creation_date_time() {
