@@ -2,11 +2,13 @@
 //! stack with a client for its routes, unique names, and child processes that are stopped
 //! however a test ends.
 
+mod captured_logs;
 mod counted_webhook;
 mod dynamodb_requests;
 pub mod event_pattern;
 mod local_stack;
 
+pub use captured_logs::{CapturedLogs, captured_logs};
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};

@@ -3,9 +3,8 @@
 //! got, it sends with its key; then every credential is rotated, the key too, and the connection
 //! is deleted. Every log line of the run is captured and searched for every secret value.
 
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
@@ -17,7 +16,7 @@ use intaj_shared::adapters::{CachedSecrets, DynamoDbStore, FixedAdminToken, Secr
 use intaj_shared::graph::{GraphClient, GraphConfig};
 use intaj_shared::ports::{Secret, SecretStore, Store};
 use intaj_shared::whatsapp::signature::sign;
-use intaj_tests::{LocalServices, unique};
+use intaj_tests::{LocalServices, captured_logs, unique};
 use intaj_webhook::WebhookDeps;
 use lambda_http::Body;
 use serde_json::{Value, json};
@@ -30,43 +29,6 @@ const TOKEN: &str = "EAAG-shop-access-token-1";
 const META_APP_SECRET: &str = "shop-app-secret-0001";
 const CUSTOMER: &str = "15551234567";
 const HOST: &str = "abc123.execute-api.eu-west-1.amazonaws.com";
-
-/// Log lines written while the test runs, to search for secrets.
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CapturedLogs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line of this test binary, from whichever test installs it first: a process-wide
-/// subscriber, since a thread's own one misses the lines of tasks on other threads.
-fn captured_logs() -> &'static CapturedLogs {
-    static LOGS: OnceLock<CapturedLogs> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = CapturedLogs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
-        logs
-    })
-}
-
-impl CapturedLogs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 /// One deployment: each function with its own secrets cache, as separate Lambda functions have,
 /// over one table and one Secrets Manager.

@@ -778,3 +778,147 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
     assert!(ids.contains(&"wamid.S1:delivered"), "{ids:?}");
     assert!(!ids.contains(&"wamid.S2:delivered"), "{ids:?}");
 }
+
+/// A bot backend that misbehaves in each way a real one can, by path.
+async fn misbehaving_bot() -> String {
+    let app = axum::Router::new()
+        .route(
+            "/slow",
+            post(|| async {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                axum::Json(json!({"replies": [{"type": "text", "content": "too late"}]}))
+            }),
+        )
+        .route(
+            "/error",
+            post(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "oops") }),
+        )
+        .route("/garbage", post(|| async { "<html>Bad gateway</html>" }))
+        .route(
+            "/invalid",
+            post(|| async { axum::Json(json!({"replies": [{"type": "text"}]})) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn each_way_a_bot_fails_is_retryable_and_a_closed_window_drops_the_reply() {
+    use intaj_responder::RespondError;
+    use intaj_responder::forward::ForwardError;
+
+    let logs = intaj_tests::captured_logs();
+    let (stack, bot, api_key) = forwarding_stack().await;
+    let deps = stack.stack.responder_deps();
+    let admin = stack.stack.settings.admin_token.clone();
+    let point_at = |url: String, timeout_ms: u64| {
+        let body = json!({"botId": "shop", "responder": {"kind": "forward", "url": url, "timeoutMs": timeout_ms}});
+        let (stack, admin) = (&stack, admin.clone());
+        async move {
+            let (status, shown) = stack
+                .call("POST", "/api/whatsapp/connections", &admin, Some(body))
+                .await;
+            assert_eq!(status, 200, "{shown}");
+        }
+    };
+    // The customer's window is open: only the bot's failure keeps it from answering.
+    stack
+        .sim()
+        .inbound(to_shop(CUSTOMER, "hello"))
+        .await
+        .unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+    let message = |id: &str| intaj_shared::domain::InboundMessage {
+        message_id: id.into(),
+        customer: CustomerIds::new(Some(CUSTOMER), None),
+        phone_number_id: SHOP_PHONE.into(),
+        kind: "text".into(),
+        timestamp: unix_now(),
+        profile_name: None,
+        content: json!({"type": "text", "text": {"body": "where is my order?"}}).to_string(),
+    };
+
+    let misbehaving = misbehaving_bot().await;
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/intaj", listener.local_addr().unwrap())
+    };
+    let cases: [(&str, String); 5] = [
+        ("down", down),
+        ("slow", format!("{misbehaving}/slow")),
+        ("error", format!("{misbehaving}/error")),
+        ("garbage", format!("{misbehaving}/garbage")),
+        ("invalid", format!("{misbehaving}/invalid")),
+    ];
+    for (case, url) in cases {
+        point_at(url, 300).await;
+        let failed = respond(
+            &deps,
+            "shop",
+            &message(&format!("wamid.{case}")),
+            unix_now(),
+        )
+        .await
+        .expect_err(case);
+        let expected = match case {
+            "down" => matches!(failed, RespondError::Bot(ForwardError::Unreachable(_))),
+            "slow" => matches!(failed, RespondError::Bot(ForwardError::TimedOut(_))),
+            "error" => matches!(failed, RespondError::Bot(ForwardError::Status(500))),
+            "garbage" => matches!(failed, RespondError::Bot(ForwardError::Garbage(_))),
+            _ => matches!(failed, RespondError::InvalidReply { index: 0, .. }),
+        };
+        assert!(expected, "{case}: {failed}");
+    }
+    assert_eq!(
+        replies_to(&stack, CUSTOMER, 1).await.len(),
+        1,
+        "no failing bot sent anything"
+    );
+
+    // A message handled after its customer's window closed (here: a customer who never
+    // wrote): the bot answers, the reply is refused by the window rule, logged and dropped.
+    point_at(bot_url_of(&stack).await, 5000).await;
+    let mut late = message("wamid.late");
+    late.customer = CustomerIds::new(Some(OTHER_CUSTOMER), None);
+    let handled = respond(&deps, "shop", &late, unix_now()).await.unwrap();
+    assert_eq!(
+        handled,
+        Handled::Replied {
+            sent: 0,
+            window_closed: 1
+        }
+    );
+    assert!(
+        stack
+            .sim()
+            .outbox()
+            .iter()
+            .all(|m| m.to.as_deref() != Some(OTHER_CUSTOMER))
+    );
+
+    let captured = logs.text();
+    assert!(captured.contains("wamid.late") && captured.contains("window is closed"));
+    let secret = bot.secret.lock().unwrap().clone();
+    for secret in [
+        secret.as_str(),
+        "shop-access-token",
+        "shop-app-secret",
+        api_key.as_str(),
+    ] {
+        assert!(!captured.contains(secret), "a log line holds a secret");
+    }
+}
+
+/// Where the shop's connection sends its events: the test's own bot server.
+async fn bot_url_of(stack: &StackClient) -> String {
+    let admin = &stack.stack.settings.admin_token;
+    let (_, shown) = stack
+        .call("GET", "/api/whatsapp/connections/shop", admin, None)
+        .await;
+    shown["eventsUrl"]
+        .as_str()
+        .unwrap()
+        .replace("/events", "/intaj")
+}
