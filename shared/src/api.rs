@@ -16,6 +16,8 @@ pub struct ApiError {
     /// Meta's own error, when Meta caused this one.
     /// Boxed: rarely set, and it would make every `Result<_, ApiError>` large.
     pub upstream: Option<Box<UpstreamError>>,
+    /// The methods the route serves, for a 405's `Allow` header.
+    pub allow: Option<&'static str>,
 }
 
 /// Meta's error as it reached us, kept for the caller's support tickets with Meta.
@@ -84,7 +86,19 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             upstream: None,
+            allow: None,
         }
+    }
+
+    /// 405 `method_not_allowed`, with the `Allow` header HTTP asks for.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        let mut error = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this route accepts {allow} only"),
+        );
+        error.allow = Some(allow);
+        error
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -140,6 +154,11 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use http::StatusCode;
 use intaj_connections::ConnectionsDeps;
 use intaj_connections::request::ConnectionRequest;
@@ -227,19 +228,63 @@ async fn start_template_schedule(deps: TemplateSyncDeps) -> tokio::task::JoinHan
     })
 }
 
+/// The function behind a route, as API Gateway routes them.
+#[derive(Clone, Copy)]
+enum Function {
+    Webhook,
+    Connections,
+    Send,
+    Templates,
+}
+
+/// Every path the stack serves besides `/openapi.json`, spelled as `docs/openapi.yaml` spells
+/// it, with its function (which answers 405 to a method it does not serve).
+const ROUTES: &[(&str, Function)] = &[
+    ("/webhook/whatsapp/{botId}", Function::Webhook),
+    ("/api/whatsapp/connections", Function::Connections),
+    ("/api/whatsapp/connections/{botId}", Function::Connections),
+    ("/api/whatsapp/send", Function::Send),
+    ("/api/whatsapp/messages/{messageId}", Function::Send),
+    ("/api/whatsapp/conversations/{phone}", Function::Send),
+    (
+        "/api/whatsapp/conversations/{phone}/responder",
+        Function::Send,
+    ),
+    ("/api/whatsapp/sync-templates", Function::Templates),
+    ("/api/whatsapp/templates", Function::Templates),
+];
+
+/// The paths the stack serves, for checking them against the API's document.
+pub fn route_paths() -> impl Iterator<Item = &'static str> {
+    ROUTES.iter().map(|(path, _)| *path)
+}
+
+/// The API's document (`docs/openapi.yaml`), as JSON.
+fn openapi_json() -> String {
+    let document: serde_json::Value =
+        serde_norway::from_str(include_str!("../../../docs/openapi.yaml"))
+            .expect("docs/openapi.yaml is YAML (a test reads it)");
+    document.to_string()
+}
+
 fn router(services: Services) -> Router {
-    Router::new()
-        .route("/webhook/whatsapp/{bot_id}", any(webhook))
-        .route("/api/whatsapp/connections", any(connections))
-        .route("/api/whatsapp/connections/{bot_id}", any(connections))
-        .route("/api/whatsapp/send", any(send))
-        .route("/api/whatsapp/messages/{message_id}", any(send))
-        .route("/api/whatsapp/conversations/{phone}", any(send))
-        .route("/api/whatsapp/conversations/{phone}/responder", any(send))
-        .route("/api/whatsapp/sync-templates", any(templates))
-        .route("/api/whatsapp/templates", any(templates))
-        .fallback(not_found)
-        .with_state(services)
+    let document = openapi_json();
+    let mut router = Router::new().route(
+        "/openapi.json",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+    );
+    for (path, function) in ROUTES {
+        router = router.route(
+            path,
+            match function {
+                Function::Webhook => any(webhook),
+                Function::Connections => any(connections),
+                Function::Send => any(send),
+                Function::Templates => any(templates),
+            },
+        );
+    }
+    router.fallback(not_found).with_state(services)
 }
 
 async fn webhook(State(services): State<Services>, request: Request) -> Response {

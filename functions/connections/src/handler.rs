@@ -72,7 +72,7 @@ async fn route(
                 let page = service::list(ctx, &base_url, limit, cursor.as_deref()).await?;
                 Ok(json(StatusCode::OK, &page))
             }
-            _ => Err(method_not_allowed("GET, POST")),
+            _ => Err(ApiError::method_not_allowed("GET, POST")),
         };
     }
     let Some(bot_id) = bot_id(request) else {
@@ -87,7 +87,7 @@ async fn route(
             &service::show(ctx, &bot_id, &base_url).await?,
         )),
         Method::DELETE => Ok(json(StatusCode::OK, &service::delete(ctx, &bot_id).await?)),
-        _ => Err(method_not_allowed("GET, DELETE")),
+        _ => Err(ApiError::method_not_allowed("GET, DELETE")),
     }
 }
 
@@ -160,14 +160,6 @@ fn public_base_url(headers: &HeaderMap) -> String {
         None => "https",
     };
     format!("{scheme}://{host}")
-}
-
-fn method_not_allowed(allowed: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("this route accepts {allowed}"),
-    )
 }
 
 #[cfg(test)]

@@ -69,13 +69,13 @@ async fn dispatch(
     if path == "/api/whatsapp/send" {
         return match *method {
             Method::POST => send(request, deps, caller, now).await,
-            _ => Err(method_not_allowed("POST")),
+            _ => Err(ApiError::method_not_allowed("POST")),
         };
     }
     if let Some(id) = path_parameter(request, "messageId", "/api/whatsapp/messages/") {
         return match *method {
             Method::GET => reads::message(deps.store.as_ref(), &caller.bot_id, &id).await,
-            _ => Err(method_not_allowed("GET")),
+            _ => Err(ApiError::method_not_allowed("GET")),
         };
     }
     if let Some(phone) = path
@@ -89,7 +89,7 @@ async fn dispatch(
             Method::PUT => {
                 reads::set_responder(deps.store.as_ref(), &caller.bot_id, &phone, body, now).await
             }
-            _ => Err(method_not_allowed("PUT")),
+            _ => Err(ApiError::method_not_allowed("PUT")),
         };
     }
     if let Some(phone) = path_parameter(request, "phone", "/api/whatsapp/conversations/") {
@@ -97,7 +97,7 @@ async fn dispatch(
             Method::GET => {
                 reads::conversation(deps.store.as_ref(), &caller.bot_id, &phone, now).await
             }
-            _ => Err(method_not_allowed("GET")),
+            _ => Err(ApiError::method_not_allowed("GET")),
         };
     }
     Err(ApiError::not_found(
@@ -154,13 +154,5 @@ fn path_parameter(request: &Request, name: &str, prefix: &str) -> Option<String>
         percent_encoding::percent_decode_str(raw)
             .decode_utf8_lossy()
             .into_owned(),
-    )
-}
-
-fn method_not_allowed(allowed: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("this route accepts {allowed} only"),
     )
 }

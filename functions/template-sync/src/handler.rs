@@ -85,26 +85,18 @@ async fn dispatch(
                 let report = sync_bot(deps.ports(), &caller.bot_id, now).await?;
                 Ok(json(StatusCode::OK, &report))
             }
-            _ => Err(method_not_allowed("POST")),
+            _ => Err(ApiError::method_not_allowed("POST")),
         },
         "/api/whatsapp/templates" => match *method {
             Method::GET => {
                 let query = listing::parse_query(|name| query_param(request, name))?;
                 listing::page(deps.templates.as_ref(), &caller.bot_id, &query).await
             }
-            _ => Err(method_not_allowed("GET")),
+            _ => Err(ApiError::method_not_allowed("GET")),
         },
         _ => Err(ApiError::not_found(
             "not_found",
             format!("no route for {method} {path}"),
         )),
     }
-}
-
-fn method_not_allowed(allowed: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("this route accepts {allowed} only"),
-    )
 }

@@ -91,11 +91,7 @@ async fn route(request: &Request, deps: &WebhookDeps) -> Result<http::Response<S
     match *request.method() {
         Method::GET => verify(request, bot_id, deps).await,
         Method::POST => receive(request, bot_id, deps).await,
-        _ => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this URL accepts GET (verification) and POST (webhooks) only",
-        )),
+        _ => Err(ApiError::method_not_allowed("GET, POST")),
     }
 }
 
