@@ -10,7 +10,7 @@ import {
   IntajNotFoundError,
   IntajValidationError,
 } from 'intaj-sdk';
-import { eventually, startStack, uniquePhone } from './helpers/stack.mjs';
+import { eventually, startStack, uniqueConnection, uniquePhone } from './helpers/stack.mjs';
 
 let stack;
 let intaj;
@@ -222,42 +222,44 @@ describe('intaj.connections (admin token)', { timeout: 60_000 }, () => {
   });
 
   test('create, get, list, update, delete', async () => {
+    const ids = uniqueConnection('shop');
+    const botId = ids.botId;
     const number = {
-      phoneNumberId: '100000000000042',
-      wabaId: '200000000000042',
+      phoneNumberId: ids.phoneNumberId,
+      wabaId: ids.wabaId,
       accessToken: 'shop-access-token',
       appSecret: 'shop-app-secret',
-      displayPhoneNumber: '15550100042',
+      displayPhoneNumber: ids.displayPhoneNumber,
       verifiedName: 'Shop',
     };
     await stack.sim.addNumber(number);
     const created = await admin.connections.create({
-      botId: 'shop42',
+      botId,
       businessAccountId: number.wabaId,
       phoneNumberId: number.phoneNumberId,
       accessToken: number.accessToken,
       appSecret: number.appSecret,
     });
-    assert.equal(created.botId, 'shop42');
+    assert.equal(created.botId, botId);
     assert.equal(created.httpStatus, 201);
     assert.match(created.apiKey, /^intaj_/);
     assert.match(created.responderSecret, /^intaj_rs_/);
     assert.equal(created.verifiedName, 'Shop');
-    assert.ok(created.webhookUrl.endsWith('/webhook/whatsapp/shop42'));
+    assert.ok(created.webhookUrl.endsWith(`/webhook/whatsapp/${botId}`));
 
     // The new key works with the same client class.
     const shop = new Intaj({ apiKey: created.apiKey, baseUrl: stack.baseUrl });
     assert.equal((await shop.whatsapp.getConversation('15551234567')).phone, '15551234567');
 
-    const got = await admin.connections.get('shop42');
+    const got = await admin.connections.get(botId);
     assert.equal(got.phoneNumberId, number.phoneNumberId);
     assert.equal(got.apiKey, undefined, 'no secret in a read');
 
     const list = await admin.connections.list({ limit: 100 });
-    assert.ok(list.connections.some((c) => c.botId === 'shop42'));
+    assert.ok(list.connections.some((c) => c.botId === botId));
     assert.ok(list.connections.some((c) => c.botId === 'demo'));
 
-    const updated = await admin.connections.update('shop42', {
+    const updated = await admin.connections.update(botId, {
       rateLimitPerSecond: 5,
       responder: { kind: 'forward', url: 'http://127.0.0.1:9/intaj' },
     });
@@ -265,14 +267,14 @@ describe('intaj.connections (admin token)', { timeout: 60_000 }, () => {
     assert.equal(updated.responderKind, 'forward');
     assert.equal(updated.apiKey, undefined);
 
-    const rotated = await admin.connections.update('shop42', { rotateApiKey: true });
+    const rotated = await admin.connections.update(botId, { rotateApiKey: true });
     assert.match(rotated.apiKey, /^intaj_/);
     assert.notEqual(rotated.apiKey, created.apiKey);
     await assert.rejects(shop.whatsapp.getConversation('15551234567'), IntajAuthError);
 
-    const deleted = await admin.connections.delete('shop42');
-    assert.deepEqual({ botId: deleted.botId, deleted: deleted.deleted }, { botId: 'shop42', deleted: true });
-    await assert.rejects(admin.connections.get('shop42'), (e) => e instanceof IntajNotFoundError && e.code === 'unknown_bot');
+    const deleted = await admin.connections.delete(botId);
+    assert.deepEqual({ botId: deleted.botId, deleted: deleted.deleted }, { botId, deleted: true });
+    await assert.rejects(admin.connections.get(botId), (e) => e instanceof IntajNotFoundError && e.code === 'unknown_bot');
   });
 
   test('a bad field is an IntajValidationError naming it', async () => {

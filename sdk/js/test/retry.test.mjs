@@ -10,7 +10,7 @@ import {
   IntajServerError,
   IntajValidationError,
 } from 'intaj-sdk';
-import { eventually, recordingFetch, startStack, uniquePhone } from './helpers/stack.mjs';
+import { eventually, recordingFetch, startStack, uniqueConnection, uniquePhone } from './helpers/stack.mjs';
 
 let stack;
 
@@ -142,19 +142,19 @@ describe('retries and idempotency', { timeout: 120_000 }, () => {
   test('429 rate_limited is retried after Retry-After; with maxRetries 0 it is an IntajRateLimitError', async () => {
     // A bot whose key allows 1 request per second.
     const admin = new Intaj({ adminToken: stack.adminToken, baseUrl: stack.baseUrl });
-    const phoneNumberId = '100000000000077';
+    const ids = uniqueConnection('slow');
     await stack.sim.addNumber({
-      phoneNumberId,
-      wabaId: '200000000000077',
+      phoneNumberId: ids.phoneNumberId,
+      wabaId: ids.wabaId,
       accessToken: 'slow-access-token',
       appSecret: 'slow-app-secret',
-      displayPhoneNumber: '15550100077',
+      displayPhoneNumber: ids.displayPhoneNumber,
       verifiedName: 'Slow',
     });
     const created = await admin.connections.create({
-      botId: 'slow',
-      businessAccountId: '200000000000077',
-      phoneNumberId,
+      botId: ids.botId,
+      businessAccountId: ids.wabaId,
+      phoneNumberId: ids.phoneNumberId,
       accessToken: 'slow-access-token',
       appSecret: 'slow-app-secret',
       rateLimitPerSecond: 1,

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { Intaj, SIGNATURE_HEADER, signWebhook, verifyWebhook, webhooks } from 'intaj-sdk';
-import { eventually, startStack, uniquePhone } from './helpers/stack.mjs';
+import { eventually, startStack, uniqueConnection, uniquePhone } from './helpers/stack.mjs';
 
 const SECRET = 'intaj_rs_test_secret';
 const BODY = '{"messageId":"wamid.1","botId":"demo","text":"caf\\u00e9 ✓"}';
@@ -113,18 +113,19 @@ describe('webhooks.verify on a real forward from the stack', { timeout: 60_000 }
 
   test('the bot backend verifies the forwarded message with its responderSecret', async () => {
     const admin = new Intaj({ adminToken: stack.adminToken, baseUrl: stack.baseUrl });
+    const ids = uniqueConnection('echo');
     const number = {
-      phoneNumberId: '100000000000099',
-      wabaId: '200000000000099',
+      phoneNumberId: ids.phoneNumberId,
+      wabaId: ids.wabaId,
       accessToken: 'echo-access-token',
       appSecret: 'echo-app-secret',
-      displayPhoneNumber: '15550100099',
+      displayPhoneNumber: ids.displayPhoneNumber,
       verifiedName: 'Echo',
-      webhookUrl: `${stack.baseUrl}/webhook/whatsapp/echo`,
+      webhookUrl: `${stack.baseUrl}/webhook/whatsapp/${ids.botId}`,
     };
     await stack.sim.addNumber(number);
     const created = await admin.connections.create({
-      botId: 'echo',
+      botId: ids.botId,
       businessAccountId: number.wabaId,
       phoneNumberId: number.phoneNumberId,
       accessToken: number.accessToken,

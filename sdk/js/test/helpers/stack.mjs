@@ -176,6 +176,20 @@ export function uniquePhone() {
   return `15558${String(n).padStart(6, '0')}`;
 }
 
+/**
+ * Ids unique to this run (bot id, phone number id, business account id), so the tests can run
+ * again against one long-running stack without meeting their own earlier connections.
+ */
+export function uniqueConnection(prefix) {
+  const tail = `${process.pid % 100_000}${Date.now() % 1_000_000}`.padStart(11, '0').slice(-11);
+  return {
+    botId: `${prefix}_${tail}`,
+    phoneNumberId: `1${tail.padStart(14, '0')}`,
+    wabaId: `2${tail.padStart(14, '0')}`,
+    displayPhoneNumber: `1556${tail.slice(-7)}`,
+  };
+}
+
 /** A fetch that records each request's method, path, Idempotency-Key and answer status. */
 export function recordingFetch() {
   const calls = [];
