@@ -29,28 +29,28 @@ import { webhooks, type Webhooks } from './webhooks.js';
 
 export interface IntajOptions {
   /** The bot's API key (`Authorization: Bearer`); defaults to `INTAJ_API_KEY` where `process.env` exists. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * The deployment's API URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com` or
    * `http://127.0.0.1:3000` locally. Defaults to `INTAJ_BASE_URL` where `process.env` exists;
    * there is no public default, since every business deploys its own stack.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** The stack's admin token, for `intaj.connections`; defaults to `INTAJ_ADMIN_TOKEN`. */
-  adminToken?: string;
+  adminToken?: string | undefined;
   /** Per attempt (default 30000: API Gateway gives up at 29 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries after the first attempt (default 2). */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** A `fetch` to use instead of `globalThis.fetch` (a proxy agent, a test double). */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Sent as `User-Agent` where the runtime allows it. */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /** Longest `Retry-After` honoured, in ms (default 60000); a longer one is thrown at once. */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs?: number | undefined;
   /** Backoff without `Retry-After`: full jitter up to min(cap, base · 2^retry) (defaults 500 ms, 8 s). */
-  retryBaseMs?: number;
-  retryCapMs?: number;
+  retryBaseMs?: number | undefined;
+  retryCapMs?: number | undefined;
 }
 
 function env(name: string): string | undefined {

@@ -28,16 +28,16 @@ export type WithMeta<T> = T & ResponseMeta;
 /** Per-call options. */
 export interface RequestOptions {
   /** Cancels the call (and its retries). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Overrides the client's `timeoutMs` for each attempt of this call. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Overrides the client's `maxRetries` for this call. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
 }
 
 export interface SendOptions extends RequestOptions {
   /** Reused across this call's retries; generated (`crypto.randomUUID()`) when absent. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 // ---- send ----------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ export interface ResponderSetting {
 
 export interface MarkReadOptions extends RequestOptions {
   /** Also show the typing indicator (WhatsApp shows it for up to 25 s or until the reply). */
-  typing?: boolean;
+  typing?: boolean | undefined;
 }
 
 export interface MarkReadResult {
@@ -208,15 +208,15 @@ export interface MarkReadResult {
 // ---- templates -----------------------------------------------------------------------------
 
 export interface ListTemplatesQuery {
-  status?: string;
+  status?: string | undefined;
   /** A substring of the name. */
-  name?: string;
-  language?: string;
-  category?: string;
+  name?: string | undefined;
+  language?: string | undefined;
+  category?: string | undefined;
   /** 1–1000 per page (API default 100). */
-  limit?: number;
+  limit?: number | undefined;
   /** Start from this cursor (a previous page's `nextCursor`). */
-  cursor?: string;
+  cursor?: string | undefined;
 }
 
 export interface TemplateParameters {
@@ -345,8 +345,8 @@ export type UpdatedConnection = Connection & { apiKey?: string };
 
 export interface ListConnectionsQuery {
   /** 1–100. */
-  limit?: number;
-  cursor?: string;
+  limit?: number | undefined;
+  cursor?: string | undefined;
 }
 
 export interface ConnectionPage {

@@ -49,3 +49,8 @@ await intaj.whatsapp.send({ to: '1', type: 'image', content: { caption: 'no medi
 await intaj.whatsapp.send({ to: '1', type: 'fax', content: 'x' });
 // @ts-expect-error a template send needs its template
 await intaj.whatsapp.sendTemplate({ to: '1' });
+
+// Options accept `undefined` (e.g. an unset environment variable) even with exactOptionalPropertyTypes.
+declare const fromEnv: string | undefined;
+new Intaj({ apiKey: fromEnv, baseUrl: fromEnv, adminToken: fromEnv, timeoutMs: undefined });
+await intaj.whatsapp.send({ to: '1', type: 'text', content: 'x' }, { idempotencyKey: fromEnv });
