@@ -3,7 +3,8 @@
 #
 # On a fresh machine it installs what the tests need into .tools/ (git-ignored), starts
 # DynamoDB Local and moto (Secrets Manager) on free loopback ports, runs
-#   cargo fmt --check, cargo clippy -D warnings, cargo test, cfn-lint template.yaml
+#   cargo fmt --check, cargo clippy -D warnings, cargo test, cfn-lint template.yaml,
+#   schemathesis on the local stack with docs/openapi.yaml, the JavaScript SDK's tests
 # failing fast, and always stops the servers it started. Exit status: the failing step's.
 #
 # Environment it reads:
@@ -202,7 +203,8 @@ step test cargo test --workspace "$@"
 step cfn-lint "$VENV/bin/cfn-lint" template.yaml
 
 # --- the API against its document: schemathesis on the local stack -----------------------------
-step build cargo build -p intaj-dev --bin intaj-dev
+# The stack binary as `cargo test` built it (same features: nothing to compile again).
+step build cargo test --workspace --no-run
 read -r STACK_PORT SIM_PORT < <(free_ports 2)
 start_service "local stack" "$LOGS/local-stack.log" "$STACK_PORT" GET /openapi.json -- \
   env PORT="$STACK_PORT" SIM_PORT="$SIM_PORT" DEV_RESPONDER=none \
@@ -219,4 +221,14 @@ schemathesis_pass() {
 }
 step schemathesis-bots schemathesis_pass --exclude-tag connections
 step schemathesis-connections schemathesis_pass --include-tag connections
+
+# --- the JavaScript SDK (sdk/js): Node's test runner, each file on a stack of its own ---------
+need npm "Node.js 18+ and npm run the JavaScript SDK's tests"
+sdk_js() (
+  bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/intaj-dev"
+  cd "$ROOT/sdk/js"
+  npm ci --no-audit --no-fund --loglevel=error
+  INTAJ_DEV_BIN="$bin" npm test
+)
+step sdk-js sdk_js
 log "all checks passed"

@@ -34,8 +34,8 @@
 use std::collections::HashSet;
 
 use http::StatusCode;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::ApiError;
@@ -88,27 +88,40 @@ const MAX_URL_LEN: usize = 2048;
 const MAX_EMOJI_CHARS: usize = 10;
 
 /// The API body of `POST /api/whatsapp/send`, as the caller sent it. See the module docs for the
-/// shapes; nothing is checked until [`SendRequest::validate`].
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// shapes; nothing is checked until [`SendRequest::validate`]. Serialised as the API reads it
+/// (the Rust SDK sends it).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendRequest {
     /// A phone number in any common notation, or a BSUID. A JSON number is accepted too.
-    #[serde(default, deserialize_with = "string_or_number")]
+    #[serde(
+        default,
+        deserialize_with = "string_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to: Option<String>,
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Read according to `type` by [`SendRequest::validate`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Value>,
     /// The id of the message this one replies to.
-    #[serde(default, alias = "reply_to")]
+    #[serde(default, alias = "reply_to", skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
-    #[serde(default, alias = "biz_opaque_callback_data")]
+    #[serde(
+        default,
+        alias = "biz_opaque_callback_data",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub biz_opaque_callback_data: Option<String>,
     /// Where this message's status changes are posted, besides the connection's `eventsUrl`.
-    #[serde(default, alias = "status_callback_url")]
+    #[serde(
+        default,
+        alias = "status_callback_url",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status_callback_url: Option<String>,
 }
 
@@ -164,6 +177,26 @@ impl ValidatedSend {
 }
 
 impl SendRequest {
+    /// A text message to `to`.
+    pub fn text(to: impl Into<String>, body: impl Into<String>) -> Self {
+        Self {
+            to: Some(to.into()),
+            kind: Some("text".to_owned()),
+            content: Some(Value::String(body.into())),
+            ..Self::default()
+        }
+    }
+
+    /// A template message to `to`: `template` is `{"name","language","components"?}`.
+    pub fn template(to: impl Into<String>, template: Value) -> Self {
+        Self {
+            to: Some(to.into()),
+            kind: Some("template".to_owned()),
+            template: Some(template),
+            ..Self::default()
+        }
+    }
+
     /// Checks the request against WhatsApp's rules and builds the message; the first rule
     /// broken is reported.
     pub fn validate(self) -> Result<ValidatedSend, ValidationError> {

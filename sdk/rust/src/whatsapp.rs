@@ -1,0 +1,147 @@
+//! The bot's routes (its API key): sends, reads, templates, the responder switch.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::client::{Auth, Call, idempotency_key, segment};
+use crate::{
+    Conversation, Intaj, IntajError, Message, SendRequest, Sent, SyncReport, TemplatePage,
+    TemplateQuery,
+};
+
+pub struct WhatsApp<'a> {
+    pub(crate) client: &'a Intaj,
+}
+
+impl<'a> WhatsApp<'a> {
+    /// Sends a message, with an idempotency key of its own: a retry after a lost answer never
+    /// sends it twice.
+    pub async fn send(&self, request: &SendRequest) -> Result<Sent, IntajError> {
+        self.send_with_key(request, &idempotency_key()).await
+    }
+
+    /// The same with the caller's idempotency key (the same key within 24 h answers the first
+    /// answer again and sends nothing).
+    pub async fn send_with_key(
+        &self,
+        request: &SendRequest,
+        key: &str,
+    ) -> Result<Sent, IntajError> {
+        let mut call = Call::new(Method::POST, "/api/whatsapp/send".into(), Auth::ApiKey);
+        call.body = Some(serde_json::to_value(request).expect("a send request is JSON"));
+        call.idempotency_key = Some(key.to_owned());
+        let answer = self.client.call::<Sent>(call).await?;
+        Ok(Sent {
+            rate_limit: answer.rate_limit,
+            replayed: answer.replayed,
+            ..answer.value
+        })
+    }
+
+    /// A template message: `template` is `{"name","language","components"?}`.
+    pub async fn send_template(
+        &self,
+        to: &str,
+        template: serde_json::Value,
+    ) -> Result<Sent, IntajError> {
+        self.send(&SendRequest::template(to, template)).await
+    }
+
+    pub async fn get_message(&self, message_id: &str) -> Result<Message, IntajError> {
+        let path = format!("/api/whatsapp/messages/{}", segment(message_id));
+        let answer = self
+            .client
+            .call::<Message>(Call::new(Method::GET, path, Auth::ApiKey))
+            .await?;
+        Ok(Message {
+            rate_limit: answer.rate_limit,
+            ..answer.value
+        })
+    }
+
+    pub async fn get_conversation(&self, phone: &str) -> Result<Conversation, IntajError> {
+        let path = format!("/api/whatsapp/conversations/{}", segment(phone));
+        let answer = self
+            .client
+            .call::<Conversation>(Call::new(Method::GET, path, Auth::ApiKey))
+            .await?;
+        Ok(Conversation {
+            rate_limit: answer.rate_limit,
+            ..answer.value
+        })
+    }
+
+    /// A person takes the customer over (`paused`), until `until` (unix seconds) or until
+    /// resumed; `paused: false` gives the conversation back to the bot.
+    pub async fn set_responder(
+        &self,
+        phone: &str,
+        paused: bool,
+        until: Option<i64>,
+    ) -> Result<Conversation, IntajError> {
+        let path = format!("/api/whatsapp/conversations/{}/responder", segment(phone));
+        let mut call = Call::new(Method::PUT, path, Auth::ApiKey);
+        call.body = Some(match until {
+            Some(until) => json!({"paused": paused, "until": until}),
+            None => json!({"paused": paused}),
+        });
+        let answer = self.client.call::<Conversation>(call).await?;
+        Ok(Conversation {
+            rate_limit: answer.rate_limit,
+            ..answer.value
+        })
+    }
+
+    pub async fn sync_templates(&self) -> Result<SyncReport, IntajError> {
+        let call = Call::new(
+            Method::POST,
+            "/api/whatsapp/sync-templates".into(),
+            Auth::ApiKey,
+        );
+        Ok(self.client.call::<SyncReport>(call).await?.value)
+    }
+
+    /// The synced templates matching `query`, a page at a time.
+    pub fn list_templates(&self, query: TemplateQuery) -> TemplatePages<'a> {
+        TemplatePages {
+            client: self.client,
+            query,
+            cursor: None,
+            done: false,
+        }
+    }
+}
+
+/// Pages of templates: call [`TemplatePages::next_page`] until it answers `None`.
+pub struct TemplatePages<'a> {
+    client: &'a Intaj,
+    query: TemplateQuery,
+    cursor: Option<String>,
+    done: bool,
+}
+
+impl TemplatePages<'_> {
+    pub async fn next_page(&mut self) -> Result<Option<TemplatePage>, IntajError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut call = Call::new(Method::GET, "/api/whatsapp/templates".into(), Auth::ApiKey);
+        let q = &self.query;
+        for (name, value) in [
+            ("status", q.status.clone()),
+            ("name", q.name.clone()),
+            ("language", q.language.clone()),
+            ("category", q.category.clone()),
+            ("limit", q.limit.map(|l| l.to_string())),
+            ("cursor", self.cursor.clone()),
+        ] {
+            if let Some(value) = value {
+                call.query.push((name, value));
+            }
+        }
+        let page = self.client.call::<TemplatePage>(call).await?.value;
+        self.cursor = page.next_cursor.clone();
+        self.done = self.cursor.is_none();
+        Ok(Some(page))
+    }
+}

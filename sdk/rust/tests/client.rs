@@ -1,0 +1,231 @@
+//! The Rust client against the local stack: the integration guide's sends, reads, templates a
+//! page at a time, the connections, and the retry, idempotency and error behaviour.
+
+use std::time::Duration;
+
+use intaj_dev::simulator::InboundMessage;
+use intaj_sdk::{Intaj, IntajError, SendRequest, TemplateQuery};
+use intaj_tests::{DEMO_API_KEY, StackClient};
+use serde_json::json;
+
+const CUSTOMER: &str = "15551234567";
+
+async fn stack() -> (StackClient, Intaj) {
+    let stack = StackClient::start_silent().await;
+    let intaj = Intaj::builder()
+        .base_url(&stack.stack.base_url)
+        .api_key(DEMO_API_KEY)
+        .admin_token(&stack.stack.settings.admin_token)
+        .build()
+        .unwrap();
+    (stack, intaj)
+}
+
+#[tokio::test]
+async fn the_guides_three_sends_and_the_reads() {
+    let (stack, intaj) = stack().await;
+    // The customer writes first: free-form messages need their 24-hour window.
+    stack
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "hi"))
+        .await
+        .unwrap();
+    let whatsapp = intaj.whatsapp();
+    let text = whatsapp
+        .send(&SendRequest::text(CUSTOMER, "Hello from Intaj!"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (text.status.as_str(), text.to.as_str()),
+        ("accepted", CUSTOMER)
+    );
+    assert!(text.rate_limit.limit.is_some() && text.rate_limit.remaining.is_some());
+    let image = SendRequest {
+        to: Some(CUSTOMER.into()),
+        kind: Some("image".into()),
+        content: Some(
+            json!({"url": "https://example.com/image.jpg", "caption": "Check this out!"}),
+        ),
+        ..SendRequest::default()
+    };
+    whatsapp.send(&image).await.unwrap();
+    let reminder = json!({"name": "appointment_reminder", "language": "en", "components": [
+        {"type": "body", "parameters": [{"type": "text", "text": "John"}, {"type": "text", "text": "2:30 PM"}]}]});
+    whatsapp.send_template(CUSTOMER, reminder).await.unwrap();
+    let sent: Vec<String> = stack
+        .sim()
+        .outbox()
+        .iter()
+        .map(|m| m.kind.clone())
+        .collect();
+    assert_eq!(sent, ["text", "image", "template"]);
+
+    let message = whatsapp.get_message(&text.message_id).await.unwrap();
+    assert_eq!(message.direction.as_deref(), Some("outbound"));
+    assert_eq!(message.kind.as_deref(), Some("text"));
+    let conversation = whatsapp.get_conversation(CUSTOMER).await.unwrap();
+    assert!(conversation.window_open && !conversation.responder_paused);
+    let paused = whatsapp.set_responder(CUSTOMER, true, None).await.unwrap();
+    assert!(paused.responder_paused);
+
+    let missing = whatsapp.get_message("wamid.NOTHING").await.unwrap_err();
+    assert_eq!(
+        (missing.status(), missing.code()),
+        (Some(404), Some("message_not_found"))
+    );
+}
+
+#[tokio::test]
+async fn templates_come_a_page_at_a_time() {
+    let (_stack, intaj) = stack().await;
+    let report = intaj.whatsapp().sync_templates().await.unwrap();
+    let mut pages = intaj.whatsapp().list_templates(TemplateQuery {
+        limit: Some(3),
+        ..TemplateQuery::default()
+    });
+    let mut names = Vec::new();
+    let mut count = 0;
+    while let Some(page) = pages.next_page().await.unwrap() {
+        assert!(page.templates.len() <= 3);
+        names.extend(page.templates.into_iter().map(|t| (t.name, t.language)));
+        count += 1;
+    }
+    assert!(count > 1, "several pages");
+    assert_eq!(names.len() as u64, report.fetched, "every template once");
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "in name, then language order");
+}
+
+#[tokio::test]
+async fn a_send_meta_refuses_for_a_while_is_retried_under_one_idempotency_key() {
+    let (stack, intaj) = stack().await;
+    stack
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "hi"))
+        .await
+        .unwrap();
+    // Meta fails every call for longer than the API's own retries: the API answers 503 with
+    // Retry-After, the client waits and sends again, and Meta takes it then.
+    stack.sim().fail_next(6, 2);
+    let sent = intaj
+        .whatsapp()
+        .send(&SendRequest::text(CUSTOMER, "once"))
+        .await
+        .unwrap();
+    let delivered: Vec<_> = stack
+        .sim()
+        .outbox()
+        .into_iter()
+        .filter(|m| m.id == sent.message_id)
+        .collect();
+    assert_eq!(delivered.len(), 1);
+
+    // The same key again: the first answer, replayed; nothing sent twice.
+    let key = "rust-sdk-test-key-1";
+    let first = intaj
+        .whatsapp()
+        .send_with_key(&SendRequest::text(CUSTOMER, "twice?"), key)
+        .await
+        .unwrap();
+    let again = intaj
+        .whatsapp()
+        .send_with_key(&SendRequest::text(CUSTOMER, "twice?"), key)
+        .await
+        .unwrap();
+    assert_eq!(first.message_id, again.message_id);
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(stack.sim().outbox().len(), 2);
+
+    // A refusal is not retried: it comes back at once with the API's code.
+    let no_retries = Intaj::builder()
+        .base_url(&stack.stack.base_url)
+        .api_key(DEMO_API_KEY)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    stack.sim().fail_next(6, 2);
+    let unavailable = no_retries
+        .whatsapp()
+        .send(&SendRequest::text(CUSTOMER, "now or never"))
+        .await
+        .unwrap_err();
+    assert_eq!(unavailable.code(), Some("upstream_unavailable"));
+    assert!(matches!(
+        unavailable,
+        IntajError::Api {
+            retry_after: Some(_),
+            ..
+        }
+    ));
+    let invalid = intaj
+        .whatsapp()
+        .send(&SendRequest::text(
+            "recipient_phone_number",
+            "Hello from Intaj!",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (invalid.status(), invalid.code()),
+        (Some(422), Some("invalid_phone_number"))
+    );
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connection_error_after_the_retries() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let intaj = Intaj::builder()
+        .base_url(closed)
+        .api_key("k")
+        .max_retries(1)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let error = intaj
+        .whatsapp()
+        .get_conversation(CUSTOMER)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, IntajError::Connection(_)), "{error}");
+    let no_key = Intaj::builder()
+        .base_url("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    assert!(matches!(
+        no_key.connections().get("demo").await,
+        Err(IntajError::Configuration(_))
+    ));
+}
+
+#[tokio::test]
+async fn connections_are_made_read_listed_and_deleted_with_the_admin_token() {
+    let (stack, intaj) = stack().await;
+    let settings = &stack.stack.settings;
+    let shown = intaj.connections().get(&settings.bot_id).await.unwrap();
+    assert_eq!(shown.phone_number_id, settings.phone_number_id);
+    let page = intaj.connections().list(Some(10), None).await.unwrap();
+    assert!(page.connections.iter().any(|c| c.bot_id == settings.bot_id));
+    let updated = intaj
+        .connections()
+        .update(&json!({"botId": settings.bot_id, "rateLimitPerSecond": 5}))
+        .await
+        .unwrap();
+    assert_eq!(updated.rate_limit_per_second, Some(5));
+    let deleted = intaj.connections().delete(&settings.bot_id).await.unwrap();
+    assert!(deleted.deleted && deleted.api_keys_revoked >= 1);
+    let gone = intaj.connections().get(&settings.bot_id).await.unwrap_err();
+    assert_eq!(gone.code(), Some("unknown_bot"));
+    let refused = intaj
+        .whatsapp()
+        .get_conversation(CUSTOMER)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(401), Some("unauthorized"))
+    );
+}
