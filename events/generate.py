@@ -188,6 +188,19 @@ def main() -> None:
         ),
     )
     write(
+        "send-mark-read.json",
+        http_api_event(
+            "POST",
+            route="/api/whatsapp/messages/{messageId}/read",
+            path=f"/api/whatsapp/messages/{message_id}/read",
+            path_parameters={"messageId": message_id},
+            headers={**bearer, "content-type": "application/json"},
+            body='{"typing":true}',
+            request_id="Uq3kbHQ2oAMEbbB=",
+            **client,
+        ),
+    )
+    write(
         "send-get-conversation.json",
         http_api_event(
             "GET",

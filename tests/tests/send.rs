@@ -1083,3 +1083,86 @@ async fn before_any_sync_meta_refuses_template_sends_with_the_same_codes() {
     }
     s.0.stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_customers_message_is_marked_read_with_the_typing_indicator_when_asked() {
+    let s = Stack::start().await;
+    let outcome = s
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "is my order on its way?"))
+        .await
+        .unwrap();
+    let inbound = outcome.message_id;
+    let s = &s;
+    let read = |id: &str, body: Option<Value>| {
+        let path = format!("/api/whatsapp/messages/{id}/read");
+        async move { s.call("POST", &path, KEY, body).await }
+    };
+
+    let (status, answer) = read(&inbound, Some(json!({"typing": true}))).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"messageId": inbound, "read": true, "typing": true})
+    );
+    let (status, _) = read(&inbound, None).await;
+    assert_eq!(status, 200);
+    let receipts: Vec<(String, bool)> = s
+        .sim()
+        .read_receipts()
+        .into_iter()
+        .map(|r| (r.message_id, r.typing_indicator))
+        .collect();
+    assert_eq!(
+        receipts,
+        [(inbound.clone(), true), (inbound.clone(), false)]
+    );
+
+    // Only a customer's message: the bot's own, another id or a bad body change nothing.
+    let (status, sent) = s
+        .send(json!({"to": CUSTOMER, "type": "text", "content": "yes"}))
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    for id in [sent["messageId"].as_str().unwrap(), "wamid.NOTHING"] {
+        let (status, refused) = read(id, None).await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (404, Some("message_not_found")),
+            "{refused}"
+        );
+    }
+    let (status, refused) = read(&inbound, Some(json!({"typing": "yes"}))).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (422, Some("invalid_typing"))
+    );
+    assert_eq!(s.sim().read_receipts().len(), 2);
+}
+
+/// `events/send-mark-read.json` as API Gateway hands it over (with its `messageId` path
+/// parameter, which the message read route has too) reaches the read route.
+#[tokio::test]
+async fn the_sample_mark_read_event_is_routed_to_the_read_receipt() {
+    let s = Stack::start().await;
+    let path = intaj_tests::workspace_root().join("events/send-mark-read.json");
+    let request = lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let deps = SendDeps {
+        store: s.stack.store.clone(),
+        secrets: s.stack.secrets.clone(),
+        graph: s.stack.graph.clone(),
+    };
+    let response = handle(request, &deps).await;
+    let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    // The sample's message was never received by this stack: the read route's own answer.
+    assert_eq!(
+        (response.status().as_u16(), body["error"]["code"].as_str()),
+        (404, Some("message_not_found")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from a customer")
+    );
+}

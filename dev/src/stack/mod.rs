@@ -245,6 +245,7 @@ const ROUTES: &[(&str, Function)] = &[
     ("/api/whatsapp/connections/{botId}", Function::Connections),
     ("/api/whatsapp/send", Function::Send),
     ("/api/whatsapp/messages/{messageId}", Function::Send),
+    ("/api/whatsapp/messages/{messageId}/read", Function::Send),
     ("/api/whatsapp/conversations/{phone}", Function::Send),
     (
         "/api/whatsapp/conversations/{phone}/responder",

@@ -14,7 +14,7 @@ use intaj_shared::sending::service::{self, SendContext};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
-use crate::reads;
+use crate::{read_receipt, reads};
 
 /// What the send function needs; built once per process.
 #[derive(Clone)]
@@ -69,6 +69,20 @@ async fn dispatch(
     if path == "/api/whatsapp/send" {
         return match *method {
             Method::POST => send(request, deps, caller, now).await,
+            _ => Err(ApiError::method_not_allowed("POST")),
+        };
+    }
+    // Before the message read: under API Gateway this route has a `messageId` too.
+    if let Some(id) = path
+        .strip_prefix("/api/whatsapp/messages/")
+        .and_then(|rest| rest.strip_suffix("/read"))
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+    {
+        let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        return match *method {
+            Method::POST => {
+                read_receipt::mark_read(deps, &caller.bot_id, &id, request.body().as_ref()).await
+            }
             _ => Err(ApiError::method_not_allowed("POST")),
         };
     }

@@ -59,6 +59,15 @@ impl<'a> WhatsApp<'a> {
         })
     }
 
+    /// Marks a customer's message read (blue ticks), showing the typing indicator if `typing`.
+    pub async fn mark_read(&self, message_id: &str, typing: bool) -> Result<(), IntajError> {
+        let path = format!("/api/whatsapp/messages/{}/read", segment(message_id));
+        let mut call = Call::new(Method::POST, path, Auth::ApiKey);
+        call.body = Some(json!({"typing": typing}));
+        self.client.call::<serde_json::Value>(call).await?;
+        Ok(())
+    }
+
     pub async fn get_conversation(&self, phone: &str) -> Result<Conversation, IntajError> {
         let path = format!("/api/whatsapp/conversations/{}", segment(phone));
         let answer = self

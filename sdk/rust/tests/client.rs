@@ -68,6 +68,21 @@ async fn the_guides_three_sends_and_the_reads() {
     let paused = whatsapp.set_responder(CUSTOMER, true, None).await.unwrap();
     assert!(paused.responder_paused);
 
+    let inbound = stack
+        .sim()
+        .inbound(InboundMessage::text(CUSTOMER, "thanks"))
+        .await
+        .unwrap()
+        .message_id;
+    whatsapp.mark_read(&inbound, true).await.unwrap();
+    assert!(
+        stack
+            .sim()
+            .read_receipts()
+            .iter()
+            .any(|r| r.message_id == inbound && r.typing_indicator)
+    );
+
     let missing = whatsapp.get_message("wamid.NOTHING").await.unwrap_err();
     assert_eq!(
         (missing.status(), missing.code()),
