@@ -168,16 +168,17 @@ export interface StatusEvent {
 
 export interface Message {
   messageId: string;
-  direction: 'inbound' | 'outbound';
+  /** `null` for a message known only by its status webhooks. */
+  direction: 'inbound' | 'outbound' | null;
   /** Inbound messages only. */
   from?: string;
   /** Outbound messages only. */
   to?: string;
   /** `null` for a message sent from elsewhere, known by its status webhooks alone. */
   type: string | null;
-  status: MessageStatus | string;
+  status: MessageStatus | string | null;
   statuses: StatusEvent[];
-  createdAt: number;
+  createdAt: number | null;
   [key: string]: unknown;
 }
 
@@ -239,7 +240,7 @@ export interface Template {
   status: string;
   category: string;
   subCategory?: string;
-  parameterFormat: string;
+  parameterFormat?: string;
   /** Meta's components, verbatim. */
   components: Array<Record<string, unknown>>;
   qualityScore?: string;
@@ -247,7 +248,7 @@ export interface Template {
   statusReason?: string;
   impendingCategory?: string;
   impendingCategoryAt?: number;
-  parameters: TemplateParameters;
+  parameters?: TemplateParameters;
   [key: string]: unknown;
 }
 
@@ -317,25 +318,28 @@ export interface CreatedConnection {
   verifyToken: string;
   apiKey: string;
   responderSecret: string;
-  displayPhoneNumber: string;
-  verifiedName: string;
+  displayPhoneNumber?: string | null;
+  verifiedName?: string | null;
 }
 
 export interface Connection {
   botId: string;
   businessAccountId: string;
   phoneNumberId: string;
-  displayPhoneNumber: string;
-  verifiedName: string;
+  displayPhoneNumber?: string | null;
+  verifiedName?: string | null;
   webhookUrl: string;
-  rateLimitPerSecond: number;
-  responderKind: string;
-  responder?: ResponderConfig;
-  eventsUrl: string | null;
-  typingIndicator?: boolean;
-  createdAt: number;
-  updatedAt: number;
-  lastWebhookAt: number | null;
+  rateLimitPerSecond?: number | null;
+  responderKind?: string | null;
+  responder?: ResponderConfig | null;
+  eventsUrl?: string | null;
+  /** A `/send` body without `to`. */
+  fallbackReply?: Record<string, unknown> | null;
+  typingIndicator?: boolean | null;
+  createdAt?: number;
+  updatedAt?: number | null;
+  lastWebhookAt?: number | null;
+  /** Only on the single-connection read (`connections.get`). */
   lastTemplateSyncAt?: number | null;
   [key: string]: unknown;
 }
@@ -411,8 +415,8 @@ export interface ErrorBody {
 
 /** Meta's error, kept when Meta caused the failure. */
 export interface UpstreamError {
-  code: number;
-  message: string;
+  code?: number;
+  message?: string;
   details?: string;
   fbtraceId?: string;
   [key: string]: unknown;
