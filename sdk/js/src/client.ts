@@ -178,9 +178,9 @@ export class WhatsApp {
   }
 
   /**
-   * `POST /api/whatsapp/messages/{id}/read` (SPEC §2): marks an inbound message read, with the
-   * typing indicator when `typing` is true. A deployment without the route answers 404
-   * `not_found` (an `IntajNotFoundError`).
+   * `POST /api/whatsapp/messages/{id}/read`: marks a customer's message read, with the typing
+   * indicator when `typing` is true. The bot's own message or an unknown id is 404
+   * `message_not_found` (an `IntajNotFoundError`).
    */
   markRead(messageId: string, options: MarkReadOptions = {}): Promise<WithMeta<MarkReadResult>> {
     const { typing, ...requestOptions } = options;

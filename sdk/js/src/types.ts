@@ -202,8 +202,16 @@ export interface MarkReadOptions extends RequestOptions {
   typing?: boolean | undefined;
 }
 
+/** The body of `POST /api/whatsapp/messages/{id}/read`. */
+export interface MarkReadBody {
+  /** Show the typing indicator too. */
+  typing?: boolean;
+}
+
 export interface MarkReadResult {
-  [key: string]: unknown;
+  messageId: string;
+  read: true;
+  typing: boolean;
 }
 
 // ---- templates -----------------------------------------------------------------------------
