@@ -227,7 +227,12 @@ struct Received {
 }
 
 async fn bot_secrets(bot_id: &str, deps: &WebhookDeps) -> Result<Arc<BotSecrets>, ApiError> {
-    match deps.secrets.bot_secrets(bot_id).await {
+    // A warm function's secrets are known at once: no future to box for them.
+    let found = match deps.secrets.bot_secrets_now(bot_id) {
+        Some(known) => Ok(known),
+        None => deps.secrets.bot_secrets(bot_id).await,
+    };
+    match found {
         Ok(Some(secrets)) => Ok(secrets),
         Ok(None) => Err(ApiError::not_found(
             "unknown_bot",

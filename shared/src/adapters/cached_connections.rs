@@ -113,6 +113,10 @@ impl ConnectionStore for CachedConnections {
         Ok(connection.map(|c| Arc::from(c.bot_id)))
     }
 
+    fn cached_phone_number_owner(&self, phone_number_id: &str) -> Option<Arc<str>> {
+        self.fresh(phone_number_id, |c| c.owner.clone())
+    }
+
     async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
         self.inner.connections().await
     }
@@ -168,7 +172,12 @@ mod tests {
         assert_eq!(cached_owner.unwrap().bot_id, "a");
         let owner = cached.phone_number_owner("100").await.unwrap();
         assert_eq!(owner.as_deref(), Some("a"));
+        assert_eq!(
+            cached.cached_phone_number_owner("100").as_deref(),
+            Some("a")
+        );
         tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(cached.cached_phone_number_owner("100"), None);
         let owner = cached.phone_number_owner("100").await.unwrap();
         assert_eq!(owner.as_deref(), Some("b"));
         let fresh = cached.connection_by_phone_number("100").await.unwrap();

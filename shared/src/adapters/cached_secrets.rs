@@ -79,6 +79,10 @@ impl<S: SecretStore> SecretStore for CachedSecrets<S> {
         self.refresh_bot_secrets(bot_id).await
     }
 
+    fn bot_secrets_now(&self, bot_id: &str) -> Option<Option<Arc<BotSecrets>>> {
+        self.cached(bot_id)
+    }
+
     async fn refresh_bot_secrets(
         &self,
         bot_id: &str,
@@ -151,11 +155,14 @@ mod tests {
     async fn reads_once_per_ttl_and_refresh_bypasses_the_cache() {
         let cache = counting_cache();
         cache.put_bot_secrets("demo", &secrets("t1")).await.unwrap();
+        assert!(cache.bot_secrets_now("demo").is_none(), "not read yet");
         for _ in 0..3 {
             let got = cache.bot_secrets("demo").await.unwrap().unwrap();
             assert_eq!(got.access_token.expose(), "t1");
         }
         assert_eq!(cache.inner.reads.load(Ordering::SeqCst), 1);
+        let now = cache.bot_secrets_now("demo").flatten().unwrap();
+        assert_eq!(now.access_token.expose(), "t1");
 
         // Rotated behind the cache's back: the cache serves the old value until refresh or TTL.
         cache

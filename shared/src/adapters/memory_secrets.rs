@@ -25,6 +25,11 @@ impl SecretStore for MemorySecrets {
         Ok(map.get(bot_id).cloned())
     }
 
+    fn bot_secrets_now(&self, bot_id: &str) -> Option<Option<Arc<BotSecrets>>> {
+        let map = self.by_bot.read().unwrap_or_else(|p| p.into_inner());
+        Some(map.get(bot_id).cloned())
+    }
+
     async fn refresh_bot_secrets(
         &self,
         bot_id: &str,

@@ -45,6 +45,11 @@ pub trait ConnectionStore: Send + Sync {
         let connection = self.connection_by_phone_number(phone_number_id).await?;
         Ok(connection.map(|c| Arc::from(c.bot_id)))
     }
+    /// The owner [`phone_number_owner`](Self::phone_number_owner) would answer, when a warm
+    /// cache knows it; `None` to ask. Spares the webhook's hot path a boxed future.
+    fn cached_phone_number_owner(&self, _phone_number_id: &str) -> Option<Arc<str>> {
+        None
+    }
     /// Every connection (the hourly schedule).
     async fn connections(&self) -> Result<Vec<Connection>, StoreError>;
     /// Creates or replaces a connection. A phone number id owned by another bot is a
