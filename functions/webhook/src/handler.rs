@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode, header};
 use intaj_shared::adapters::CachedConnections;
-use intaj_shared::api::{ApiError, json, query_param};
+use intaj_shared::api::{ApiError, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::ports::{BotSecrets, ConnectionStore, SecretStore, Store};
@@ -201,7 +201,12 @@ async fn receive(
         ignored_changes = summary.ignored_changes,
         "webhook recorded"
     );
-    Ok(json(StatusCode::OK, &Received { received: true }))
+    let mut response = http::Response::new(RECEIVED.to_owned());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 /// Notes on the bot's connection that its webhooks arrive, at most every few minutes. A failure
@@ -220,11 +225,8 @@ async fn report_arrival(bot_id: &str, now: i64, deps: &WebhookDeps) {
     }
 }
 
-/// The answer to a recorded webhook: `{"received":true}`.
-#[derive(serde::Serialize)]
-struct Received {
-    received: bool,
-}
+/// The answer to a recorded webhook, always the same: no serialiser run for it.
+const RECEIVED: &str = r#"{"received":true}"#;
 
 async fn bot_secrets(bot_id: &str, deps: &WebhookDeps) -> Result<Arc<BotSecrets>, ApiError> {
     // A warm function's secrets are known at once: no future to box for them.
