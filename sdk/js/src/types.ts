@@ -248,7 +248,7 @@ export interface Template {
   status: string;
   category: string;
   subCategory?: string;
-  parameterFormat?: string;
+  parameterFormat: string;
   /** Meta's components, verbatim. */
   components: Array<Record<string, unknown>>;
   qualityScore?: string;
@@ -256,7 +256,7 @@ export interface Template {
   statusReason?: string;
   impendingCategory?: string;
   impendingCategoryAt?: number;
-  parameters?: TemplateParameters;
+  parameters: TemplateParameters;
   [key: string]: unknown;
 }
 
@@ -326,29 +326,30 @@ export interface CreatedConnection {
   verifyToken: string;
   apiKey: string;
   responderSecret: string;
-  displayPhoneNumber?: string | null;
-  verifiedName?: string | null;
+  displayPhoneNumber: string | null;
+  verifiedName: string | null;
 }
 
 export interface Connection {
   botId: string;
   businessAccountId: string;
   phoneNumberId: string;
-  displayPhoneNumber?: string | null;
-  verifiedName?: string | null;
+  displayPhoneNumber: string | null;
+  verifiedName: string | null;
   webhookUrl: string;
-  rateLimitPerSecond?: number | null;
-  responderKind?: string | null;
-  responder?: ResponderConfig | null;
-  eventsUrl?: string | null;
-  /** A `/send` body without `to`. */
-  fallbackReply?: Record<string, unknown> | null;
-  typingIndicator?: boolean | null;
-  createdAt?: number;
-  updatedAt?: number | null;
-  lastWebhookAt?: number | null;
+  rateLimitPerSecond: number;
+  responderKind: 'none' | 'forward' | 'rules';
+  /** Absent when the connection has no responder. */
+  responder?: ResponderConfig;
+  eventsUrl: string | null;
+  /** A `/send` body without `to`; absent when none. */
+  fallbackReply?: Record<string, unknown>;
+  typingIndicator: boolean;
+  createdAt: number;
+  updatedAt: number;
+  lastWebhookAt: number | null;
   /** Only on the single-connection read (`connections.get`). */
-  lastTemplateSyncAt?: number | null;
+  lastTemplateSyncAt?: number;
   [key: string]: unknown;
 }
 
@@ -423,8 +424,8 @@ export interface ErrorBody {
 
 /** Meta's error, kept when Meta caused the failure. */
 export interface UpstreamError {
-  code?: number;
-  message?: string;
+  code: number;
+  message: string;
   details?: string;
   fbtraceId?: string;
   [key: string]: unknown;

@@ -82,14 +82,14 @@ pub struct Template {
     pub status: String,
     pub category: String,
     pub sub_category: Option<String>,
-    pub parameter_format: Option<String>,
+    pub parameter_format: String,
     /// Meta's components, verbatim.
     pub components: Value,
     pub quality_score: Option<String>,
     pub rejected_reason: Option<String>,
     pub status_reason: Option<String>,
     /// What a send must fill in.
-    pub parameters: Option<Value>,
+    pub parameters: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -135,12 +135,15 @@ pub struct Connection {
     pub display_phone_number: Option<String>,
     pub verified_name: Option<String>,
     pub webhook_url: String,
-    pub rate_limit_per_second: Option<u32>,
-    pub responder_kind: Option<String>,
+    pub rate_limit_per_second: u32,
+    /// `none`, `forward` or `rules`.
+    pub responder_kind: String,
     pub responder: Option<Value>,
     pub events_url: Option<String>,
-    pub created_at: Option<i64>,
-    pub updated_at: Option<i64>,
+    pub fallback_reply: Option<Value>,
+    pub typing_indicator: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
     pub last_webhook_at: Option<i64>,
     pub last_template_sync_at: Option<i64>,
     /// Only when the update asked `rotateApiKey`.

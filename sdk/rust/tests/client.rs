@@ -229,7 +229,7 @@ async fn connections_are_made_read_listed_and_deleted_with_the_admin_token() {
         .update(&json!({"botId": settings.bot_id, "rateLimitPerSecond": 5}))
         .await
         .unwrap();
-    assert_eq!(updated.rate_limit_per_second, Some(5));
+    assert_eq!(updated.rate_limit_per_second, 5);
     let deleted = intaj.connections().delete(&settings.bot_id).await.unwrap();
     assert!(deleted.deleted && deleted.api_keys_revoked >= 1);
     let gone = intaj.connections().get(&settings.bot_id).await.unwrap_err();
