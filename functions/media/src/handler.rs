@@ -69,3 +69,124 @@ fn media_id(request: &Request) -> Option<String> {
             .into_owned(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use intaj_shared::adapters::{MemorySecrets, MemoryStore};
+    use intaj_shared::domain::{ApiKey, CustomerIds, InboundMessage, api_key_hash};
+    use intaj_shared::graph::GraphConfig;
+    use intaj_shared::ports::{
+        ApiKeyStore, ByteStream, MediaError, MediaObject, MediaUrl, MessageStore,
+    };
+    use serde_json::Value;
+
+    use super::*;
+
+    const MEDIA_ID: &str = "1037543291543636";
+
+    /// A media store that already keeps every object: nothing is asked of Meta.
+    struct Kept;
+
+    #[async_trait]
+    impl MediaStore for Kept {
+        async fn stored(&self, _: &str) -> Result<Option<MediaObject>, MediaError> {
+            Ok(Some(MediaObject {
+                size: 3,
+                sha256: "ab".repeat(32),
+                mime_type: "image/jpeg".into(),
+            }))
+        }
+        async fn put(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: ByteStream,
+        ) -> Result<MediaObject, MediaError> {
+            unreachable!("the object is kept")
+        }
+        async fn url(
+            &self,
+            key: &str,
+            now: i64,
+            valid_for: Duration,
+        ) -> Result<MediaUrl, MediaError> {
+            Ok(MediaUrl {
+                url: format!("https://bucket.example/{key}"),
+                expires_at: now + valid_for.as_secs() as i64,
+            })
+        }
+    }
+
+    async fn deps() -> MediaDeps {
+        let store = MemoryStore::new();
+        let key = ApiKey {
+            bot_id: "demo".into(),
+            rate_limit_per_second: 80,
+            created_at: 0,
+        };
+        store
+            .put_api_key(&api_key_hash("dev-api-key"), &key)
+            .await
+            .unwrap();
+        let image = InboundMessage {
+            message_id: "wamid.1".into(),
+            customer: CustomerIds::default(),
+            phone_number_id: "100000000000001".into(),
+            kind: "image".into(),
+            timestamp: 1_760_000_000,
+            profile_name: None,
+            content: format!(r#"{{"type":"image","image":{{"id":"{MEDIA_ID}"}}}}"#),
+        };
+        store.record_inbound("demo", image).await.unwrap();
+        MediaDeps {
+            store: Arc::new(store),
+            secrets: Arc::new(MemorySecrets::new()),
+            graph: GraphClient::new(GraphConfig::new("http://127.0.0.1:9", "v25.0")).unwrap(),
+            media: Arc::new(Kept),
+        }
+    }
+
+    async fn answer(request: Request, deps: &MediaDeps) -> (u16, Value) {
+        let response = handle(request, deps).await;
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_api_gateway_event_reads_a_kept_object() {
+        let event = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/media-get.json"
+        ))
+        .unwrap();
+        let request = lambda_http::request::from_str(&event).unwrap();
+        let (status, body) = answer(request, &deps().await).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["mediaId"], MEDIA_ID);
+        assert_eq!(
+            body["url"],
+            format!("https://bucket.example/media/demo/{MEDIA_ID}")
+        );
+        assert_eq!(body["size"], 3);
+    }
+
+    #[tokio::test]
+    async fn an_id_that_is_no_inbound_media_of_the_bot_is_not_found() {
+        let request = http::Request::get("/api/whatsapp/media/999")
+            .header("authorization", "Bearer dev-api-key")
+            .body(Body::Empty)
+            .unwrap();
+        let (status, body) = answer(request, &deps().await).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("media_not_found"))
+        );
+    }
+}
