@@ -84,6 +84,8 @@ pub struct RunningStack {
     /// The Graph API client the send routes use.
     pub graph: GraphClient,
     server: Option<BackgroundServer>,
+    /// The run's media folder, removed at shutdown.
+    media_dir: std::path::PathBuf,
     template_schedule: Option<tokio::task::JoinHandle<()>>,
     responder: Option<tokio::task::JoinHandle<()>>,
 }
@@ -116,6 +118,7 @@ impl RunningStack {
         if let Some(simulator) = self.simulator.take() {
             simulator.shutdown().await;
         }
+        let _ = tokio::fs::remove_dir_all(&self.media_dir).await;
     }
 }
 
@@ -157,12 +160,13 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
 
     // Media is kept in a folder of its own per run (S3 deployed), its URLs signed with a key
     // made now, so they stop working when the stack stops.
+    let media_dir = std::env::temp_dir().join(format!(
+        "intaj-dev-media-{}-{}",
+        std::process::id(),
+        addr.port()
+    ));
     let media_folder = Arc::new(LocalMediaFolder::new(
-        std::env::temp_dir().join(format!(
-            "intaj-dev-media-{}-{}",
-            std::process::id(),
-            addr.port()
-        )),
+        &media_dir,
         &base_url,
         rand::random::<[u8; 32]>().to_vec(),
     ));
@@ -212,6 +216,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         secrets,
         graph,
         server: Some(server),
+        media_dir,
         template_schedule: Some(template_schedule),
         responder,
     })
