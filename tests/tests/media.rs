@@ -3,7 +3,8 @@
 //! read back by the URL the route answers; expired, corrupt and other bots' media are refused.
 
 use intaj_dev::simulator::{InboundMessage, SimulatedNumber};
-use intaj_tests::StackClient;
+use intaj_dev::stack::StackSettings;
+use intaj_tests::{LocalServices, StackClient, unique};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -192,5 +193,48 @@ async fn another_bots_media_reads_as_not_found() {
     );
     let (status, shops) = get_media(&stack, &shop_key, &media_id).await;
     assert_eq!(status, 200, "{shops}");
+    stack.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn on_dynamodb_the_image_is_found_by_its_media_id() {
+    let Some(services) = LocalServices::from_env("media on DynamoDB") else {
+        return;
+    };
+    let stack = StackClient::start_with(StackSettings {
+        dynamodb_endpoint: Some(services.dynamodb.clone()),
+        table_name: unique("media"),
+        demo_responder: false,
+        ..StackSettings::ephemeral()
+    })
+    .await;
+    let bytes = image_bytes(4);
+    let media_id = stack
+        .sim()
+        .add_media(DEMO_NUMBER, "image/jpeg", bytes.clone());
+    customer_sends_image(&stack, DEMO_NUMBER, &media_id).await;
+    // gsi1 is eventually consistent: a message recorded a moment ago may take a moment.
+    let mut answer = get_media(&stack, KEY, &media_id).await;
+    for _ in 0..20 {
+        if answer.0 != 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = get_media(&stack, KEY, &media_id).await;
+    }
+    let (status, body) = answer;
+    assert_eq!(status, 200, "{body}");
+    let served = stack
+        .http
+        .get(body["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let (status, unknown) = get_media(&stack, KEY, "424242").await;
+    assert_eq!(
+        (status, &unknown["error"]["code"]),
+        (404, &json!("media_not_found"))
+    );
     stack.stack.shutdown().await;
 }
