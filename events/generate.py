@@ -188,6 +188,18 @@ def main() -> None:
         ),
     )
     write(
+        "media-get.json",
+        http_api_event(
+            "GET",
+            route="/api/whatsapp/media/{mediaId}",
+            path="/api/whatsapp/media/1037543291543636",
+            path_parameters={"mediaId": "1037543291543636"},
+            headers=bearer,
+            request_id="Uq3kcMd1oAMEbbC=",
+            **client,
+        ),
+    )
+    write(
         "send-mark-read.json",
         http_api_event(
             "POST",

@@ -92,6 +92,31 @@ pub fn admin_token(aws: &aws_config::SdkConfig, config: &Config) -> Arc<dyn Admi
     }
 }
 
+/// The S3 client for media, on the shared configuration (path-style for a local S3).
+pub fn s3_client(aws: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(aws)
+        .force_path_style(path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The media bucket (`MEDIA_BUCKET`), or exits naming the variable.
+pub fn media_store(
+    aws: &aws_config::SdkConfig,
+    config: &Config,
+) -> Arc<dyn crate::ports::MediaStore> {
+    let Some(bucket) = &config.media_bucket else {
+        eprintln!(
+            "configuration error: MEDIA_BUCKET must name the media bucket (template.yaml sets it)"
+        );
+        std::process::exit(2)
+    };
+    Arc::new(crate::adapters::S3MediaStore::new(
+        s3_client(aws, config.s3_path_style),
+        bucket.clone(),
+    ))
+}
+
 /// The Graph API client (one connection pool per process).
 pub fn graph_client(config: &Config) -> GraphClient {
     let graph = GraphConfig::new(&config.whatsapp_api_base, &config.whatsapp_api_version);

@@ -14,6 +14,11 @@ pub struct Config {
     pub whatsapp_api_base: String,
     pub whatsapp_api_version: String,
     pub log_level: String,
+    /// `MEDIA_BUCKET`: where the media function keeps inbound media.
+    pub media_bucket: Option<String>,
+    /// S3 addressed by path (`endpoint/bucket/key`), for a local S3 at `AWS_ENDPOINT_URL_S3` or
+    /// `AWS_ENDPOINT_URL`; AWS itself is addressed by virtual host.
+    pub s3_path_style: bool,
 }
 
 impl Config {
@@ -36,6 +41,10 @@ impl Config {
             whatsapp_api_version: non_empty("WHATSAPP_API_VERSION")
                 .unwrap_or_else(|| DEFAULT_API_VERSION.into()),
             log_level: non_empty("LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            media_bucket: non_empty("MEDIA_BUCKET"),
+            s3_path_style: non_empty("AWS_ENDPOINT_URL_S3")
+                .or_else(|| non_empty("AWS_ENDPOINT_URL"))
+                .is_some(),
         })
     }
 }

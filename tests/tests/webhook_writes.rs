@@ -91,3 +91,24 @@ async fn a_cold_function_notes_the_bots_arrivals_once_beside_the_first_webhook()
         "noted once every few minutes: {next:?}"
     );
 }
+
+#[tokio::test]
+async fn a_media_message_costs_the_writes_of_a_text_and_one_index_unit() {
+    let Some(services) = LocalServices::from_env("webhook writes") else {
+        return;
+    };
+    let webhook = CountedWebhook::start(&services).await;
+    let text = webhook.post("text.json").await;
+    let image = webhook.post("image.json").await;
+    // The media route finds the message by its media id on gsi1: the head carries the keys, so
+    // no write request is added; DynamoDB charges the index's copy of the head (one unit).
+    assert_eq!(
+        image.write_requests, text.write_requests,
+        "{image:?} vs {text:?}"
+    );
+    assert_eq!(
+        image.write_units,
+        text.write_units + 1.0,
+        "{image:?} vs {text:?}"
+    );
+}

@@ -9,6 +9,8 @@ use axum::extract::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -264,7 +266,15 @@ pub(crate) async fn download(
     };
     let content_type = HeaderValue::from_str(&media.mime_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok(([(header::CONTENT_TYPE, content_type)], media.bytes).into_response())
+    state.media_downloads.fetch_add(1, Ordering::Relaxed);
+    let mut bytes = media.bytes;
+    if state.corrupt_media_downloads.load(Ordering::Relaxed) {
+        match bytes.last_mut() {
+            Some(last) => *last ^= 0xff,
+            None => bytes.push(0),
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 #[cfg(test)]

@@ -110,7 +110,10 @@
 //! `GET /_sim/health`; `GET /_sim/messages?to=&phoneNumberId=` (outbox), `DELETE /_sim/messages`;
 //! `GET`/`POST /_sim/config` (settings; see [`SimulatorSettings`]); `POST /_sim/inbound` (see
 //! [`InboundMessage`]); `GET`/`POST /_sim/numbers`; `GET /_sim/media/{mediaId}` (the download
-//! behind media URLs, Bearer required); and for templates:
+//! behind media URLs, Bearer required; [`SimulatorHandle::add_media`] keeps a customer's file
+//! without a multipart upload, [`SimulatorHandle::media_downloads`] counts downloads, and
+//! [`SimulatorHandle::set_corrupt_media_downloads`] changes a byte of each, for sha256
+//! checks); and for templates:
 //!
 //! | route | does | handle |
 //! |---|---|---|

@@ -122,6 +122,10 @@ pub(crate) struct State {
     /// `{"status":"read"}` calls: the customer's messages marked read, oldest first.
     pub read_receipts: Mutex<Vec<ReadReceipt>>,
     pub media: Mutex<HashMap<String, StoredMedia>>,
+    /// Files served by `GET /_sim/media/{mediaId}`, so tests can tell a copy from a reuse.
+    pub media_downloads: AtomicU64,
+    /// While set, media downloads serve their file with one byte changed (a sha256 mismatch).
+    pub corrupt_media_downloads: std::sync::atomic::AtomicBool,
     pub throughput_buckets: Mutex<HashMap<String, TokenBucket>>,
     pub pair_buckets: Mutex<HashMap<(String, String), TokenBucket>>,
     pub conversations: Mutex<HashMap<(String, String, String), Conversation>>,
@@ -176,6 +180,8 @@ impl State {
             outbox: Mutex::new(Vec::new()),
             read_receipts: Mutex::new(Vec::new()),
             media: Mutex::new(HashMap::new()),
+            media_downloads: AtomicU64::new(0),
+            corrupt_media_downloads: std::sync::atomic::AtomicBool::new(false),
             throughput_buckets: Mutex::new(HashMap::new()),
             pair_buckets: Mutex::new(HashMap::new()),
             conversations: Mutex::new(HashMap::new()),
@@ -351,6 +357,33 @@ impl SimulatorHandle {
     /// Pause before each status webhook; tests use `Duration::ZERO`.
     pub fn set_status_delay(&self, delay: Duration) {
         lock(&self.state.settings).status_delay = delay;
+    }
+
+    /// Keeps a file as if `phone_number_id`'s customer had sent it (or the business had
+    /// uploaded it); answers its media id, for an inbound message's `image.id` and the like.
+    pub fn add_media(&self, phone_number_id: &str, mime_type: &str, bytes: Vec<u8>) -> String {
+        use sha2::{Digest, Sha256};
+        let id = super::ids::numeric_id();
+        let media = StoredMedia {
+            phone_number_id: phone_number_id.to_owned(),
+            mime_type: mime_type.to_owned(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            bytes,
+        };
+        lock(&self.state.media).insert(id.clone(), media);
+        id
+    }
+
+    /// How many media files `GET /_sim/media/{mediaId}` has served.
+    pub fn media_downloads(&self) -> u64 {
+        self.state.media_downloads.load(Ordering::Relaxed)
+    }
+
+    /// While `true`, media downloads serve their file with one byte changed.
+    pub fn set_corrupt_media_downloads(&self, corrupt: bool) {
+        self.state
+            .corrupt_media_downloads
+            .store(corrupt, Ordering::Relaxed);
     }
 
     /// Every accepted message, oldest first.

@@ -19,11 +19,12 @@ use http::StatusCode;
 use intaj_connections::ConnectionsDeps;
 use intaj_connections::request::ConnectionRequest;
 use intaj_connections::service;
+use intaj_media::MediaDeps;
 use intaj_responder::ResponderDeps;
 use intaj_send::SendDeps;
 use intaj_shared::adapters::FixedAdminToken;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
+use intaj_shared::adapters::{DynamoDbStore, LocalMediaFolder, MemorySecrets, MemoryStore};
 use intaj_shared::api::ApiError;
 use intaj_shared::domain::Recorded;
 use intaj_shared::domain::{Responder, ResponderRule, RuleMatch};
@@ -61,6 +62,9 @@ struct Services {
     connections: ConnectionsDeps,
     send: SendDeps,
     templates: TemplateSyncDeps,
+    media: MediaDeps,
+    /// Where `media` keeps files; it also serves their URLs, `GET /_media/{token}`.
+    media_folder: Arc<LocalMediaFolder>,
 }
 
 /// How often the stack syncs every connection's templates, as the deployed schedule does.
@@ -80,6 +84,8 @@ pub struct RunningStack {
     /// The Graph API client the send routes use.
     pub graph: GraphClient,
     server: Option<BackgroundServer>,
+    /// The run's media folder, removed at shutdown.
+    media_dir: std::path::PathBuf,
     template_schedule: Option<tokio::task::JoinHandle<()>>,
     responder: Option<tokio::task::JoinHandle<()>>,
 }
@@ -112,6 +118,7 @@ impl RunningStack {
         if let Some(simulator) = self.simulator.take() {
             simulator.shutdown().await;
         }
+        let _ = tokio::fs::remove_dir_all(&self.media_dir).await;
     }
 }
 
@@ -151,6 +158,18 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         }
     };
 
+    // Media is kept in a folder of its own per run (S3 deployed), its URLs signed with a key
+    // made now, so they stop working when the stack stops.
+    let media_dir = std::env::temp_dir().join(format!(
+        "intaj-dev-media-{}-{}",
+        std::process::id(),
+        addr.port()
+    ));
+    let media_folder = Arc::new(LocalMediaFolder::new(
+        &media_dir,
+        &base_url,
+        rand::random::<[u8; 32]>().to_vec(),
+    ));
     let graph = GraphClient::new(GraphConfig::new(
         &whatsapp_api_base,
         settings.whatsapp_api_version.as_str(),
@@ -170,6 +189,13 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
             graph: graph.clone(),
         },
         templates: TemplateSyncDeps::new(store.clone(), secrets.clone(), graph.clone()),
+        media: MediaDeps {
+            store: store.clone(),
+            secrets: secrets.clone(),
+            graph: graph.clone(),
+            media: media_folder.clone(),
+        },
+        media_folder,
     };
     // Through the connections service, as a business's connection is made: Meta (here the
     // simulator) checks the credentials first.
@@ -190,6 +216,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         secrets,
         graph,
         server: Some(server),
+        media_dir,
         template_schedule: Some(template_schedule),
         responder,
     })
@@ -235,6 +262,7 @@ enum Function {
     Connections,
     Send,
     Templates,
+    Media,
 }
 
 /// Every path the stack serves besides `/openapi.json`, spelled as `docs/openapi.yaml` spells
@@ -253,6 +281,7 @@ const ROUTES: &[(&str, Function)] = &[
     ),
     ("/api/whatsapp/sync-templates", Function::Templates),
     ("/api/whatsapp/templates", Function::Templates),
+    ("/api/whatsapp/media/{mediaId}", Function::Media),
 ];
 
 /// The paths the stack serves, for checking them against the API's document.
@@ -270,10 +299,12 @@ fn openapi_json() -> String {
 
 fn router(services: Services) -> Router {
     let document = openapi_json();
-    let mut router = Router::new().route(
-        "/openapi.json",
-        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
-    );
+    let mut router = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+        )
+        .route("/_media/{token}", get(media_file));
     for (path, function) in ROUTES {
         router = router.route(
             path,
@@ -282,6 +313,7 @@ fn router(services: Services) -> Router {
                 Function::Connections => any(connections),
                 Function::Send => any(send),
                 Function::Templates => any(templates),
+                Function::Media => any(media),
             },
         );
     }
@@ -321,6 +353,41 @@ async fn templates(State(services): State<Services>, request: Request) -> Respon
             intaj_template_sync::handle(request, &services.templates).await,
         ),
         Err(response) => response,
+    }
+}
+
+async fn media(State(services): State<Services>, request: Request) -> Response {
+    match lambda_bridge::to_lambda(request).await {
+        Ok(request) => {
+            lambda_bridge::from_lambda(intaj_media::handle(request, &services.media).await)
+        }
+        Err(response) => response,
+    }
+}
+
+/// `GET /_media/{token}`: a kept media file, for the URL the media route answered (the local
+/// stack's stand-in for a presigned S3 URL; no API key, the signed token is the credential).
+async fn media_file(
+    State(services): State<Services>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let now = intaj_shared::clock::unix_now();
+    let Some((path, object)) = services.media_folder.open(&token, now).await else {
+        return ApiError::not_found(
+            "not_found",
+            "this media URL is unknown or has expired; ask the media route for a new one",
+        )
+        .to_response()
+        .into_response();
+    };
+    match tokio::fs::read(path).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, object.mime_type)], bytes).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "media file unreadable");
+            ApiError::unavailable("storage_unavailable", "the media file could not be read")
+                .to_response()
+                .into_response()
+        }
     }
 }
 

@@ -614,6 +614,9 @@ impl MessageStore for BrokenStore {
     async fn message(&self, b: &str, m: &str) -> Result<Option<MessageRecord>, StoreError> {
         self.0.message(b, m).await
     }
+    async fn inbound_media(&self, b: &str, m: &str) -> Result<Option<String>, StoreError> {
+        self.0.inbound_media(b, m).await
+    }
 }
 
 #[async_trait]

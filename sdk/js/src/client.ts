@@ -12,6 +12,7 @@ import type {
   ListTemplatesQuery,
   MarkReadOptions,
   MarkReadResult,
+  Media,
   Message,
   RequestOptions,
   ResponderSetting,
@@ -101,6 +102,21 @@ export class WhatsApp {
     return this.http.request<Message>({
       method: 'GET',
       path: `/api/whatsapp/messages/${seg(messageId)}`,
+      auth: 'apiKey',
+      safeToRepeat: true,
+      options,
+    });
+  }
+
+  /**
+   * `GET /api/whatsapp/media/{mediaId}`: a customer's media file (the `id` of an inbound
+   * image, audio, video, document or sticker), copied once from WhatsApp; `url` reads it without
+   * credentials until `expiresAt`.
+   */
+  getMedia(mediaId: string, options?: RequestOptions): Promise<WithMeta<Media>> {
+    return this.http.request<Media>({
+      method: 'GET',
+      path: `/api/whatsapp/media/${seg(mediaId)}`,
       auth: 'apiKey',
       safeToRepeat: true,
       options,

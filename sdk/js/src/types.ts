@@ -182,6 +182,20 @@ export interface Message {
   [key: string]: unknown;
 }
 
+/** `GET /api/whatsapp/media/{mediaId}`: a customer's media file, kept by the stack. */
+export interface Media {
+  mediaId: string;
+  mimeType: string;
+  /** Bytes. */
+  size: number;
+  /** Lowercase hex. */
+  sha256: string;
+  /** Reads the file without credentials until `expiresAt`. */
+  url: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
 export interface Conversation {
   phone: string;
   windowOpen: boolean;

@@ -174,6 +174,38 @@ describe('intaj.whatsapp', { timeout: 60_000 }, () => {
     );
   });
 
+  test('getMedia: a customer\'s image, read back by its url; an unknown id is media_not_found', async () => {
+    // The file as WhatsApp keeps it (uploaded with the demo number's token), then sent by a customer.
+    const bytes = new Uint8Array(70_000).map((_, i) => (i * 7) % 256);
+    const form = new FormData();
+    form.append('messaging_product', 'whatsapp');
+    form.append('type', 'image/jpeg');
+    form.append('file', new Blob([bytes], { type: 'image/jpeg' }), 'photo.jpg');
+    const uploaded = await fetch(`${stack.simUrl}/v25.0/100000000000001/media`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dev-access-token' },
+      body: form,
+    });
+    assert.equal(uploaded.status, 200);
+    const { id } = await uploaded.json();
+    await stack.sim.inbound(uniquePhone(), undefined, { type: 'image', text: undefined, image: { id } });
+    const media = await eventually(() => intaj.whatsapp.getMedia(id), { what: 'inbound image stored' });
+    assert.deepEqual(Object.keys(media).sort(), ['expiresAt', 'mediaId', 'mimeType', 'sha256', 'size', 'url']);
+    assert.equal(media.mediaId, id);
+    assert.equal(media.mimeType, 'image/jpeg');
+    assert.equal(media.size, bytes.length);
+    assert.match(media.sha256, /^[0-9a-f]{64}$/);
+    const file = new Uint8Array(await (await fetch(media.url)).arrayBuffer());
+    assert.deepEqual(file, bytes);
+
+    await assert.rejects(intaj.whatsapp.getMedia('424242'), (e) => {
+      assert.ok(e instanceof IntajNotFoundError);
+      assert.equal(e.status, 404);
+      assert.equal(e.code, 'media_not_found');
+      return true;
+    });
+  });
+
   test('syncTemplates', async () => {
     const result = await intaj.whatsapp.syncTemplates();
     for (const field of ['fetched', 'added', 'updated', 'removed', 'unchanged', 'syncedAt']) {

@@ -178,6 +178,7 @@ const SCHEMAS = [
   { doc: 'Sent', sdk: ['SendResult'] },
   { doc: 'Message', sdk: ['Message'] },
   { doc: 'Message.statuses[]', sdk: ['StatusEvent'] },
+  { doc: 'Media', sdk: ['Media'] },
   { doc: 'Conversation', sdk: ['Conversation'] },
   { doc: 'SyncReport', sdk: ['SyncResult'] },
   { doc: 'Template', sdk: ['Template'] },
@@ -235,6 +236,7 @@ test('every object schema of the document is compared with an SDK type', () => {
 const OPERATIONS = {
   send: ['whatsapp.send', 'whatsapp.sendTemplate'],
   getMessage: ['whatsapp.getMessage'],
+  getMedia: ['whatsapp.getMedia'],
   markRead: ['whatsapp.markRead'],
   getConversation: ['whatsapp.getConversation'],
   setResponder: ['whatsapp.setResponder'],

@@ -40,6 +40,22 @@ pub struct Message {
     pub rate_limit: RateLimit,
 }
 
+/// A customer's media file kept by the stack; `url` reads it without credentials until
+/// `expires_at` (unix seconds).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Media {
+    pub media_id: String,
+    pub mime_type: String,
+    pub size: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub url: String,
+    pub expires_at: i64,
+    #[serde(skip)]
+    pub rate_limit: RateLimit,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct MessageStatus {
     pub status: String,

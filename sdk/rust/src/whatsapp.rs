@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::client::{Auth, Call, idempotency_key, segment};
 use crate::{
-    Conversation, Intaj, IntajError, Message, SendRequest, Sent, SyncReport, TemplatePage,
+    Conversation, Intaj, IntajError, Media, Message, SendRequest, Sent, SyncReport, TemplatePage,
     TemplateQuery,
 };
 
@@ -54,6 +54,20 @@ impl<'a> WhatsApp<'a> {
             .call::<Message>(Call::new(Method::GET, path, Auth::ApiKey))
             .await?;
         Ok(Message {
+            rate_limit: answer.rate_limit,
+            ..answer.value
+        })
+    }
+
+    /// A customer's media file (the `id` of an inbound image, audio, video, document or
+    /// sticker), copied once from WhatsApp; its `url` reads it without credentials.
+    pub async fn get_media(&self, media_id: &str) -> Result<Media, IntajError> {
+        let path = format!("/api/whatsapp/media/{}", segment(media_id));
+        let answer = self
+            .client
+            .call::<Media>(Call::new(Method::GET, path, Auth::ApiKey))
+            .await?;
+        Ok(Media {
             rate_limit: answer.rate_limit,
             ..answer.value
         })

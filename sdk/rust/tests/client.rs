@@ -91,6 +91,37 @@ async fn the_guides_three_sends_and_the_reads() {
 }
 
 #[tokio::test]
+async fn a_customers_image_is_read_back_by_its_url() {
+    let (stack, intaj) = stack().await;
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 253) as u8).collect();
+    let media_id = stack
+        .sim()
+        .add_media("100000000000001", "image/jpeg", bytes.clone());
+    stack
+        .sim()
+        .inbound(InboundMessage::of_type(
+            CUSTOMER,
+            "image",
+            json!({"id": media_id}),
+        ))
+        .await
+        .unwrap();
+    let media = intaj.whatsapp().get_media(&media_id).await.unwrap();
+    assert_eq!(
+        (media.mime_type.as_str(), media.size),
+        ("image/jpeg", 50_000)
+    );
+    assert!(media.rate_limit.limit.is_some());
+    let file = stack.http.get(&media.url).send().await.unwrap();
+    assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let missing = intaj.whatsapp().get_media("424242").await.unwrap_err();
+    assert_eq!(
+        (missing.status(), missing.code()),
+        (Some(404), Some("media_not_found"))
+    );
+}
+
+#[tokio::test]
 async fn templates_come_a_page_at_a_time() {
     let (_stack, intaj) = stack().await;
     let report = intaj.whatsapp().sync_templates().await.unwrap();

@@ -476,6 +476,25 @@ impl MessageStore for MemoryStore {
             content: head.map(|h| h.content.clone()),
         }))
     }
+
+    async fn inbound_media(
+        &self,
+        bot_id: &str,
+        media_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        // A scan of the bot's messages: the memory store serves the local stack and tests.
+        let state = self.lock();
+        let Some(messages) = state.messages.get(bot_id) else {
+            return Ok(None);
+        };
+        Ok(messages.iter().find_map(|(message_id, stored)| {
+            let head = stored.head.as_ref()?;
+            (head.direction == Direction::Inbound
+                && crate::domain::inbound_media_id(&head.kind, &head.content).as_deref()
+                    == Some(media_id))
+            .then(|| message_id.clone())
+        }))
+    }
 }
 
 #[async_trait]

@@ -125,3 +125,35 @@ pub struct RawEvent {
     pub received_at: i64,
     pub body: String,
 }
+
+/// The message kinds whose content carries a media object (`{"<kind>":{"id",…}}`).
+pub const MEDIA_KINDS: &[&str] = &["image", "audio", "video", "document", "sticker"];
+
+/// The media id of an inbound message (`image.id`, `audio.id`, …), read from Meta's raw JSON.
+pub fn inbound_media_id(kind: &str, content: &str) -> Option<String> {
+    if !MEDIA_KINDS.contains(&kind) {
+        return None;
+    }
+    #[derive(Deserialize)]
+    struct Media {
+        id: String,
+    }
+    let message: serde_json::Map<String, serde_json::Value> = serde_json::from_str(content).ok()?;
+    let media: Media = serde_json::from_value(message.get(kind)?.clone()).ok()?;
+    Some(media.id).filter(|id| !id.is_empty())
+}
+
+#[cfg(test)]
+mod media_tests {
+    use super::inbound_media_id;
+
+    #[test]
+    fn media_ids_are_read_from_the_kinds_object() {
+        let image =
+            r#"{"id":"wamid.1","type":"image","image":{"id":"1234","mime_type":"image/jpeg"}}"#;
+        assert_eq!(inbound_media_id("image", image).as_deref(), Some("1234"));
+        assert_eq!(inbound_media_id("text", image), None);
+        assert_eq!(inbound_media_id("audio", image), None);
+        assert_eq!(inbound_media_id("image", "not json"), None);
+    }
+}

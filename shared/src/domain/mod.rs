@@ -17,7 +17,8 @@ pub use connection::Connection;
 pub use customer::CustomerIds;
 pub use idempotency::{IdempotencyClaim, IdempotencyRecord, StoredResponse};
 pub use message::{
-    Direction, InboundMessage, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
+    Direction, InboundMessage, MEDIA_KINDS, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
+    inbound_media_id,
 };
 pub use recorded::{Recorded, StatusChange, TemplateStatusChange};
 pub use responder::{Responder, ResponderRule, RuleMatch};

@@ -33,6 +33,23 @@ pub const INVALID_TOKEN: i64 = 190;
 /// Meta's code for an object the token cannot see, or that does not exist.
 pub const UNKNOWN_OBJECT: i64 = 100;
 
+/// Meta's error subcode for an object that does not exist (with code 100): an expired media id.
+pub const OBJECT_DOES_NOT_EXIST: i64 = 33;
+
+/// A media download's whole time, body included (the client's own timeout is for API calls).
+const MEDIA_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// `GET /{media_id}`: where a media object is and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MediaInfo {
+    pub url: String,
+    pub mime_type: String,
+    /// Hex.
+    pub sha256: String,
+    pub file_size: u64,
+    pub id: String,
+}
+
 /// How to reach the Graph API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphConfig {
@@ -358,6 +375,57 @@ impl GraphClient {
             self.execute(request, access_token).await
         })
         .await
+    }
+
+    /// `GET /{media_id}`: where to download a media object, and what it is. An id Meta no longer
+    /// keeps (media expire after 30 days) fails with code 100, subcode 33. Retried like any GET.
+    pub async fn media_info(
+        &self,
+        media_id: &str,
+        access_token: &str,
+    ) -> Result<MediaInfo, GraphFailure> {
+        let url = self.endpoint(&[media_id]).map_err(not_attempted)?;
+        retry::run(self.inner.retry, || async {
+            let request = self.inner.http.get(url.clone()).bearer_auth(access_token);
+            self.execute(request, access_token).await
+        })
+        .await
+    }
+
+    /// The file behind a [`MediaInfo::url`], as a stream (with the token, as Meta requires).
+    /// Not retried: the caller retries the whole copy.
+    pub async fn download_media(
+        &self,
+        url: &str,
+        access_token: &str,
+    ) -> Result<crate::ports::ByteStream, GraphError> {
+        use futures::TryStreamExt;
+
+        let url = Url::parse(url)
+            .map_err(|error| GraphError::Transport(format!("bad media URL: {error}")))?;
+        let response = self
+            .inner
+            .http
+            .get(url)
+            .bearer_auth(access_token)
+            .timeout(MEDIA_DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let http_status = response.status().as_u16();
+        if !response_is_success(http_status) {
+            let retry_after = parse_retry_after(response.headers());
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(GraphError::from_error_body(
+                http_status,
+                &body,
+                retry_after,
+                access_token,
+            ));
+        }
+        Ok(Box::pin(
+            response.bytes_stream().map_err(std::io::Error::other),
+        ))
     }
 
     /// `GET /{waba_id}/phone_numbers`, every page: the numbers of a business account.

@@ -11,8 +11,9 @@ mod error;
 pub mod retry;
 
 pub use client::{
-    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, INVALID_TOKEN, PhoneNumber,
-    QualityScore, SendAccepted, TemplateListing, TemplatePage, Throughput, UNKNOWN_OBJECT,
+    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, INVALID_TOKEN, MediaInfo,
+    OBJECT_DOES_NOT_EXIST, PhoneNumber, QualityScore, SendAccepted, TemplateListing, TemplatePage,
+    Throughput, UNKNOWN_OBJECT,
 };
 pub use error::{GraphError, MetaApiError, RETRYABLE_META_CODES};
 pub use retry::{Failure, RetryPolicy, Retryable};

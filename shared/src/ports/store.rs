@@ -146,6 +146,13 @@ pub trait MessageStore: Send + Sync {
         bot_id: &str,
         message_id: &str,
     ) -> Result<Option<MessageRecord>, StoreError>;
+    /// The id of the bot's inbound message that carries this media id (`image.id`, `audio.id`,
+    /// …), if any. Another bot's media is `None`, like an unknown id.
+    async fn inbound_media(
+        &self,
+        bot_id: &str,
+        media_id: &str,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// API keys, stored by their hash ([`crate::domain::api_key_hash`]), never in clear.

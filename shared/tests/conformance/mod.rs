@@ -41,6 +41,7 @@ macro_rules! conformance_suite {
             status_of_a_message_sent_elsewhere_is_kept,
             unknown_status_is_kept_but_never_current,
             unknown_message_is_none,
+            inbound_media_is_found_by_its_bot_only,
             raw_events_are_deduplicated_by_key,
             raw_events_larger_than_an_item_are_kept_whole,
             bots_are_isolated,
@@ -729,6 +730,46 @@ pub async fn unknown_message_is_none(store: Arc<dyn Store>, ids: Ids) {
             .unwrap(),
         None
     );
+}
+
+pub async fn inbound_media_is_found_by_its_bot_only(store: Arc<dyn Store>, ids: Ids) {
+    let (bot, other) = (ids.bot("a"), ids.bot("b"));
+    let media_id = format!("{}-media", ids.phone("image"));
+    let mut image = inbound(
+        &ids.message("image"),
+        CustomerIds::default(),
+        1_760_000_000,
+        "",
+    );
+    image.kind = "image".to_owned();
+    image.content = format!(
+        r#"{{"type":"image","image":{{"id":"{media_id}","mime_type":"image/jpeg","sha256":"abc"}}}}"#
+    );
+    assert_eq!(store.record_inbound(&bot, image).await.unwrap(), Claim::New);
+    // A text that mentions the id is not a media message.
+    let mut text = inbound(
+        &ids.message("text"),
+        CustomerIds::default(),
+        1_760_000_001,
+        "",
+    );
+    text.content =
+        format!(r#"{{"type":"text","text":{{"body":"{media_id}"}},"image":{{"id":"x"}}}}"#);
+    store.record_inbound(&bot, text).await.unwrap();
+
+    // An index may lag its table by a moment (DynamoDB's GSIs are eventually consistent).
+    let mut found = None;
+    for _ in 0..20 {
+        found = store.inbound_media(&bot, &media_id).await.unwrap();
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(found, Some(ids.message("image")));
+    assert_eq!(store.inbound_media(&other, &media_id).await.unwrap(), None);
+    assert_eq!(store.inbound_media(&bot, "x").await.unwrap(), None);
+    assert_eq!(store.inbound_media(&bot, "never").await.unwrap(), None);
 }
 
 // --- raw events and isolation ------------------------------------------------------------------

@@ -265,7 +265,18 @@ pub(super) struct InboundItem<'a> {
 impl From<InboundItem<'_>> for Attrs {
     fn from(InboundItem { bot_id, message: m }: InboundItem<'_>) -> Self {
         let conversation = super::stream::conversation_key(bot_id, &m.customer);
+        let media_id = crate::domain::inbound_media_id(&m.kind, &m.content);
         ItemBuilder::new(Key::message(bot_id, &m.message_id), "message")
+            .opt_s(
+                keys::GSI1_PK,
+                media_id
+                    .as_deref()
+                    .map(|id| keys::media_gsi1_pk(bot_id, id)),
+            )
+            .opt_s(
+                keys::GSI1_SK,
+                media_id.is_some().then(|| m.message_id.clone()),
+            )
             .s(BOT_ID, bot_id)
             .opt_s(CONVERSATION, conversation)
             .s(MESSAGE_ID, m.message_id)

@@ -37,6 +37,12 @@ pub(super) const RATE_SK: &str = "RATE";
 pub(super) const TEMPLATES_SK: &str = "TEMPLATES";
 const TEMPLATE_SK_PREFIX: &str = "TEMPLATE#";
 
+/// `gsi1pk` of an inbound media message's head: its bot and media id, so the media route finds
+/// the message with one Query and the webhook writes nothing more (the head carries it).
+pub(super) fn media_gsi1_pk(bot_id: &str, media_id: &str) -> String {
+    format!("{}#MEDIA#{media_id}", bot_partition(bot_id))
+}
+
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Key {

@@ -229,4 +229,32 @@ impl MessageStore for DynamoDbStore {
             .await?;
         items::message_record(message_id, &items)
     }
+
+    async fn inbound_media(
+        &self,
+        bot_id: &str,
+        media_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        // The head of an inbound media message is on gsi1 under its bot and media id (sparse:
+        // only media messages carry gsi1 keys). An index read is eventually consistent: a
+        // message recorded a moment ago may take up to a second to be found.
+        let found = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :media")
+            .expression_attribute_values(":media", s(keys::media_gsi1_pk(bot_id, media_id)))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|err| super::unavailable("Query gsi1", err))?;
+        Ok(found
+            .items()
+            .first()
+            .and_then(|item| match item.get(keys::GSI1_SK) {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            }))
+    }
 }

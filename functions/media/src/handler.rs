@@ -1,0 +1,192 @@
+//! HTTP in and out: API key and rate limit (headers on every answer), then the route.
+
+use std::sync::Arc;
+
+use http::{Method, header};
+use intaj_shared::access;
+use intaj_shared::api::ApiError;
+use intaj_shared::clock::unix_now;
+use intaj_shared::graph::GraphClient;
+use intaj_shared::ports::{MediaStore, SecretStore, Store};
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::fetch;
+
+/// What the media function needs; built once per process.
+#[derive(Clone)]
+pub struct MediaDeps {
+    pub store: Arc<dyn Store>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub graph: GraphClient,
+    pub media: Arc<dyn MediaStore>,
+}
+
+const PREFIX: &str = "/api/whatsapp/media/";
+
+pub async fn handle(request: Request, deps: &MediaDeps) -> Response<Body> {
+    let now = unix_now();
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let store = deps.store.as_ref();
+    let request = &request;
+    access::guarded(store, store, authorization, now, |caller| async move {
+        let Some(media_id) = media_id(request) else {
+            return Err(ApiError::not_found(
+                "not_found",
+                format!("no route for {} {}", request.method(), request.uri().path()),
+            ));
+        };
+        match *request.method() {
+            Method::GET => fetch::media(deps, &caller.bot_id, &media_id, now).await,
+            _ => Err(ApiError::method_not_allowed("GET")),
+        }
+    })
+    .await
+    .map(Body::from)
+}
+
+/// `{mediaId}` from API Gateway's route match, or from the path in the local stack.
+fn media_id(request: &Request) -> Option<String> {
+    if let Some(value) = request
+        .path_parameters_ref()
+        .and_then(|p| p.first("mediaId"))
+    {
+        return Some(value.to_owned());
+    }
+    let raw = request
+        .uri()
+        .path()
+        .strip_prefix(PREFIX)?
+        .trim_end_matches('/');
+    if raw.is_empty() || raw.contains('/') {
+        return None;
+    }
+    Some(
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use intaj_shared::adapters::{MemorySecrets, MemoryStore};
+    use intaj_shared::domain::{ApiKey, CustomerIds, InboundMessage, api_key_hash};
+    use intaj_shared::graph::GraphConfig;
+    use intaj_shared::ports::{
+        ApiKeyStore, ByteStream, MediaError, MediaObject, MediaUrl, MessageStore,
+    };
+    use serde_json::Value;
+
+    use super::*;
+
+    const MEDIA_ID: &str = "1037543291543636";
+
+    /// A media store that already keeps every object: nothing is asked of Meta.
+    struct Kept;
+
+    #[async_trait]
+    impl MediaStore for Kept {
+        async fn stored(&self, _: &str) -> Result<Option<MediaObject>, MediaError> {
+            Ok(Some(MediaObject {
+                size: 3,
+                sha256: "ab".repeat(32),
+                mime_type: "image/jpeg".into(),
+            }))
+        }
+        async fn put(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: ByteStream,
+        ) -> Result<MediaObject, MediaError> {
+            unreachable!("the object is kept")
+        }
+        async fn url(
+            &self,
+            key: &str,
+            now: i64,
+            valid_for: Duration,
+        ) -> Result<MediaUrl, MediaError> {
+            Ok(MediaUrl {
+                url: format!("https://bucket.example/{key}"),
+                expires_at: now + valid_for.as_secs() as i64,
+            })
+        }
+    }
+
+    async fn deps() -> MediaDeps {
+        let store = MemoryStore::new();
+        let key = ApiKey {
+            bot_id: "demo".into(),
+            rate_limit_per_second: 80,
+            created_at: 0,
+        };
+        store
+            .put_api_key(&api_key_hash("dev-api-key"), &key)
+            .await
+            .unwrap();
+        let image = InboundMessage {
+            message_id: "wamid.1".into(),
+            customer: CustomerIds::default(),
+            phone_number_id: "100000000000001".into(),
+            kind: "image".into(),
+            timestamp: 1_760_000_000,
+            profile_name: None,
+            content: format!(r#"{{"type":"image","image":{{"id":"{MEDIA_ID}"}}}}"#),
+        };
+        store.record_inbound("demo", image).await.unwrap();
+        MediaDeps {
+            store: Arc::new(store),
+            secrets: Arc::new(MemorySecrets::new()),
+            graph: GraphClient::new(GraphConfig::new("http://127.0.0.1:9", "v25.0")).unwrap(),
+            media: Arc::new(Kept),
+        }
+    }
+
+    async fn answer(request: Request, deps: &MediaDeps) -> (u16, Value) {
+        let response = handle(request, deps).await;
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_slice(response.body().as_ref()).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_api_gateway_event_reads_a_kept_object() {
+        let event = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/media-get.json"
+        ))
+        .unwrap();
+        let request = lambda_http::request::from_str(&event).unwrap();
+        let (status, body) = answer(request, &deps().await).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["mediaId"], MEDIA_ID);
+        assert_eq!(
+            body["url"],
+            format!("https://bucket.example/media/demo/{MEDIA_ID}")
+        );
+        assert_eq!(body["size"], 3);
+    }
+
+    #[tokio::test]
+    async fn an_id_that_is_no_inbound_media_of_the_bot_is_not_found() {
+        let request = http::Request::get("/api/whatsapp/media/999")
+            .header("authorization", "Bearer dev-api-key")
+            .body(Body::Empty)
+            .unwrap();
+        let (status, body) = answer(request, &deps().await).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("media_not_found"))
+        );
+    }
+}

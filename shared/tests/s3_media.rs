@@ -1,0 +1,134 @@
+//! The S3 media store on moto (at `INTAJ_TEST_SECRETS_ENDPOINT`, which serves every service;
+//! skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`): a file of more than one part
+//! streamed through a multipart upload and read back by its presigned URL, and an upload with
+//! the wrong sha256 aborted, leaving no object and no upload.
+
+mod local_service;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use intaj_shared::adapters::S3MediaStore;
+use intaj_shared::adapters::s3_media::PART_SIZE;
+use intaj_shared::bootstrap::s3_client;
+use intaj_shared::ports::{ByteStream, MediaError, MediaStore};
+use sha2::{Digest, Sha256};
+
+const ENDPOINT: &str = "INTAJ_TEST_SECRETS_ENDPOINT";
+
+/// A bucket of this run, and the store on it.
+async fn store() -> Option<(aws_sdk_s3::Client, String, S3MediaStore)> {
+    let config = local_service::sdk_config(ENDPOINT, "moto").await?;
+    let client = s3_client(&config, true);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let bucket = format!("intaj-media-{nanos:x}");
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    let store = S3MediaStore::new(client.clone(), bucket.clone());
+    Some((client, bucket, store))
+}
+
+/// `bytes` in chunks of 64 KiB, as a download arrives.
+fn chunked(bytes: &Bytes) -> ByteStream {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..bytes.len())
+        .step_by(64 * 1024)
+        .map(|start| Ok(bytes.slice(start..(start + 64 * 1024).min(bytes.len()))))
+        .collect();
+    Box::pin(futures::stream::iter(chunks))
+}
+
+/// A file of one part and a bit, not a repeating pattern.
+fn file() -> Bytes {
+    let size = PART_SIZE + 300 * 1024 + 7;
+    let mut state = 0x2545_f491_u32;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect::<Vec<u8>>()
+        .into()
+}
+
+#[tokio::test]
+async fn a_file_larger_than_a_part_is_streamed_in_parts_and_read_back_by_its_url() {
+    let Some((client, bucket, store)) = store().await else {
+        return;
+    };
+    let bytes = file();
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let key = "media/demo/1234";
+    assert_eq!(store.stored(key).await.unwrap(), None);
+
+    let kept = store
+        .put(key, "video/mp4", &sha256.to_uppercase(), chunked(&bytes))
+        .await
+        .unwrap();
+    assert_eq!(
+        (kept.size, kept.sha256.as_str()),
+        (bytes.len() as u64, sha256.as_str())
+    );
+    assert_eq!(store.stored(key).await.unwrap(), Some(kept.clone()));
+
+    // Two parts: S3 reports a multipart object's ETag as `"<md5 of the parts' md5s>-<parts>"`.
+    let head = client
+        .head_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        head.e_tag().unwrap_or_default().ends_with("-2\""),
+        "{:?}",
+        head.e_tag()
+    );
+    assert_eq!(head.content_type(), Some("video/mp4"));
+
+    let url = store
+        .url(key, 1_000, Duration::from_secs(900))
+        .await
+        .unwrap();
+    assert_eq!(url.expires_at, 1_900);
+    assert!(url.url.contains("X-Amz-Signature="), "{}", url.url);
+    let response = intaj_shared::http_clients::http_client()
+        .get(&url.url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let read = response.bytes().await.unwrap();
+    assert_eq!(read.len(), bytes.len());
+    assert!(read == bytes, "the same bytes");
+}
+
+#[tokio::test]
+async fn a_wrong_sha256_aborts_the_upload_and_keeps_nothing() {
+    let Some((client, bucket, store)) = store().await else {
+        return;
+    };
+    let bytes = file();
+    let wrong = hex::encode(Sha256::digest(b"another file"));
+    let key = "media/demo/5678";
+    let refused = store.put(key, "video/mp4", &wrong, chunked(&bytes)).await;
+    assert!(
+        matches!(&refused, Err(MediaError::Corrupt { expected, .. }) if *expected == wrong),
+        "{refused:?}"
+    );
+    assert_eq!(store.stored(key).await.unwrap(), None);
+    let uploads = client
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploads.uploads().is_empty(),
+        "aborted: {:?}",
+        uploads.uploads()
+    );
+}
