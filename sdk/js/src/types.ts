@@ -399,6 +399,8 @@ export interface ForwardedMessage {
   text: string | null;
   replyTo: string | null;
   windowExpiresAt: number | null;
+  /** For an image, audio, video, document or sticker: fetch it with `whatsapp.getMedia(mediaId)`. */
+  media?: { mediaId: string; mimeType: string | null; sha256: string | null; path: string };
 }
 
 export interface MessageStatusEvent {

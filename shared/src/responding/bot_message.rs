@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::InboundMessage;
+use crate::domain::{InboundMessage, inbound_media_id};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +26,22 @@ pub struct BotMessage {
     pub reply_to: Option<String>,
     /// When the customer's 24-hour window closes (unix seconds), free-form replies allowed until.
     pub window_expires_at: Option<i64>,
+    /// For an image, audio, video, document or sticker: where the bot gets the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<BotMedia>,
+}
+
+/// A customer's file, fetched when the bot asks for it (`GET` of `path` with the bot's API key
+/// copies it from Meta once and answers a short-lived URL): a forward never waits for a copy
+/// the bot may not need, and Meta keeps the id for 7 days.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotMedia {
+    pub media_id: String,
+    pub mime_type: Option<String>,
+    pub sha256: Option<String>,
+    /// `/api/whatsapp/media/{mediaId}`, under the deployment's API URL.
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -44,6 +60,13 @@ impl BotMessage {
     ) -> Self {
         let raw: Value = serde_json::from_str(&message.content).unwrap_or(Value::Null);
         let content = raw.get(&message.kind).cloned().unwrap_or(Value::Null);
+        let text = |name: &str| content[name].as_str().map(str::to_owned);
+        let media = inbound_media_id(&message.kind, &message.content).map(|media_id| BotMedia {
+            path: format!("/api/whatsapp/media/{media_id}"),
+            media_id,
+            mime_type: text("mime_type"),
+            sha256: text("sha256"),
+        });
         Self {
             message_id: message.message_id.clone(),
             bot_id: bot_id.to_owned(),
@@ -58,6 +81,7 @@ impl BotMessage {
             kind: message.kind.clone(),
             content,
             window_expires_at,
+            media,
         }
     }
 }
@@ -116,6 +140,32 @@ mod tests {
         assert_eq!(shown["customer"]["profileName"], "Sam");
         assert_eq!(shown["type"], "text");
         assert_eq!(shown["windowExpiresAt"], 1_760_086_400);
+    }
+
+    #[test]
+    fn a_customers_photo_says_where_the_bot_gets_the_file() {
+        let message = BotMessage::from_inbound(
+            "demo",
+            &inbound(
+                "image",
+                json!({"from": "15551234567", "id": "wamid.IN", "type": "image",
+                       "image": {"id": "1234567890", "mime_type": "image/jpeg",
+                                 "sha256": "abc123", "caption": "my receipt"}}),
+            ),
+            None,
+        );
+        let shown = serde_json::to_value(&message).unwrap();
+        assert_eq!(
+            shown["media"],
+            json!({"mediaId": "1234567890", "mimeType": "image/jpeg", "sha256": "abc123",
+                   "path": "/api/whatsapp/media/1234567890"})
+        );
+        let text = BotMessage::from_inbound(
+            "demo",
+            &inbound("text", json!({"type": "text", "text": {"body": "hi"}})),
+            None,
+        );
+        assert!(serde_json::to_value(&text).unwrap().get("media").is_none());
     }
 
     #[test]
