@@ -133,6 +133,39 @@ impl ApiError {
         .with_retry_after(retry_after_secs.max(1))
     }
 
+    /// The connection's secret holds no access token: Meta cannot be asked.
+    pub fn no_access_token() -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "invalid_access_token",
+            "this connection has no access token; update the connection's credentials",
+        )
+    }
+
+    /// Meta refused a call that is not a send (which maps Meta's codes finely): 503 when it may
+    /// work later, 502 `invalid_access_token` for a rejected token, else 502 `upstream_error`
+    /// saying what Meta did not do (`doing`, e.g. "list the templates"); Meta's error in
+    /// `upstream`.
+    pub fn of_meta(error: &crate::graph::GraphError, retry_after_secs: u64, doing: &str) -> Self {
+        let answer = if error.is_retryable() {
+            Self::upstream_unavailable(retry_after_secs)
+        } else if error.meta_code() == Some(crate::graph::INVALID_TOKEN) {
+            Self::new(
+                StatusCode::BAD_GATEWAY,
+                "invalid_access_token",
+                "Meta rejects this connection's access token; generate a new one and update the \
+                 connection",
+            )
+        } else {
+            Self::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_error",
+                format!("WhatsApp did not {doing}: {error}; see error.upstream"),
+            )
+        };
+        answer.with_upstream_of(error)
+    }
+
     /// `self` with Meta's error in `error.upstream`, when Meta answered one.
     pub fn with_upstream_of(self, error: &crate::graph::GraphError) -> Self {
         match error.meta_error() {
@@ -162,6 +195,28 @@ impl ApiError {
         }
         response
     }
+}
+
+/// A path parameter from API Gateway's route match, or the one segment after `prefix` in the
+/// path when the request comes from the local stack or a test.
+pub fn path_parameter(request: &lambda_http::Request, name: &str, prefix: &str) -> Option<String> {
+    use lambda_http::RequestExt;
+    if let Some(value) = request.path_parameters_ref().and_then(|p| p.first(name)) {
+        return Some(value.to_owned());
+    }
+    let raw = request
+        .uri()
+        .path()
+        .strip_prefix(prefix)?
+        .trim_end_matches('/');
+    if raw.is_empty() || raw.contains('/') {
+        return None;
+    }
+    Some(
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// A query parameter: from API Gateway's parsed query, or from the URI when the request comes

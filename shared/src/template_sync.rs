@@ -97,7 +97,7 @@ async fn list_templates(
         .secrets
         .bot_secrets(bot_id)
         .await?
-        .ok_or_else(missing_token)?
+        .ok_or_else(ApiError::no_access_token)?
         .access_token
         .clone();
     let mut result = ports
@@ -138,14 +138,6 @@ pub fn stored_template(template: GraphTemplate) -> MessageTemplate {
     }
 }
 
-fn missing_token() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "invalid_access_token",
-        "this connection has no access token; update the connection's credentials",
-    )
-}
-
 /// A concurrent sync that kept the bot's lease is a 409; anything else a 503.
 fn storage(error: StoreError) -> ApiError {
     match error {
@@ -162,24 +154,9 @@ fn upstream_error(bot_id: &str, failure: GraphFailure) -> ApiError {
         bot_id, attempts = failure.attempts, error = %failure.error,
         "Meta did not list the templates"
     );
-    let error = if failure.error.is_retryable() {
-        ApiError::upstream_unavailable(failure.retry_after.as_secs())
-    } else if failure.error.meta_code() == Some(INVALID_TOKEN) {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "invalid_access_token",
-            "Meta rejects this connection's access token; generate a new one and update the \
-             connection",
-        )
-    } else {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "upstream_error",
-            format!(
-                "WhatsApp did not list the templates: {}; see error.upstream",
-                failure.error
-            ),
-        )
-    };
-    error.with_upstream_of(&failure.error)
+    ApiError::of_meta(
+        &failure.error,
+        failure.retry_after.as_secs(),
+        "list the templates",
+    )
 }

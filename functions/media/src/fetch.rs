@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
-use intaj_shared::graph::{
-    GraphError, INVALID_TOKEN, MediaInfo, OBJECT_DOES_NOT_EXIST, UNKNOWN_OBJECT,
-};
+use intaj_shared::graph::{GraphError, MediaInfo, OBJECT_DOES_NOT_EXIST, UNKNOWN_OBJECT};
 use intaj_shared::ports::{MediaError, MediaObject};
 use serde::Serialize;
 
@@ -76,13 +74,11 @@ async fn copy_from_meta(
     media_id: &str,
     key: &str,
 ) -> Result<MediaObject, ApiError> {
-    let secrets = deps.secrets.bot_secrets(bot_id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "invalid_access_token",
-            "this connection has no access token; update the connection's credentials",
-        )
-    })?;
+    let secrets = deps
+        .secrets
+        .bot_secrets(bot_id)
+        .await?
+        .ok_or_else(ApiError::no_access_token)?;
     let token = secrets.access_token.expose();
     let info: MediaInfo = deps
         .graph
@@ -140,29 +136,16 @@ fn storage_error(error: MediaError) -> ApiError {
 
 fn meta_error(bot_id: &str, media_id: &str, error: &GraphError) -> ApiError {
     tracing::warn!(bot_id, media_id, %error, "Meta did not give the media");
-    let meta = error.meta_error();
-    let answer = if meta.is_some_and(|meta| {
+    let expired = error.meta_error().is_some_and(|meta| {
         meta.code == UNKNOWN_OBJECT && meta.error_subcode == Some(OBJECT_DOES_NOT_EXIST)
-    }) {
-        ApiError::new(
-            StatusCode::GONE,
-            "media_expired",
-            format!("WhatsApp no longer keeps media {media_id} (media expire after 30 days)"),
-        )
-    } else if error.is_retryable() {
-        ApiError::upstream_unavailable(1)
-    } else if error.meta_code() == Some(INVALID_TOKEN) {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "invalid_access_token",
-            "Meta rejects this connection's access token; update the connection",
-        )
-    } else {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "upstream_error",
-            format!("WhatsApp did not give the media: {error}; see error.upstream"),
-        )
-    };
-    answer.with_upstream_of(error)
+    });
+    if !expired {
+        return ApiError::of_meta(error, 1, "give the media");
+    }
+    ApiError::new(
+        StatusCode::GONE,
+        "media_expired",
+        format!("WhatsApp no longer keeps media {media_id} (media expire after 30 days)"),
+    )
+    .with_upstream_of(error)
 }

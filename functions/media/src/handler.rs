@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use http::{Method, header};
 use intaj_shared::access;
-use intaj_shared::api::ApiError;
+use intaj_shared::api::{ApiError, path_parameter};
 use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{MediaStore, SecretStore, Store};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 
 use crate::fetch;
 
@@ -32,7 +32,7 @@ pub async fn handle(request: Request, deps: &MediaDeps) -> Response<Body> {
     let store = deps.store.as_ref();
     let request = &request;
     access::guarded(store, store, authorization, now, |caller| async move {
-        let Some(media_id) = media_id(request) else {
+        let Some(media_id) = path_parameter(request, "mediaId", PREFIX) else {
             return Err(ApiError::not_found(
                 "not_found",
                 format!("no route for {} {}", request.method(), request.uri().path()),
@@ -45,29 +45,6 @@ pub async fn handle(request: Request, deps: &MediaDeps) -> Response<Body> {
     })
     .await
     .map(Body::from)
-}
-
-/// `{mediaId}` from API Gateway's route match, or from the path in the local stack.
-fn media_id(request: &Request) -> Option<String> {
-    if let Some(value) = request
-        .path_parameters_ref()
-        .and_then(|p| p.first("mediaId"))
-    {
-        return Some(value.to_owned());
-    }
-    let raw = request
-        .uri()
-        .path()
-        .strip_prefix(PREFIX)?
-        .trim_end_matches('/');
-    if raw.is_empty() || raw.contains('/') {
-        return None;
-    }
-    Some(
-        percent_encoding::percent_decode_str(raw)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
 }
 
 #[cfg(test)]

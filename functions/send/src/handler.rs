@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use http::{Method, StatusCode, header};
 use intaj_shared::access::{self, Caller};
-use intaj_shared::api::{ApiError, json};
+use intaj_shared::api::{ApiError, json, path_parameter};
 use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{SecretStore, Store};
 use intaj_shared::sending::idempotency;
 use intaj_shared::sending::request::SendRequest;
 use intaj_shared::sending::service::{self, SendContext};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::{read_receipt, reads};
@@ -149,24 +149,4 @@ async fn send(
         Ok(json(StatusCode::OK, &accepted))
     })
     .await
-}
-
-/// A path parameter from API Gateway's route match, or from the path in the local stack.
-fn path_parameter(request: &Request, name: &str, prefix: &str) -> Option<String> {
-    if let Some(value) = request.path_parameters_ref().and_then(|p| p.first(name)) {
-        return Some(value.to_owned());
-    }
-    let raw = request
-        .uri()
-        .path()
-        .strip_prefix(prefix)?
-        .trim_end_matches('/');
-    if raw.is_empty() || raw.contains('/') {
-        return None;
-    }
-    Some(
-        percent_encoding::percent_decode_str(raw)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
 }

@@ -6,7 +6,6 @@ use http::StatusCode;
 use intaj_shared::access::connection_of;
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::domain::Direction;
-use intaj_shared::graph::INVALID_TOKEN;
 use serde_json::{Value, json};
 
 use crate::SendDeps;
@@ -31,13 +30,11 @@ pub async fn mark_read(
         ));
     }
     let connection = connection_of(deps.store.as_ref(), bot_id).await?;
-    let secrets = deps.secrets.bot_secrets(bot_id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "invalid_access_token",
-            "this connection has no access token; update the connection's credentials",
-        )
-    })?;
+    let secrets = deps
+        .secrets
+        .bot_secrets(bot_id)
+        .await?
+        .ok_or_else(ApiError::no_access_token)?;
     deps.graph
         .mark_read(
             &connection.phone_number_id,
@@ -48,22 +45,7 @@ pub async fn mark_read(
         .await
         .map_err(|error| {
             tracing::warn!(bot_id, message_id, %error, "Meta did not mark the message read");
-            let answer = if error.is_retryable() {
-                ApiError::upstream_unavailable(1)
-            } else if error.meta_code() == Some(INVALID_TOKEN) {
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "invalid_access_token",
-                    "Meta rejects this connection's access token; update the connection",
-                )
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "upstream_error",
-                    format!("WhatsApp did not mark the message read: {error}; see error.upstream"),
-                )
-            };
-            answer.with_upstream_of(&error)
+            ApiError::of_meta(&error, 1, "mark the message read")
         })?;
     tracing::info!(bot_id, message_id, typing, "message marked read");
     Ok(json(

@@ -58,13 +58,11 @@ pub async fn send(
         check_template(ctx, bot_id, template).await?;
     }
 
-    let secrets = ctx.secrets.bot_secrets(bot_id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "invalid_access_token",
-            "this connection has no access token; update the connection's credentials",
-        )
-    })?;
+    let secrets = ctx
+        .secrets
+        .bot_secrets(bot_id)
+        .await?
+        .ok_or_else(ApiError::no_access_token)?;
     let phone_number_id = &connection.phone_number_id;
     let body = &request.outbound;
     let started = tokio::time::Instant::now();
