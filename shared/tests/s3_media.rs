@@ -132,3 +132,85 @@ async fn a_wrong_sha256_aborts_the_upload_and_keeps_nothing() {
         uploads.uploads()
     );
 }
+
+#[tokio::test]
+async fn an_upload_put_by_its_presigned_url_is_read_back_as_a_stream_with_its_terms() {
+    use futures::StreamExt;
+    use intaj_shared::ports::UploadTerms;
+
+    let Some((_, _, store)) = store().await else {
+        return;
+    };
+    let key = "uploads/demo/0123456789abcdef0123456789abcdef";
+    assert!(store.open(key).await.unwrap().is_none(), "nothing PUT yet");
+    let bytes = file();
+    let terms = UploadTerms {
+        mime_type: "application/pdf",
+        size: bytes.len() as u64,
+        filename: Some("Facture n°7.pdf"),
+    };
+    // Signed from a `now` in the past: the URL carries that time and its 15 minutes, which is
+    // what S3 enforces (moto 5.2.5 does not enforce a presigned URL's expiry).
+    let now = 1_700_000_000;
+    let url = store
+        .upload_url(key, terms, now, Duration::from_secs(900))
+        .await
+        .unwrap();
+    assert_eq!(url.expires_at, now + 900);
+    assert!(
+        url.url.contains("X-Amz-Date=20231114T221320Z"),
+        "{}",
+        url.url
+    );
+    assert!(url.url.contains("X-Amz-Expires=900"), "{}", url.url);
+    let header = |name: &str| {
+        url.headers
+            .iter()
+            .find(|(header, _)| header == name)
+            .map(|(_, value)| value.as_str())
+    };
+    assert_eq!(header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        header("x-amz-meta-filename"),
+        Some("Facture%20n%C2%B07%2Epdf")
+    );
+
+    // Now a URL valid from now, PUT as a business would: the answered headers, the bytes.
+    let url = store
+        .upload_url(
+            key,
+            terms,
+            intaj_shared::clock::unix_now(),
+            Duration::from_secs(900),
+        )
+        .await
+        .unwrap();
+    let mut put = intaj_shared::http_clients::http_client()
+        .put(&url.url)
+        .body(bytes.clone());
+    for (name, value) in &url.headers {
+        put = put.header(name, value);
+    }
+    let response = put.send().await.unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+
+    let opened = store.open(key).await.unwrap().expect("the upload is there");
+    assert_eq!(
+        (
+            opened.size,
+            opened.mime_type.as_str(),
+            opened.filename.as_deref()
+        ),
+        (
+            bytes.len() as u64,
+            "application/pdf",
+            Some("Facture n°7.pdf")
+        )
+    );
+    let mut read = Vec::new();
+    let mut body = opened.body;
+    while let Some(chunk) = body.next().await {
+        read.extend_from_slice(&chunk.unwrap());
+    }
+    assert!(read == bytes, "the same bytes");
+}

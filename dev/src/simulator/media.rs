@@ -115,13 +115,14 @@ pub(crate) async fn upload(
             "type" => declared_type = field.text().await.ok(),
             "file" => {
                 let part_type = field.content_type().map(str::to_owned);
+                let filename = field.file_name().map(str::to_owned);
                 let bytes = field.bytes().await.map_err(|error| {
                     GraphError::code_with_details(
                         131053,
                         format!("Unable to read the file: {error}"),
                     )
                 })?;
-                file = Some((part_type, bytes));
+                file = Some((part_type, filename, bytes));
             }
             _ => {}
         }
@@ -135,7 +136,7 @@ pub(crate) async fn upload(
             )));
         }
     }
-    let (part_type, bytes) = file.ok_or_else(|| GraphError::required("file"))?;
+    let (part_type, filename, bytes) = file.ok_or_else(|| GraphError::required("file"))?;
     let mime_type = declared_type
         .filter(|value| !value.trim().is_empty())
         .or(part_type);
@@ -170,6 +171,7 @@ pub(crate) async fn upload(
         phone_number_id,
         sha256: hex::encode(Sha256::digest(&bytes)),
         mime_type,
+        filename,
         bytes: bytes.to_vec(),
     };
     tracing::info!(%id, mime_type = %media.mime_type, size = media.bytes.len(), "media uploaded");

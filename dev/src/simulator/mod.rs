@@ -151,7 +151,7 @@ pub use config::{
 };
 pub use errors::{GraphError, MetaError};
 pub use inbound::{InboundMessage, InboundOutcome};
-pub use state::{OutboxMessage, ReadReceipt, SimulatorHandle};
+pub use state::{OutboxMessage, ReadReceipt, SimulatorHandle, StoredMedia};
 pub use template_status::{TemplateStatusOutcome, WebhookDelivery};
 pub use templates::{
     DEFAULT_MESSAGE_TEMPLATE_LIMIT, MAX_PAGE_SIZE, OtherInfo, TemplateStatusUpdate,

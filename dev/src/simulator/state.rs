@@ -52,12 +52,14 @@ pub struct ReadReceipt {
     pub received_at_ms: u64,
 }
 
-/// An uploaded media file.
+/// A media file the simulator keeps, uploaded or added.
 #[derive(Debug, Clone)]
-pub(crate) struct StoredMedia {
+pub struct StoredMedia {
     pub phone_number_id: String,
     pub mime_type: String,
     pub sha256: String,
+    /// The multipart file part's name, for an upload that gave one.
+    pub filename: Option<String>,
     pub bytes: Vec<u8>,
 }
 
@@ -368,10 +370,16 @@ impl SimulatorHandle {
             phone_number_id: phone_number_id.to_owned(),
             mime_type: mime_type.to_owned(),
             sha256: hex::encode(Sha256::digest(&bytes)),
+            filename: None,
             bytes,
         };
         lock(&self.state.media).insert(id.clone(), media);
         id
+    }
+
+    /// The file kept under a media id (uploaded by a business, or added).
+    pub fn media(&self, media_id: &str) -> Option<StoredMedia> {
+        lock(&self.state.media).get(media_id).cloned()
     }
 
     /// How many media files `GET /_sim/media/{mediaId}` has served.

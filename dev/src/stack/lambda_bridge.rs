@@ -7,9 +7,9 @@ use http::StatusCode;
 use intaj_shared::api::ApiError;
 use lambda_http::Body as LambdaBody;
 
-/// The largest request body passed on (Meta's largest webhook is 3 MiB; one byte more lets the
-/// handler itself answer 413).
-pub const MAX_FORWARDED_BODY: usize = 3 * 1024 * 1024 + 1;
+/// The largest request body passed on: Lambda's 6 MB event, and one byte more, so that each
+/// handler answers its own 413 (the webhook's 3 MiB, the media route's 5 MB).
+pub const MAX_FORWARDED_BODY: usize = 6 * 1024 * 1024 + 1;
 
 /// Turns an axum request into the `lambda_http::Request` API Gateway would have produced.
 pub async fn to_lambda(request: axum::extract::Request) -> Result<lambda_http::Request, Response> {

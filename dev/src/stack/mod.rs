@@ -281,6 +281,8 @@ const ROUTES: &[(&str, Function)] = &[
     ),
     ("/api/whatsapp/sync-templates", Function::Templates),
     ("/api/whatsapp/templates", Function::Templates),
+    ("/api/whatsapp/media", Function::Media),
+    ("/api/whatsapp/media/uploads", Function::Media),
     ("/api/whatsapp/media/{mediaId}", Function::Media),
 ];
 
@@ -304,7 +306,8 @@ fn router(services: Services) -> Router {
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
         )
-        .route("/_media/{token}", get(media_file));
+        .route("/_media/{token}", get(media_file))
+        .route("/_media/uploads/{token}", axum::routing::put(media_upload));
     for (path, function) in ROUTES {
         router = router.route(
             path,
@@ -372,7 +375,7 @@ async fn media_file(
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
     let now = intaj_shared::clock::unix_now();
-    let Some((path, object)) = services.media_folder.open(&token, now).await else {
+    let Some((path, object)) = services.media_folder.open_url(&token, now).await else {
         return ApiError::not_found(
             "not_found",
             "this media URL is unknown or has expired; ask the media route for a new one",
@@ -388,6 +391,49 @@ async fn media_file(
                 .to_response()
                 .into_response()
         }
+    }
+}
+
+/// `PUT /_media/uploads/{token}`: a business's file, for the URL the upload route answered (the
+/// local stack's stand-in for a presigned S3 PUT), streamed into the media folder.
+async fn media_upload(
+    State(services): State<Services>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    use futures::TryStreamExt;
+    use intaj_shared::adapters::UploadRefused;
+
+    let now = intaj_shared::clock::unix_now();
+    let (parts, body) = request.into_parts();
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(header::CONTENT_TYPE);
+    let content_length: Option<u64> =
+        header(header::CONTENT_LENGTH).and_then(|value| value.parse().ok());
+    let body: intaj_shared::ports::ByteStream =
+        Box::pin(body.into_data_stream().map_err(std::io::Error::other));
+    let accepted = services
+        .media_folder
+        .accept_upload(&token, now, content_type.as_deref(), content_length, body)
+        .await;
+    match accepted {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(UploadRefused::Media(error)) => {
+            tracing::error!(%error, "upload not kept");
+            ApiError::unavailable("storage_unavailable", "the file could not be kept")
+                .to_response()
+                .into_response()
+        }
+        // S3 answers a PUT that breaks its signed terms with 403, as does the stack.
+        Err(refused) => ApiError::new(StatusCode::FORBIDDEN, "upload_refused", refused.to_string())
+            .to_response()
+            .into_response(),
     }
 }
 

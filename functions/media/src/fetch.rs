@@ -125,7 +125,7 @@ async fn copy_from_meta(
     Ok(kept)
 }
 
-fn storage_error(error: MediaError) -> ApiError {
+pub(crate) fn storage_error(error: MediaError) -> ApiError {
     tracing::error!(%error, "media storage unavailable");
     ApiError::unavailable(
         "storage_unavailable",

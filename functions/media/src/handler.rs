@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use http::{Method, header};
 use intaj_shared::access;
-use intaj_shared::api::{ApiError, path_parameter};
+use intaj_shared::api::{ApiError, path_parameter, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{MediaStore, SecretStore, Store};
 use lambda_http::{Body, Request, Response};
 
-use crate::fetch;
+use crate::{fetch, outbound};
 
 /// What the media function needs; built once per process.
 #[derive(Clone)]
@@ -21,6 +21,8 @@ pub struct MediaDeps {
     pub media: Arc<dyn MediaStore>,
 }
 
+const MEDIA: &str = "/api/whatsapp/media";
+const UPLOADS: &str = "/api/whatsapp/media/uploads";
 const PREFIX: &str = "/api/whatsapp/media/";
 
 pub async fn handle(request: Request, deps: &MediaDeps) -> Response<Body> {
@@ -32,14 +34,33 @@ pub async fn handle(request: Request, deps: &MediaDeps) -> Response<Body> {
     let store = deps.store.as_ref();
     let request = &request;
     access::guarded(store, store, authorization, now, |caller| async move {
+        let bot_id = caller.bot_id.as_str();
+        let path = request.uri().path().trim_end_matches('/');
+        let method = request.method();
+        if path == MEDIA {
+            return match *method {
+                Method::POST => {
+                    let filename = query_param(request, "filename");
+                    let (headers, body) = (request.headers(), request.body().as_ref());
+                    outbound::to_whatsapp(deps, bot_id, headers, filename, body, now).await
+                }
+                _ => Err(ApiError::method_not_allowed("POST")),
+            };
+        }
+        if path == UPLOADS {
+            return match *method {
+                Method::POST => outbound::new_upload(deps, bot_id, request.body(), now).await,
+                _ => Err(ApiError::method_not_allowed("POST")),
+            };
+        }
         let Some(media_id) = path_parameter(request, "mediaId", PREFIX) else {
             return Err(ApiError::not_found(
                 "not_found",
-                format!("no route for {} {}", request.method(), request.uri().path()),
+                format!("no route for {method} {}", request.uri().path()),
             ));
         };
-        match *request.method() {
-            Method::GET => fetch::media(deps, &caller.bot_id, &media_id, now).await,
+        match *method {
+            Method::GET => fetch::media(deps, bot_id, &media_id, now).await,
             _ => Err(ApiError::method_not_allowed("GET")),
         }
     })
@@ -56,7 +77,8 @@ mod tests {
     use intaj_shared::domain::{ApiKey, CustomerIds, InboundMessage, api_key_hash};
     use intaj_shared::graph::GraphConfig;
     use intaj_shared::ports::{
-        ApiKeyStore, ByteStream, MediaError, MediaObject, MediaUrl, MessageStore,
+        ApiKeyStore, ByteStream, MediaError, MediaObject, MediaUrl, MessageStore, OpenedUpload,
+        UploadTerms, UploadUrl,
     };
     use serde_json::Value;
 
@@ -95,6 +117,18 @@ mod tests {
                 url: format!("https://bucket.example/{key}"),
                 expires_at: now + valid_for.as_secs() as i64,
             })
+        }
+        async fn upload_url(
+            &self,
+            _: &str,
+            _: UploadTerms<'_>,
+            _: i64,
+            _: Duration,
+        ) -> Result<UploadUrl, MediaError> {
+            unreachable!("no upload here")
+        }
+        async fn open(&self, _: &str) -> Result<Option<OpenedUpload>, MediaError> {
+            Ok(None)
         }
     }
 

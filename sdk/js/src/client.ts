@@ -13,6 +13,12 @@ import type {
   MarkReadOptions,
   MarkReadResult,
   Media,
+  MediaFile,
+  MediaFileBody,
+  MediaSent,
+  MediaUpload,
+  MediaUploadBody,
+  MediaUploadedBody,
   Message,
   RequestOptions,
   ResponderSetting,
@@ -24,6 +30,7 @@ import type {
   TemplatePage,
   UpdateConnectionBody,
   UpdatedConnection,
+  UploadMediaOptions,
   WithMeta,
 } from './types.js';
 import { webhooks, type Webhooks } from './webhooks.js';
@@ -70,6 +77,17 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 }
 
 const seg = encodeURIComponent;
+
+/**
+ * Files up to this size go as the body of `POST /api/whatsapp/media`; larger ones through an
+ * upload URL. Under the API's 5 MB: API Gateway hands Lambda a binary body base64-encoded, in an
+ * event of at most 6 MB.
+ */
+const DIRECT_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
+
+function byteSize(file: MediaFile): number {
+  return file instanceof Blob ? file.size : file.byteLength;
+}
 
 /** `intaj.whatsapp`: the routes of a bot's API key. */
 export class WhatsApp {
@@ -118,6 +136,65 @@ export class WhatsApp {
       method: 'GET',
       path: `/api/whatsapp/media/${seg(mediaId)}`,
       auth: 'apiKey',
+      safeToRepeat: true,
+      options,
+    });
+  }
+
+  /**
+   * A file of yours to WhatsApp, whatever its size: small files go as the body of
+   * `POST /api/whatsapp/media`, larger ones through an upload URL (`createMediaUpload`, the PUT,
+   * then `sendMedia({ uploadId })`). Send the answered `mediaId` as `{ id }` in a message.
+   */
+  async uploadMedia(file: MediaFile, options: UploadMediaOptions): Promise<WithMeta<MediaSent>> {
+    const { mimeType, filename, ...request } = options;
+    const size = byteSize(file);
+    if (size <= DIRECT_UPLOAD_MAX_BYTES) return this.sendMedia({ file, mimeType, filename }, request);
+    const upload = await this.createMediaUpload(
+      filename === undefined ? { mimeType, size } : { mimeType, size, filename },
+      request,
+    );
+    await this.http.putFile(upload.url, upload.headers, file, request);
+    return this.sendMedia({ uploadId: upload.uploadId }, request);
+  }
+
+  /**
+   * `POST /api/whatsapp/media/uploads`: where to `PUT` a file (with the answered `headers`, within
+   * 15 minutes) before `sendMedia({ uploadId })`. Type and size are checked against WhatsApp's
+   * limits here already (`media_too_large` 413, `unsupported_media_type` 415).
+   */
+  createMediaUpload(body: MediaUploadBody, options?: RequestOptions): Promise<WithMeta<MediaUpload>> {
+    return this.http.request<MediaUpload>({
+      method: 'POST',
+      path: '/api/whatsapp/media/uploads',
+      auth: 'apiKey',
+      body,
+      safeToRepeat: true,
+      options,
+    });
+  }
+
+  /**
+   * `POST /api/whatsapp/media`: an uploaded file (`{ uploadId }`) or a file of at most 5 MB
+   * (`{ file, mimeType, filename? }`) to WhatsApp. Its first bytes must be its declared type.
+   */
+  sendMedia(source: MediaUploadedBody | MediaFileBody, options?: RequestOptions): Promise<WithMeta<MediaSent>> {
+    if ('uploadId' in source) {
+      return this.http.request<MediaSent>({
+        method: 'POST',
+        path: '/api/whatsapp/media',
+        auth: 'apiKey',
+        body: { uploadId: source.uploadId },
+        safeToRepeat: true,
+        options,
+      });
+    }
+    return this.http.request<MediaSent>({
+      method: 'POST',
+      path: '/api/whatsapp/media',
+      auth: 'apiKey',
+      query: { filename: source.filename },
+      rawBody: { data: source.file, contentType: source.mimeType },
       safeToRepeat: true,
       options,
     });

@@ -31,6 +31,8 @@ export interface Call {
   auth: 'apiKey' | 'admin';
   query?: Record<string, string | number | boolean | undefined> | undefined;
   body?: unknown;
+  /** Bytes sent as they are, instead of a JSON `body`. */
+  rawBody?: { data: Uint8Array | ArrayBuffer | Blob; contentType: string } | undefined;
   idempotencyKey?: string | undefined;
   /**
    * Whether a request that may have reached the API (network error, timeout) can be sent again.
@@ -143,10 +145,16 @@ export class Transport {
       authorization: `Bearer ${credential}`,
     };
     if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (call.rawBody !== undefined) headers['content-type'] = call.rawBody.contentType;
     if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
     if (this.config.userAgent !== undefined) headers['user-agent'] = this.config.userAgent;
     const url = this.url(call.path, call.query);
-    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const body: BodyInit | undefined =
+      call.rawBody !== undefined
+        ? (call.rawBody.data as BodyInit)
+        : call.body === undefined
+          ? undefined
+          : JSON.stringify(call.body);
     const maxRetries = call.options?.maxRetries ?? this.config.maxRetries;
     const timeoutMs = call.options?.timeoutMs ?? this.config.timeoutMs;
     const signal = call.options?.signal;
@@ -202,6 +210,41 @@ export class Transport {
       if (delay === null) throw error;
       await this.config.sleep(delay, signal);
     }
+  }
+
+  /**
+   * `PUT url` with `headers` and the bytes, no credentials (a presigned URL is its own): an upload
+   * to the media store. Not retried: the caller asks for a new upload URL instead.
+   */
+  async putFile(
+    url: string,
+    headers: Record<string, string>,
+    data: Uint8Array | ArrayBuffer | Blob,
+    options?: RequestOptions,
+  ): Promise<void> {
+    const timeoutMs = options?.timeoutMs ?? this.config.timeoutMs;
+    const signal = options?.signal;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let response: Response;
+    try {
+      response = await this.config.fetch(url, { method: 'PUT', headers, body: data as BodyInit, signal: controller.signal });
+    } catch (thrown) {
+      if (signal?.aborted === true) throw signal.reason ?? thrown;
+      throw new IntajConnectionError({
+        code: 'upload_failed',
+        message: `the file's PUT to its upload URL failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+        status: null,
+        cause: thrown,
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    await response.arrayBuffer().catch(() => undefined);
   }
 
   /** Milliseconds to wait before the next attempt, or `null` when `error` is final. */

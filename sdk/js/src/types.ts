@@ -196,6 +196,59 @@ export interface Media {
   expiresAt: number;
 }
 
+/** `POST /api/whatsapp/media/uploads`: the file you are about to upload. */
+export interface MediaUploadBody {
+  /** One WhatsApp takes (image/jpeg, application/pdf, …). */
+  mimeType: string;
+  /** Bytes; the PUT must carry exactly these. */
+  size: number;
+  filename?: string | undefined;
+}
+
+/** Where to `PUT` the file, with exactly these `headers`, before `expiresAt`. */
+export interface MediaUpload {
+  uploadId: string;
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+/** `POST /api/whatsapp/media` for a file already PUT through its upload URL. */
+export interface MediaUploadedBody {
+  uploadId: string;
+}
+
+/** A file of yours as bytes: a `Uint8Array` (a Node `Buffer` is one), an `ArrayBuffer` or a `Blob`. */
+export type MediaFile = Uint8Array | ArrayBuffer | Blob;
+
+/** `POST /api/whatsapp/media` with the file itself as the body (at most 5 MB). */
+export interface MediaFileBody {
+  file: MediaFile;
+  /** The file's type; its first bytes must say the same. */
+  mimeType: string;
+  filename?: string | undefined;
+}
+
+export type MediaKind = 'image' | 'audio' | 'video' | 'document' | 'sticker';
+
+/** WhatsApp has the file: send it as `{ id: mediaId }` in a message of type `kind`. */
+export interface MediaSent {
+  mediaId: string;
+  /** The file's real type, read from its first bytes. */
+  mimeType: string;
+  kind: MediaKind;
+  size: number;
+  /** Unix seconds; WhatsApp keeps uploads 30 days. */
+  expiresAt: number;
+}
+
+export interface UploadMediaOptions extends RequestOptions {
+  mimeType: string;
+  filename?: string | undefined;
+}
+
 export interface Conversation {
   phone: string;
   windowOpen: boolean;

@@ -206,6 +206,47 @@ describe('intaj.whatsapp', { timeout: 60_000 }, () => {
     });
   });
 
+  test('uploadMedia: a 6 MB PDF through its upload URL, a small PNG as the body; both reach WhatsApp', async () => {
+    const sim = async (mediaId) => {
+      const answer = await fetch(`${stack.simUrl}/v25.0/${mediaId}`, {
+        headers: { authorization: 'Bearer dev-access-token' },
+      });
+      assert.equal(answer.status, 200);
+      return answer.json();
+    };
+    const sha256 = async (bytes) =>
+      Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+
+    const pdf = new Uint8Array(6 * 1024 * 1024).map((_, i) => 32 + (i % 90));
+    pdf.set(new TextEncoder().encode('%PDF-1.7\n'));
+    const sent = await intaj.whatsapp.uploadMedia(pdf, { mimeType: 'application/pdf', filename: 'Invoice 42.pdf' });
+    assert.equal(sent.httpStatus, 201);
+    assert.deepEqual(
+      { mimeType: sent.mimeType, kind: sent.kind, size: sent.size },
+      { mimeType: 'application/pdf', kind: 'document', size: pdf.length },
+    );
+    const kept = await sim(sent.mediaId);
+    assert.equal(kept.sha256, await sha256(pdf));
+
+    const png = new Uint8Array(2048).map((_, i) => i % 256);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const image = await intaj.whatsapp.uploadMedia(new Blob([png]), { mimeType: 'image/png' });
+    assert.equal(image.kind, 'image');
+    assert.equal((await sim(image.mediaId)).sha256, await sha256(png));
+
+    // Declared a PDF, the bytes are a PNG: refused before WhatsApp sees it.
+    await assert.rejects(intaj.whatsapp.uploadMedia(png, { mimeType: 'application/pdf' }), (e) => {
+      assert.ok(e instanceof IntajError);
+      assert.equal(e.status, 415);
+      assert.equal(e.code, 'unsupported_media_type');
+      return true;
+    });
+    await assert.rejects(
+      intaj.whatsapp.createMediaUpload({ mimeType: 'image/jpeg', size: 5 * 1024 * 1024 + 1 }),
+      (e) => e.status === 413 && e.code === 'media_too_large',
+    );
+  });
+
   test('syncTemplates', async () => {
     const result = await intaj.whatsapp.syncTemplates();
     for (const field of ['fetched', 'added', 'updated', 'removed', 'unchanged', 'syncedAt']) {

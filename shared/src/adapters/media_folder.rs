@@ -1,7 +1,9 @@
 //! [`MediaStore`] on a local folder, for the local stack: each object is written to a temporary
 //! file while hashed, renamed into place only if its sha256 is right. Its URL is the local
 //! stack's `GET /_media/{token}`, where the token names the object and its expiry, signed with
-//! HMAC-SHA256 under a key the stack makes at start.
+//! HMAC-SHA256 under a key the stack makes at start. An upload URL is the stack's
+//! `PUT /_media/uploads/{token}`, whose token also signs the type, length and file name the PUT
+//! must have, as a presigned S3 PUT does.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::ports::{ByteStream, MediaError, MediaObject, MediaStore, MediaUrl};
+use crate::ports::{
+    ByteStream, MediaError, MediaObject, MediaStore, MediaUrl, OpenedUpload, UploadTerms, UploadUrl,
+};
 
 pub struct LocalMediaFolder {
     root: PathBuf,
@@ -29,6 +33,27 @@ struct Sidecar {
     size: u64,
     sha256: String,
     mime_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    filename: Option<String>,
+}
+
+/// Why the stack refuses the PUT of an upload.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadRefused {
+    #[error("this upload URL is unknown or has expired; ask for a new one")]
+    UnknownOrExpired,
+    #[error("the upload URL was made for {0}")]
+    Mismatch(String),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+}
+
+/// What an upload token signs.
+struct UploadToken {
+    key: String,
+    size: u64,
+    mime_type: String,
+    filename: Option<String>,
 }
 
 fn unavailable(error: impl std::fmt::Display) -> MediaError {
@@ -60,20 +85,115 @@ impl LocalMediaFolder {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// The file a `/_media/{token}` token names, with what it is, if the token is this folder's
-    /// and has not expired at `now`.
-    pub async fn open(&self, token: &str, now: i64) -> Option<(PathBuf, MediaObject)> {
+    /// `payload.signature`, with the payload's dot-separated fields after its expiry.
+    fn sign(&self, fields: &[&str], expires_at: i64) -> String {
+        let payload = format!("{}.{expires_at}", fields.join("."));
+        let signature = self.signature(&payload);
+        format!("{payload}.{signature}")
+    }
+
+    /// The fields of a token this folder signed, if it has not expired at `now`.
+    fn verify<'t>(&self, token: &'t str, now: i64) -> Option<Vec<&'t str>> {
         let (payload, signature) = token.rsplit_once('.')?;
-        let (hex_key, expires_at) = payload.split_once('.')?;
         let expected = self.signature(payload);
         let valid: bool =
             subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), signature.as_bytes()).into();
+        let (fields, expires_at) = payload.rsplit_once('.')?;
         if !valid || expires_at.parse::<i64>().ok()? < now {
             return None;
         }
+        Some(fields.split('.').collect())
+    }
+
+    /// The file a `/_media/{token}` token names, with what it is, if the token is this folder's
+    /// and has not expired at `now`.
+    pub async fn open_url(&self, token: &str, now: i64) -> Option<(PathBuf, MediaObject)> {
+        let [hex_key] = self.verify(token, now)?[..] else {
+            return None;
+        };
         let key = String::from_utf8(hex::decode(hex_key).ok()?).ok()?;
         let object = self.stored(&key).await.ok()??;
         Some((self.file(&key), object))
+    }
+
+    fn upload_token(&self, token: &str, now: i64) -> Option<UploadToken> {
+        let text = |field: &str| String::from_utf8(hex::decode(field).ok()?).ok();
+        let [hex_key, size, hex_mime, hex_filename] = self.verify(token, now)?[..] else {
+            return None;
+        };
+        Some(UploadToken {
+            key: text(hex_key)?,
+            size: size.parse().ok()?,
+            mime_type: text(hex_mime)?,
+            filename: Some(text(hex_filename)?).filter(|name| !name.is_empty()),
+        })
+    }
+
+    /// `PUT /_media/uploads/{token}`: keeps `body` as the upload the token names, if the token is
+    /// valid at `now` and the PUT has the type and length it was signed for.
+    pub async fn accept_upload(
+        &self,
+        token: &str,
+        now: i64,
+        content_type: Option<&str>,
+        content_length: Option<u64>,
+        body: ByteStream,
+    ) -> Result<(), UploadRefused> {
+        let upload = self
+            .upload_token(token, now)
+            .ok_or(UploadRefused::UnknownOrExpired)?;
+        if content_type != Some(upload.mime_type.as_str()) || content_length != Some(upload.size) {
+            return Err(UploadRefused::Mismatch(format!(
+                "Content-Type {} and Content-Length {}",
+                upload.mime_type, upload.size
+            )));
+        }
+        let (temp, size, sha256) = self.write_temp(body).await?;
+        if size != upload.size {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(UploadRefused::Mismatch(format!("{} bytes", upload.size)));
+        }
+        let sidecar = Sidecar {
+            size,
+            sha256,
+            mime_type: upload.mime_type,
+            filename: upload.filename,
+        };
+        self.commit(&temp, &upload.key, &sidecar).await?;
+        Ok(())
+    }
+
+    /// Writes `body` to a new temporary file: its path, size and sha256.
+    async fn write_temp(&self, body: ByteStream) -> Result<(PathBuf, u64, String), MediaError> {
+        tokio::fs::create_dir_all(&self.root)
+            .await
+            .map_err(unavailable)?;
+        let temp = self.root.join(format!(
+            ".upload-{}",
+            hex::encode(rand::random::<[u8; 8]>())
+        ));
+        match Self::write(&temp, body).await {
+            Ok((size, sha256)) => Ok((temp, size, sha256)),
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Moves a written file into place under `key`, then its sidecar.
+    async fn commit(&self, temp: &Path, key: &str, sidecar: &Sidecar) -> Result<(), MediaError> {
+        tokio::fs::rename(temp, self.file(key))
+            .await
+            .map_err(unavailable)?;
+        let sidecar_temp = temp.with_extension("json");
+        let json = serde_json::to_vec(sidecar).map_err(unavailable)?;
+        tokio::fs::write(&sidecar_temp, json)
+            .await
+            .map_err(unavailable)?;
+        tokio::fs::rename(&sidecar_temp, self.sidecar(key))
+            .await
+            .map_err(unavailable)
     }
 
     async fn read_sidecar(path: &Path) -> Result<Option<Sidecar>, MediaError> {
@@ -127,21 +247,7 @@ impl MediaStore for LocalMediaFolder {
         expected_sha256: &str,
         body: ByteStream,
     ) -> Result<MediaObject, MediaError> {
-        tokio::fs::create_dir_all(&self.root)
-            .await
-            .map_err(unavailable)?;
-        let temp = self.root.join(format!(
-            ".upload-{}",
-            hex::encode(rand::random::<[u8; 8]>())
-        ));
-        let written = Self::write(&temp, body).await;
-        let (size, sha256) = match written {
-            Ok(written) => written,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                return Err(error);
-            }
-        };
+        let (temp, size, sha256) = self.write_temp(body).await?;
         if !sha256.eq_ignore_ascii_case(expected_sha256) {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(MediaError::Corrupt {
@@ -149,38 +255,78 @@ impl MediaStore for LocalMediaFolder {
                 actual: sha256,
             });
         }
-        tokio::fs::rename(&temp, self.file(key))
-            .await
-            .map_err(unavailable)?;
-        let object = MediaObject {
+        let sidecar = Sidecar {
             size,
             sha256,
             mime_type: mime_type.to_owned(),
+            filename: None,
         };
-        let sidecar = Sidecar {
+        self.commit(&temp, key, &sidecar).await?;
+        Ok(MediaObject {
             size,
-            sha256: object.sha256.clone(),
-            mime_type: object.mime_type.clone(),
-        };
-        let sidecar_temp = temp.with_extension("json");
-        let json = serde_json::to_vec(&sidecar).map_err(unavailable)?;
-        tokio::fs::write(&sidecar_temp, json)
-            .await
-            .map_err(unavailable)?;
-        tokio::fs::rename(&sidecar_temp, self.sidecar(key))
-            .await
-            .map_err(unavailable)?;
-        Ok(object)
+            sha256: sidecar.sha256,
+            mime_type: sidecar.mime_type,
+        })
     }
 
     async fn url(&self, key: &str, now: i64, valid_for: Duration) -> Result<MediaUrl, MediaError> {
         let expires_at = now + valid_for.as_secs() as i64;
-        let payload = format!("{}.{expires_at}", hex::encode(key));
-        let signature = self.signature(&payload);
+        let token = self.sign(&[&hex::encode(key)], expires_at);
         Ok(MediaUrl {
-            url: format!("{}/_media/{payload}.{signature}", self.base_url),
+            url: format!("{}/_media/{token}", self.base_url),
             expires_at,
         })
+    }
+
+    async fn upload_url(
+        &self,
+        key: &str,
+        terms: UploadTerms<'_>,
+        now: i64,
+        valid_for: Duration,
+    ) -> Result<UploadUrl, MediaError> {
+        let expires_at = now + valid_for.as_secs() as i64;
+        let fields = [
+            hex::encode(key),
+            terms.size.to_string(),
+            hex::encode(terms.mime_type),
+            hex::encode(terms.filename.unwrap_or_default()),
+        ];
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let token = self.sign(&fields, expires_at);
+        Ok(UploadUrl {
+            url: format!("{}/_media/uploads/{token}", self.base_url),
+            headers: vec![("content-type".to_owned(), terms.mime_type.to_owned())],
+            expires_at,
+        })
+    }
+
+    async fn open(&self, key: &str) -> Result<Option<OpenedUpload>, MediaError> {
+        let Some(sidecar) = Self::read_sidecar(&self.sidecar(key)).await? else {
+            return Ok(None);
+        };
+        let file = match tokio::fs::File::open(self.file(key)).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(unavailable(error)),
+        };
+        // Ends after the first error: the state is the file while it still reads.
+        let body = futures::stream::unfold(Some(file), |file| async move {
+            use tokio::io::AsyncReadExt;
+            let mut file = file?;
+            let mut chunk = bytes::BytesMut::with_capacity(64 * 1024);
+            match file.read_buf(&mut chunk).await {
+                Ok(0) => None,
+                Ok(_) => Some((Ok(chunk.freeze()), Some(file))),
+                Err(error) => Some((Err(error), None)),
+            }
+        });
+        Ok(Some(OpenedUpload {
+            size: sidecar.size,
+            mime_type: sidecar.mime_type,
+            filename: sidecar.filename,
+            body: Box::pin(body),
+        }))
     }
 }
 
@@ -232,12 +378,15 @@ mod tests {
             .unwrap();
         assert_eq!(url.expires_at, 1_060);
         let token = url.url.rsplit('/').next().unwrap();
-        let (path, object) = folder.open(token, 1_060).await.unwrap();
+        let (path, object) = folder.open_url(token, 1_060).await.unwrap();
         assert_eq!(object, kept);
         assert_eq!(tokio::fs::read(path).await.unwrap(), b"hello world");
-        assert!(folder.open(token, 1_061).await.is_none(), "expired");
+        assert!(folder.open_url(token, 1_061).await.is_none(), "expired");
         let forged = token.replace(&hex::encode("media/b/1"), &hex::encode("media/b/2"));
-        assert!(folder.open(&forged, 1_000).await.is_none(), "not signed");
+        assert!(
+            folder.open_url(&forged, 1_000).await.is_none(),
+            "not signed"
+        );
         let _ = tokio::fs::remove_dir_all(root).await;
     }
 
@@ -257,6 +406,100 @@ mod tests {
         assert!(
             left.next_entry().await.unwrap().is_none(),
             "no temporary file left"
+        );
+        let _ = tokio::fs::remove_dir_all(root).await;
+    }
+
+    async fn read_all(mut body: ByteStream) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk.unwrap());
+        }
+        bytes
+    }
+
+    #[tokio::test]
+    async fn an_upload_is_kept_only_as_its_url_was_signed_and_reads_back() {
+        let (folder, root) = folder("upload");
+        let terms = UploadTerms {
+            mime_type: "application/pdf",
+            size: 9,
+            filename: Some("Invoice №7.pdf"),
+        };
+        let url = folder
+            .upload_url("uploads/b/u1", terms, 1_000, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(url.expires_at, 1_060);
+        assert_eq!(
+            url.headers,
+            vec![("content-type".to_owned(), "application/pdf".to_owned())]
+        );
+        let token = url.url.rsplit('/').next().unwrap();
+        let put = |now, content_type, length, parts: &[&'static [u8]]| {
+            folder.accept_upload(token, now, content_type, length, body(parts))
+        };
+        let expired = put(1_061, Some("application/pdf"), Some(9), &[b"%PDF-1.7\n"]).await;
+        assert!(
+            matches!(expired, Err(UploadRefused::UnknownOrExpired)),
+            "{expired:?}"
+        );
+        let retyped = put(1_000, Some("image/png"), Some(9), &[b"%PDF-1.7\n"]).await;
+        assert!(
+            matches!(retyped, Err(UploadRefused::Mismatch(_))),
+            "{retyped:?}"
+        );
+        let longer = put(
+            1_000,
+            Some("application/pdf"),
+            Some(9),
+            &[b"%PDF-1.7\n", b"more"],
+        )
+        .await;
+        assert!(
+            matches!(longer, Err(UploadRefused::Mismatch(_))),
+            "{longer:?}"
+        );
+        assert!(
+            folder.open("uploads/b/u1").await.unwrap().is_none(),
+            "nothing kept yet"
+        );
+
+        put(
+            1_000,
+            Some("application/pdf"),
+            Some(9),
+            &[b"%PDF-", b"1.7\n"],
+        )
+        .await
+        .unwrap();
+        let opened = folder.open("uploads/b/u1").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                opened.size,
+                opened.mime_type.as_str(),
+                opened.filename.as_deref()
+            ),
+            (9, "application/pdf", Some("Invoice №7.pdf"))
+        );
+        assert_eq!(read_all(opened.body).await, b"%PDF-1.7\n");
+        let forged = token.replacen(
+            &hex::encode("uploads/b/u1"),
+            &hex::encode("uploads/c/u1"),
+            1,
+        );
+        let refused = folder
+            .accept_upload(
+                &forged,
+                1_000,
+                Some("application/pdf"),
+                Some(9),
+                body(&[b"x"]),
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(UploadRefused::UnknownOrExpired)),
+            "{refused:?}"
         );
         let _ = tokio::fs::remove_dir_all(root).await;
     }

@@ -16,7 +16,7 @@ pub use admin_token::{FixedAdminToken, SecretsManagerAdminToken};
 pub use cached_connections::CachedConnections;
 pub use cached_secrets::CachedSecrets;
 pub use dynamodb::DynamoDbStore;
-pub use media_folder::LocalMediaFolder;
+pub use media_folder::{LocalMediaFolder, UploadRefused};
 pub use memory_secrets::MemorySecrets;
 pub use memory_store::MemoryStore;
 pub use s3_media::S3MediaStore;

@@ -1,9 +1,10 @@
 //! [`MediaStore`] on S3: a multipart upload of 8 MiB parts, hashed as the bytes go through, so a
 //! file of any size needs one part in memory. The upload completes only if the sha256 is right;
 //! otherwise it is aborted and no object (nor any part) is kept. The object's sha256 is kept in
-//! its metadata; a presigned GET is its URL.
+//! its metadata; a presigned GET is its URL. A business's upload is a presigned PUT signed for
+//! its type, length and file name, read back as a stream.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -13,11 +14,26 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::ports::{ByteStream, MediaError, MediaObject, MediaStore, MediaUrl};
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use crate::ports::{
+    ByteStream, MediaError, MediaObject, MediaStore, MediaUrl, OpenedUpload, UploadTerms, UploadUrl,
+};
 
 /// Each part but the last (S3 needs at least 5 MiB).
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 const SHA256_METADATA: &str = "sha256";
+/// Percent-encoded UTF-8: metadata travels as HTTP headers, which take ASCII only.
+const FILENAME_METADATA: &str = "filename";
+
+/// Signed from `now`, so that what `now` says is what S3 enforces.
+fn presigning(now: i64, valid_for: Duration) -> Result<PresigningConfig, MediaError> {
+    PresigningConfig::builder()
+        .start_time(SystemTime::UNIX_EPOCH + Duration::from_secs(now.max(0) as u64))
+        .expires_in(valid_for)
+        .build()
+        .map_err(|error| unavailable("presigning", error))
+}
 
 pub struct S3MediaStore {
     client: aws_sdk_s3::Client,
@@ -220,19 +236,85 @@ impl MediaStore for S3MediaStore {
     }
 
     async fn url(&self, key: &str, now: i64, valid_for: Duration) -> Result<MediaUrl, MediaError> {
-        let config = PresigningConfig::expires_in(valid_for)
-            .map_err(|error| unavailable("presigning", error))?;
         let presigned = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .presigned(config)
+            .presigned(presigning(now, valid_for)?)
             .await
             .map_err(|error| unavailable("presigning GetObject", error))?;
         Ok(MediaUrl {
             url: presigned.uri().to_owned(),
             expires_at: now + valid_for.as_secs() as i64,
         })
+    }
+
+    async fn upload_url(
+        &self,
+        key: &str,
+        terms: UploadTerms<'_>,
+        now: i64,
+        valid_for: Duration,
+    ) -> Result<UploadUrl, MediaError> {
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(terms.mime_type)
+            .content_length(i64::try_from(terms.size).unwrap_or(i64::MAX));
+        if let Some(filename) = terms.filename {
+            let encoded = utf8_percent_encode(filename, NON_ALPHANUMERIC).to_string();
+            put = put.metadata(FILENAME_METADATA, encoded);
+        }
+        let presigned = put
+            .presigned(presigning(now, valid_for)?)
+            .await
+            .map_err(|error| unavailable("presigning PutObject", error))?;
+        let headers = presigned
+            .headers()
+            // The client's HTTP library sets the length from the body; S3 checks it as signed.
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
+        Ok(UploadUrl {
+            url: presigned.uri().to_owned(),
+            headers,
+            expires_at: now + valid_for.as_secs() as i64,
+        })
+    }
+
+    async fn open(&self, key: &str) -> Result<Option<OpenedUpload>, MediaError> {
+        let got = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let object = match got {
+            Ok(object) => object,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None);
+            }
+            Err(error) => return Err(unavailable("GetObject", error)),
+        };
+        let filename = object
+            .metadata()
+            .and_then(|metadata| metadata.get(FILENAME_METADATA))
+            .map(|encoded| percent_decode_str(encoded).decode_utf8_lossy().into_owned());
+        let body = futures::stream::unfold(object.body, |mut body| async move {
+            let chunk = body.next().await?;
+            Some((chunk.map_err(std::io::Error::other), body))
+        });
+        Ok(Some(OpenedUpload {
+            size: object.content_length.unwrap_or_default().max(0) as u64,
+            mime_type: object
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+            filename,
+            body: Box::pin(body),
+        }))
     }
 }

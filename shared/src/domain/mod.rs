@@ -4,6 +4,7 @@ mod api_key;
 mod connection;
 mod customer;
 mod idempotency;
+mod media_rules;
 mod message;
 mod recorded;
 mod responder;
@@ -16,6 +17,10 @@ pub use api_key::{ApiKey, api_key_hash};
 pub use connection::Connection;
 pub use customer::CustomerIds;
 pub use idempotency::{IdempotencyClaim, IdempotencyRecord, StoredResponse};
+pub use media_rules::{
+    MAX_MEDIA_BYTES, MEDIA_RULES, MediaKind, MediaRefusal, MediaRule, SNIFF_BYTES,
+    check as check_media, check_declared, human_size, mime_essence,
+};
 pub use message::{
     Direction, InboundMessage, MEDIA_KINDS, MessageRecord, OutboundRecord, RawEvent, RawEventKind,
     inbound_media_id,

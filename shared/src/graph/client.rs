@@ -36,8 +36,9 @@ pub const UNKNOWN_OBJECT: i64 = 100;
 /// Meta's error subcode for an object that does not exist (with code 100): an expired media id.
 pub const OBJECT_DOES_NOT_EXIST: i64 = 33;
 
-/// A media download's whole time, body included (the client's own timeout is for API calls).
-const MEDIA_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(25);
+/// A media download's or upload's whole time, body included (the client's own timeout is for API
+/// calls); under API Gateway's 30 s.
+const MEDIA_TRANSFER_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// `GET /{media_id}`: where a media object is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -48,6 +49,20 @@ pub struct MediaInfo {
     pub sha256: String,
     pub file_size: u64,
     pub id: String,
+}
+
+/// What a file sent to `POST /{phone_number_id}/media` is.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaUpload<'a> {
+    pub mime_type: &'a str,
+    /// Exactly the bytes the body will yield.
+    pub size: u64,
+    pub filename: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct UploadedMedia {
+    id: String,
 }
 
 /// How to reach the Graph API.
@@ -408,7 +423,7 @@ impl GraphClient {
             .http
             .get(url)
             .bearer_auth(access_token)
-            .timeout(MEDIA_DOWNLOAD_TIMEOUT)
+            .timeout(MEDIA_TRANSFER_TIMEOUT)
             .send()
             .await
             .map_err(transport_error)?;
@@ -426,6 +441,56 @@ impl GraphClient {
         Ok(Box::pin(
             response.bytes_stream().map_err(std::io::Error::other),
         ))
+    }
+
+    /// `POST /{phone_number_id}/media`: uploads a file of `size` bytes as multipart form data,
+    /// streamed from `body` (never whole in memory); answers the media id. Not retried: the
+    /// stream is spent by the first try, so the caller retries the whole upload.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        access_token: &str,
+        upload: MediaUpload<'_>,
+        body: crate::ports::ByteStream,
+    ) -> Result<String, GraphError> {
+        use futures::StreamExt;
+
+        let url = self.endpoint(&[phone_number_id, "media"])?;
+        let boundary = format!("intaj-{}", hex::encode(rand::random::<[u8; 12]>()));
+        let filename: String = upload
+            .filename
+            .unwrap_or("file")
+            .chars()
+            .filter(|c| !c.is_control() && !matches!(c, '"' | '\\'))
+            .collect();
+        let head = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n{mime}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: {mime}\r\n\r\n",
+            mime = upload.mime_type,
+        );
+        let tail = format!("\r\n--{boundary}--\r\n");
+        let length = head.len() as u64 + upload.size + tail.len() as u64;
+        let parts = futures::stream::once(async move { Ok(bytes::Bytes::from(head)) })
+            .chain(body)
+            .chain(futures::stream::once(async move {
+                Ok(bytes::Bytes::from(tail))
+            }));
+        let request = self
+            .inner
+            .http
+            .post(url)
+            .bearer_auth(access_token)
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            .timeout(MEDIA_TRANSFER_TIMEOUT)
+            .body(reqwest::Body::wrap_stream(parts));
+        let uploaded: UploadedMedia = self.execute(request, access_token).await?;
+        Ok(uploaded.id)
     }
 
     /// `GET /{waba_id}/phone_numbers`, every page: the numbers of a business account.

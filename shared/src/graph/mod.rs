@@ -11,7 +11,7 @@ mod error;
 pub mod retry;
 
 pub use client::{
-    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, INVALID_TOKEN, MediaInfo,
+    GraphClient, GraphConfig, GraphTemplate, INVALID_CURSOR, INVALID_TOKEN, MediaInfo, MediaUpload,
     OBJECT_DOES_NOT_EXIST, PhoneNumber, QualityScore, SendAccepted, TemplateListing, TemplatePage,
     Throughput, UNKNOWN_OBJECT,
 };

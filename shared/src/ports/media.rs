@@ -1,5 +1,6 @@
-//! Where inbound media is kept once fetched from Meta: S3 deployed, a local folder in the
-//! local stack. Bytes go through as a stream; the whole file is never in memory.
+//! Where media is kept: a customer's files once fetched from Meta, and a business's uploads
+//! before they go to Meta. S3 deployed, a local folder in the local stack. Bytes go through as
+//! a stream; the whole file is never in memory.
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -25,6 +26,32 @@ pub struct MediaObject {
 pub struct MediaUrl {
     pub url: String,
     pub expires_at: i64,
+}
+
+/// What the PUT of an upload must be: the URL is signed for exactly this.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadTerms<'a> {
+    pub mime_type: &'a str,
+    pub size: u64,
+    pub filename: Option<&'a str>,
+}
+
+/// Where and how to PUT an upload, until `expires_at` (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadUrl {
+    pub url: String,
+    /// Headers the PUT must carry, as signed.
+    pub headers: Vec<(String, String)>,
+    pub expires_at: i64,
+}
+
+/// An uploaded file, opened for reading.
+pub struct OpenedUpload {
+    pub size: u64,
+    /// As declared when the upload URL was made.
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub body: ByteStream,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,4 +83,14 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<MediaObject, MediaError>;
     /// A URL that GETs the object for `valid_for` from `now` (unix seconds).
     async fn url(&self, key: &str, now: i64, valid_for: Duration) -> Result<MediaUrl, MediaError>;
+    /// A URL that PUTs `key` once, with the file of `terms`, for `valid_for` from `now`.
+    async fn upload_url(
+        &self,
+        key: &str,
+        terms: UploadTerms<'_>,
+        now: i64,
+        valid_for: Duration,
+    ) -> Result<UploadUrl, MediaError>;
+    /// The file uploaded under `key`, streamed; `None` while nothing was PUT there.
+    async fn open(&self, key: &str) -> Result<Option<OpenedUpload>, MediaError>;
 }

@@ -6,7 +6,9 @@ mod queue;
 mod secrets;
 mod store;
 
-pub use media::{ByteStream, MediaError, MediaObject, MediaStore, MediaUrl};
+pub use media::{
+    ByteStream, MediaError, MediaObject, MediaStore, MediaUrl, OpenedUpload, UploadTerms, UploadUrl,
+};
 pub use queue::{QueueError, RetryDelay};
 pub use secrets::{AdminToken, BotSecrets, Secret, SecretStore, SecretsError};
 pub use store::{
