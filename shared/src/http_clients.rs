@@ -109,7 +109,8 @@ impl HttpConnector for ReqwestConnector {
             let request = to_reqwest(&client, request)?;
             let response = client.execute(request).await.map_err(connector_error)?;
             // Streamed, not read whole: an S3 object may be 100 MB.
-            let answer = http::Response::<reqwest::Body>::from(response).map(SdkBody::from_body_1_x);
+            let answer =
+                http::Response::<reqwest::Body>::from(response).map(SdkBody::from_body_1_x);
             HttpResponse::try_from(answer)
                 .map_err(|error| ConnectorError::other(error.into(), None))
         })

@@ -238,3 +238,42 @@ async fn on_dynamodb_the_image_is_found_by_its_media_id() {
     );
     stack.stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_kind_a_customer_sends_is_copied_and_read_back() {
+    let stack = StackClient::start_silent().await;
+    let kinds = [
+        ("image", "image/jpeg"),
+        ("audio", "audio/ogg"),
+        ("video", "video/mp4"),
+        ("document", "application/pdf"),
+        ("sticker", "image/webp"),
+    ];
+    for (seed, (kind, mime_type)) in kinds.into_iter().enumerate() {
+        let bytes = image_bytes(10 + seed as u8);
+        let media_id = stack.sim().add_media(DEMO_NUMBER, mime_type, bytes.clone());
+        let message = InboundMessage::of_type(
+            CUSTOMER,
+            kind,
+            json!({"id": media_id, "mime_type": mime_type}),
+        );
+        let outcome = stack.sim().inbound(message).await.unwrap();
+        assert_eq!(outcome.webhook_status, Some(200), "{kind}: {outcome:?}");
+        let (status, media) = get_media(&stack, KEY, &media_id).await;
+        assert_eq!(status, 200, "{kind}: {media}");
+        assert_eq!(media["mimeType"], mime_type, "{kind}");
+        let served = stack
+            .http
+            .get(media["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(served.headers()["content-type"], mime_type, "{kind}");
+        assert_eq!(
+            served.bytes().await.unwrap().as_ref(),
+            bytes.as_slice(),
+            "{kind}"
+        );
+    }
+    stack.stack.shutdown().await;
+}

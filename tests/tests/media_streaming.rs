@@ -150,7 +150,10 @@ async fn call(deps: &MediaDeps, method: &str, path: &str, body: Option<Value>) -
         .unwrap();
     let response = handle(request, deps).await;
     let status = response.status().as_u16();
-    (status, serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::main]
@@ -246,7 +249,13 @@ async fn main() {
     // In: Meta → S3, the customer's document.
     reset_peaks();
     let started = Instant::now();
-    let (status, media) = call(&deps, "GET", &format!("/api/whatsapp/media/{inbound_media_id}"), None).await;
+    let (status, media) = call(
+        &deps,
+        "GET",
+        &format!("/api/whatsapp/media/{inbound_media_id}"),
+        None,
+    )
+    .await;
     measured.push(Measured {
         what: "in: GET /api/whatsapp/media/{id} (Meta → S3)",
         seconds: started.elapsed().as_secs_f64(),
@@ -254,14 +263,19 @@ async fn main() {
         resident_peak: resident_peak(),
     });
     assert_eq!(status, 200, "{media}");
-    assert_eq!((media["size"].as_u64(), media["sha256"].as_str()), (Some(FILE_SIZE as u64), Some(expected_sha256.as_str())));
+    assert_eq!(
+        (media["size"].as_u64(), media["sha256"].as_str()),
+        (Some(FILE_SIZE as u64), Some(expected_sha256.as_str()))
+    );
 
     // Out: the business's upload, PUT as a client would (streamed), then S3 → Meta.
     let (status, made) = call(
         &deps,
         "POST",
         "/api/whatsapp/media/uploads",
-        Some(json!({"mimeType": "application/pdf", "size": FILE_SIZE, "filename": "catalogue.pdf"})),
+        Some(
+            json!({"mimeType": "application/pdf", "size": FILE_SIZE, "filename": "catalogue.pdf"}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{made}");
@@ -278,7 +292,13 @@ async fn main() {
 
     reset_peaks();
     let started = Instant::now();
-    let (status, sent) = call(&deps, "POST", "/api/whatsapp/media", Some(json!({"uploadId": made["uploadId"]}))).await;
+    let (status, sent) = call(
+        &deps,
+        "POST",
+        "/api/whatsapp/media",
+        Some(json!({"uploadId": made["uploadId"]})),
+    )
+    .await;
     measured.push(Measured {
         what: "out: POST /api/whatsapp/media (S3 → Meta)",
         seconds: started.elapsed().as_secs_f64(),
@@ -287,7 +307,10 @@ async fn main() {
     });
     assert_eq!(status, 201, "{sent}");
     let at_meta: Value = intaj_shared::http_clients::http_client()
-        .get(format!("{sim_url}/v25.0/{}", sent["mediaId"].as_str().unwrap()))
+        .get(format!(
+            "{sim_url}/v25.0/{}",
+            sent["mediaId"].as_str().unwrap()
+        ))
         .bearer_auth(ACCESS_TOKEN)
         .send()
         .await
@@ -295,7 +318,11 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    assert_eq!(at_meta["sha256"], expected_sha256.as_str(), "WhatsApp got the very file");
+    assert_eq!(
+        at_meta["sha256"],
+        expected_sha256.as_str(),
+        "WhatsApp got the very file"
+    );
     assert_eq!(at_meta["file_size"], FILE_SIZE);
 
     drop(child.stdin.take());

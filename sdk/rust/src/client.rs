@@ -122,6 +122,8 @@ pub(crate) struct Call {
     pub path: String,
     pub auth: Auth,
     pub body: Option<Value>,
+    /// Bytes and their content type, sent as they are instead of a JSON `body`.
+    pub raw_body: Option<(Vec<u8>, String)>,
     pub query: Vec<(&'static str, String)>,
     pub idempotency_key: Option<String>,
     /// Whether a lost answer may be asked again (a repeat must not act twice).
@@ -135,6 +137,7 @@ impl Call {
             path,
             auth,
             body: None,
+            raw_body: None,
             query: Vec::new(),
             idempotency_key: None,
             retry_lost_answers: true,
@@ -212,6 +215,11 @@ impl Intaj {
             if let Some(body) = &call.body {
                 request = request.json(body);
             }
+            if let Some((bytes, content_type)) = &call.raw_body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(bytes.clone());
+            }
             let wait = match request.send().await {
                 Err(error) => {
                     let error = IntajError::Connection(error.without_url().to_string());
@@ -278,6 +286,38 @@ fn backoff(attempt: u32) -> Duration {
         .min(MAX_BACKOFF);
     let millis = rand::rng().random_range(0..=ceiling.as_millis() as u64);
     Duration::from_millis(millis)
+}
+
+impl Intaj {
+    /// `PUT url` with `headers` and the file, no credentials (a presigned URL is its own). Not
+    /// retried: a new upload URL is the retry.
+    pub(crate) async fn put_file(
+        &self,
+        url: &str,
+        headers: &std::collections::HashMap<String, String>,
+        file: Vec<u8>,
+    ) -> Result<(), IntajError> {
+        let mut request = self
+            .inner
+            .http
+            .put(url)
+            .timeout(self.inner.timeout)
+            .body(file);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| IntajError::Connection(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap_or_default();
+        Err(api_error(status, &headers, &bytes))
+    }
 }
 
 fn api_error(status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> IntajError {

@@ -24,8 +24,8 @@ pub use connections::Connections;
 pub use error::IntajError;
 pub use intaj_shared::sending::SendRequest;
 pub use types::{
-    Connection, ConnectionCreated, ConnectionPage, Conversation, Deleted, Media, Message,
-    MessageStatus, Sent, SyncReport, Template, TemplatePage, TemplateQuery,
+    Connection, ConnectionCreated, ConnectionPage, Conversation, Deleted, Media, MediaSent,
+    MediaUpload, Message, MessageStatus, Sent, SyncReport, Template, TemplatePage, TemplateQuery,
 };
 pub use whatsapp::{TemplatePages, WhatsApp};
 

@@ -56,6 +56,36 @@ pub struct Media {
     pub rate_limit: RateLimit,
 }
 
+/// Where to `PUT` a file (with exactly `headers`) before `expires_at`, then
+/// [`WhatsApp::send_uploaded_media`](crate::WhatsApp::send_uploaded_media).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaUpload {
+    pub upload_id: String,
+    pub url: String,
+    pub method: String,
+    pub headers: std::collections::HashMap<String, String>,
+    pub expires_at: i64,
+    #[serde(skip)]
+    pub rate_limit: RateLimit,
+}
+
+/// WhatsApp has the file: send `media_id` as `{"id"}` in a message of type `kind`, until
+/// `expires_at` (unix seconds; WhatsApp keeps uploads 30 days).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaSent {
+    pub media_id: String,
+    /// The file's real type, read from its first bytes.
+    pub mime_type: String,
+    /// `image`, `audio`, `video`, `document` or `sticker`.
+    pub kind: String,
+    pub size: u64,
+    pub expires_at: i64,
+    #[serde(skip)]
+    pub rate_limit: RateLimit,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct MessageStatus {
     pub status: String,

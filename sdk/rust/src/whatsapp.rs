@@ -5,9 +5,14 @@ use serde_json::json;
 
 use crate::client::{Auth, Call, idempotency_key, segment};
 use crate::{
-    Conversation, Intaj, IntajError, Media, Message, SendRequest, Sent, SyncReport, TemplatePage,
-    TemplateQuery,
+    Conversation, Intaj, IntajError, Media, MediaSent, MediaUpload, Message, SendRequest, Sent,
+    SyncReport, TemplatePage, TemplateQuery,
 };
+
+/// Files up to this size go as the body of `POST /api/whatsapp/media`, larger ones through an
+/// upload URL: under the API's 5 MB, since API Gateway hands Lambda a binary body base64-encoded
+/// in an event of at most 6 MB.
+const DIRECT_UPLOAD_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct WhatsApp<'a> {
     pub(crate) client: &'a Intaj,
@@ -68,6 +73,83 @@ impl<'a> WhatsApp<'a> {
             .call::<Media>(Call::new(Method::GET, path, Auth::ApiKey))
             .await?;
         Ok(Media {
+            rate_limit: answer.rate_limit,
+            ..answer.value
+        })
+    }
+
+    /// A file of the business's to WhatsApp, whatever its size (up to WhatsApp's limit for its
+    /// type): as the request body when small, else through an upload URL. Send the answered
+    /// `media_id` as `{"id"}` in a message of the answered `kind`.
+    pub async fn upload_media(
+        &self,
+        file: Vec<u8>,
+        mime_type: &str,
+        filename: Option<&str>,
+    ) -> Result<MediaSent, IntajError> {
+        if file.len() <= DIRECT_UPLOAD_MAX_BYTES {
+            return self.send_media_file(file, mime_type, filename).await;
+        }
+        let upload = self
+            .create_media_upload(mime_type, file.len() as u64, filename)
+            .await?;
+        self.client
+            .put_file(&upload.url, &upload.headers, file)
+            .await?;
+        self.send_uploaded_media(&upload.upload_id).await
+    }
+
+    /// Where to `PUT` a file of `size` bytes before [`send_uploaded_media`](Self::send_uploaded_media);
+    /// its type and size are held to WhatsApp's limits already (`media_too_large`,
+    /// `unsupported_media_type`).
+    pub async fn create_media_upload(
+        &self,
+        mime_type: &str,
+        size: u64,
+        filename: Option<&str>,
+    ) -> Result<MediaUpload, IntajError> {
+        let mut call = Call::new(
+            Method::POST,
+            "/api/whatsapp/media/uploads".into(),
+            Auth::ApiKey,
+        );
+        let mut body = json!({"mimeType": mime_type, "size": size});
+        if let Some(filename) = filename {
+            body["filename"] = json!(filename);
+        }
+        call.body = Some(body);
+        let answer = self.client.call::<MediaUpload>(call).await?;
+        Ok(MediaUpload {
+            rate_limit: answer.rate_limit,
+            ..answer.value
+        })
+    }
+
+    /// A file PUT through its upload URL, to WhatsApp.
+    pub async fn send_uploaded_media(&self, upload_id: &str) -> Result<MediaSent, IntajError> {
+        let mut call = Call::new(Method::POST, "/api/whatsapp/media".into(), Auth::ApiKey);
+        call.body = Some(json!({"uploadId": upload_id}));
+        self.media_sent(call).await
+    }
+
+    /// A file of at most 5 MB, as the request body, to WhatsApp.
+    pub async fn send_media_file(
+        &self,
+        file: Vec<u8>,
+        mime_type: &str,
+        filename: Option<&str>,
+    ) -> Result<MediaSent, IntajError> {
+        let mut call = Call::new(Method::POST, "/api/whatsapp/media".into(), Auth::ApiKey);
+        call.raw_body = Some((file, mime_type.to_owned()));
+        if let Some(filename) = filename {
+            call.query.push(("filename", filename.to_owned()));
+        }
+        self.media_sent(call).await
+    }
+
+    async fn media_sent(&self, call: Call) -> Result<MediaSent, IntajError> {
+        let answer = self.client.call::<MediaSent>(call).await?;
+        Ok(MediaSent {
             rate_limit: answer.rate_limit,
             ..answer.value
         })

@@ -122,6 +122,48 @@ async fn a_customers_image_is_read_back_by_its_url() {
 }
 
 #[tokio::test]
+async fn the_business_uploads_a_large_pdf_and_a_small_image() {
+    let (stack, intaj) = stack().await;
+    let mut pdf: Vec<u8> = (0..6 * 1024 * 1024u32)
+        .map(|i| b' ' + (i % 90) as u8)
+        .collect();
+    pdf[..9].copy_from_slice(b"%PDF-1.7\n");
+    let sent = intaj
+        .whatsapp()
+        .upload_media(pdf.clone(), "application/pdf", Some("Invoice 42.pdf"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sent.kind.as_str(), sent.mime_type.as_str(), sent.size),
+        ("document", "application/pdf", pdf.len() as u64)
+    );
+    let kept = stack.sim().media(&sent.media_id).unwrap();
+    assert_eq!(kept.filename.as_deref(), Some("Invoice 42.pdf"));
+    assert!(kept.bytes == pdf, "the same bytes, through an upload URL");
+
+    let mut png = vec![0u8; 3_000];
+    png[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
+    let image = intaj
+        .whatsapp()
+        .upload_media(png.clone(), "image/png", None)
+        .await
+        .unwrap();
+    assert_eq!(image.kind, "image");
+    assert!(image.rate_limit.limit.is_some());
+    assert!(stack.sim().media(&image.media_id).unwrap().bytes == png);
+
+    let refused = intaj
+        .whatsapp()
+        .upload_media(png, "application/pdf", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(415), Some("unsupported_media_type"))
+    );
+}
+
+#[tokio::test]
 async fn templates_come_a_page_at_a_time() {
     let (_stack, intaj) = stack().await;
     let report = intaj.whatsapp().sync_templates().await.unwrap();
