@@ -200,6 +200,32 @@ def main() -> None:
         ),
     )
     write(
+        "media-upload.json",
+        http_api_event(
+            "POST",
+            route="/api/whatsapp/media/uploads",
+            path="/api/whatsapp/media/uploads",
+            path_parameters={},
+            headers={**bearer, "content-type": "application/json"},
+            body='{"mimeType":"application/pdf","size":734003,"filename":"Invoice 42.pdf"}',
+            request_id="Uq3kcQa4oAMEbbD=",
+            **client,
+        ),
+    )
+    write(
+        "media-send-upload.json",
+        http_api_event(
+            "POST",
+            route="/api/whatsapp/media",
+            path="/api/whatsapp/media",
+            path_parameters={},
+            headers={**bearer, "content-type": "application/json"},
+            body='{"uploadId":"6f1c0e5a9b3d47e2a8c4d1f07b2e9a35"}',
+            request_id="Uq3kcTb5oAMEbbE=",
+            **client,
+        ),
+    )
+    write(
         "send-mark-read.json",
         http_api_event(
             "POST",

@@ -120,12 +120,16 @@ mod tests {
         }
         async fn upload_url(
             &self,
-            _: &str,
-            _: UploadTerms<'_>,
-            _: i64,
-            _: Duration,
+            key: &str,
+            terms: UploadTerms<'_>,
+            now: i64,
+            valid_for: Duration,
         ) -> Result<UploadUrl, MediaError> {
-            unreachable!("no upload here")
+            Ok(UploadUrl {
+                url: format!("https://bucket.example/{key}?signed"),
+                headers: vec![("content-type".into(), terms.mime_type.into())],
+                expires_at: now + valid_for.as_secs() as i64,
+            })
         }
         async fn open(&self, _: &str) -> Result<Option<OpenedUpload>, MediaError> {
             Ok(None)
@@ -198,6 +202,35 @@ mod tests {
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (404, Some("media_not_found"))
+        );
+    }
+
+    fn event(name: &str) -> Request {
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_upload_event_answers_where_to_put_the_file() {
+        let (status, body) = answer(event("media-upload.json"), &deps().await).await;
+        assert_eq!(status, 201, "{body}");
+        let upload_id = body["uploadId"].as_str().unwrap();
+        assert_eq!(upload_id.len(), 32);
+        assert_eq!(
+            body["url"],
+            format!("https://bucket.example/uploads/demo/{upload_id}?signed")
+        );
+        assert_eq!(body["headers"]["content-type"], "application/pdf");
+        assert_eq!(body["method"], "PUT");
+    }
+
+    #[tokio::test]
+    async fn the_send_event_names_an_upload_nothing_was_put_for() {
+        let (status, body) = answer(event("media-send-upload.json"), &deps().await).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("upload_not_found")),
+            "{body}"
         );
     }
 }
