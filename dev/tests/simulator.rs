@@ -658,6 +658,18 @@ async fn media_is_uploaded_described_downloaded_and_deleted() {
     assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
     assert_eq!(client.http.get(url).send().await.unwrap().status(), 401);
 
+    // The URL is signed for its media and expiry: a changed one, or a spent one, is refused.
+    let get = |url: String| client.http.get(url).bearer_auth(TOKEN).send();
+    let tampered = url.replace("hash=", "hash=0");
+    assert_eq!(get(tampered).await.unwrap().status(), 404);
+    let bare = url.split('?').next().unwrap().to_owned();
+    assert_eq!(get(bare).await.unwrap().status(), 404);
+    simulator.handle().set_media_url_lifetime(-1);
+    let (_, spent) = client.get(&format!("{}/{VERSION}/{id}", client.base)).await;
+    let spent = spent["url"].as_str().unwrap().to_owned();
+    assert_eq!(get(spent).await.unwrap().status(), 404, "expired");
+    simulator.handle().set_media_url_lifetime(300);
+
     let deleted = client
         .http
         .delete(format!("{}/{VERSION}/{id}", client.base))

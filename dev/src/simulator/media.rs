@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::errors::GraphError;
@@ -211,9 +211,15 @@ pub(crate) async fn get_object(
         })
         .ok_or_else(|| GraphError::unknown_object("get", &id))?;
     inject_faults(&state).await?;
+    let lifetime = state.media_url_lifetime.load(Ordering::Relaxed);
+    let expires_at = intaj_shared::clock::unix_now() + lifetime;
+    let hash = url_hash(&state.media_url_key, &id, expires_at);
     Ok(Json(MediaInfo {
         messaging_product: "whatsapp",
-        url: format!("{}/_sim/media/{id}", base_url(&state, &headers)),
+        url: format!(
+            "{}/_sim/media/{id}?ext={expires_at}&hash={hash}",
+            base_url(&state, &headers)
+        ),
         mime_type: media.mime_type,
         sha256: media.sha256,
         file_size: media.bytes.len(),
@@ -250,14 +256,43 @@ pub(crate) async fn delete(
     Ok(Json(DeleteResponse { success: true }))
 }
 
-/// `GET /_sim/media/{mediaId}`: the file itself, for a token of the number that uploaded it.
+/// What signs a download URL: the media id and the URL's expiry, under the simulator's key.
+fn url_hash(key: &[u8; 32], media_id: &str, expires_at: i64) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(key);
+    hasher.update(format!("{media_id}.{expires_at}"));
+    hex::encode(hasher.finalize())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DownloadQuery {
+    ext: Option<i64>,
+    hash: Option<String>,
+}
+
+/// `GET /_sim/media/{mediaId}?ext=…&hash=…`: the file itself, for a token of the number that
+/// uploaded it, while the URL `GET /{mediaId}` answered has not expired (404 after, like
+/// Meta's lookaside URLs).
 pub(crate) async fn download(
     StateExtractor(state): AppState,
     Path(id): Path<String>,
     Query(token): Query<TokenQuery>,
+    Query(url): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     let numbers = authenticate(&state, &headers, token.access_token.as_deref())?;
+    let signed = match (url.ext, url.hash.as_deref()) {
+        (Some(expires_at), Some(hash)) => {
+            let expected = url_hash(&state.media_url_key, &id, expires_at);
+            let genuine: bool =
+                subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), hash.as_bytes()).into();
+            genuine && expires_at >= intaj_shared::clock::unix_now()
+        }
+        _ => false,
+    };
+    if !signed {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    }
     let media = lock(&state.media).get(&id).cloned();
     let Some(media) = media.filter(|media| {
         numbers

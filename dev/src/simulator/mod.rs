@@ -109,9 +109,11 @@
 //! # `/_sim` routes
 //! `GET /_sim/health`; `GET /_sim/messages?to=&phoneNumberId=` (outbox), `DELETE /_sim/messages`;
 //! `GET`/`POST /_sim/config` (settings; see [`SimulatorSettings`]); `POST /_sim/inbound` (see
-//! [`InboundMessage`]); `GET`/`POST /_sim/numbers`; `GET /_sim/media/{mediaId}` (the download
-//! behind media URLs, Bearer required; [`SimulatorHandle::add_media`] keeps a customer's file
-//! without a multipart upload, [`SimulatorHandle::media_downloads`] counts downloads, and
+//! [`InboundMessage`]); `GET`/`POST /_sim/numbers`; `GET /_sim/media/{mediaId}?ext=&hash=` (the
+//! download behind media URLs, Bearer required, signed and valid 5 minutes like Meta's;
+//! [`SimulatorHandle::set_media_url_lifetime`] changes that; [`SimulatorHandle::add_media`] keeps
+//! a customer's file without a multipart upload, [`SimulatorHandle::media`] reads a kept file,
+//! [`SimulatorHandle::media_downloads`] counts downloads, and
 //! [`SimulatorHandle::set_corrupt_media_downloads`] changes a byte of each, for sha256
 //! checks); and for templates:
 //!

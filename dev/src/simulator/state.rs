@@ -107,6 +107,9 @@ pub(crate) struct Conversation {
 
 /// Locks a mutex, carrying on with the data if a panicking thread poisoned it (a test simulator
 /// should keep answering).
+/// How long a media download URL works, as Meta documents it.
+pub const MEDIA_URL_LIFETIME_SECS: i64 = 300;
+
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -128,6 +131,9 @@ pub(crate) struct State {
     pub media_downloads: AtomicU64,
     /// While set, media downloads serve their file with one byte changed (a sha256 mismatch).
     pub corrupt_media_downloads: std::sync::atomic::AtomicBool,
+    /// Signs download URLs, which work for `media_url_lifetime` seconds (Meta's: 5 minutes).
+    pub media_url_key: [u8; 32],
+    pub media_url_lifetime: std::sync::atomic::AtomicI64,
     pub throughput_buckets: Mutex<HashMap<String, TokenBucket>>,
     pub pair_buckets: Mutex<HashMap<(String, String), TokenBucket>>,
     pub conversations: Mutex<HashMap<(String, String, String), Conversation>>,
@@ -184,6 +190,8 @@ impl State {
             media: Mutex::new(HashMap::new()),
             media_downloads: AtomicU64::new(0),
             corrupt_media_downloads: std::sync::atomic::AtomicBool::new(false),
+            media_url_key: rand::random(),
+            media_url_lifetime: std::sync::atomic::AtomicI64::new(MEDIA_URL_LIFETIME_SECS),
             throughput_buckets: Mutex::new(HashMap::new()),
             pair_buckets: Mutex::new(HashMap::new()),
             conversations: Mutex::new(HashMap::new()),
@@ -385,6 +393,14 @@ impl SimulatorHandle {
     /// How many media files `GET /_sim/media/{mediaId}` has served.
     pub fn media_downloads(&self) -> u64 {
         self.state.media_downloads.load(Ordering::Relaxed)
+    }
+
+    /// How long the download URLs handed out from now on work, in seconds (Meta's: 300); a
+    /// negative lifetime hands out URLs that have already expired.
+    pub fn set_media_url_lifetime(&self, seconds: i64) {
+        self.state
+            .media_url_lifetime
+            .store(seconds, Ordering::Relaxed);
     }
 
     /// While `true`, media downloads serve their file with one byte changed.
