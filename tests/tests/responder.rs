@@ -779,6 +779,70 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
     assert!(!ids.contains(&"wamid.S2:delivered"), "{ids:?}");
 }
 
+#[tokio::test]
+async fn a_stream_batch_reads_each_bots_connection_once() {
+    use intaj_responder::handle_event;
+    use intaj_shared::adapters::DynamoDbStore;
+    use intaj_shared::adapters::dynamodb::create_table_if_missing;
+    use intaj_tests::{DynamoDbRequests, LocalServices, unique};
+
+    let Some(services) = LocalServices::from_env("a stream batch reads each connection once")
+    else {
+        return;
+    };
+    let (stack, bot, _) = forwarding_stack().await;
+    // The shop's connection, on a DynamoDB table whose requests are counted.
+    let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
+        .endpoint_url(&services.dynamodb)
+        .build();
+    let requests = DynamoDbRequests::default();
+    let client = requests.client(config);
+    let table = unique("intaj-status-events");
+    create_table_if_missing(&client, &table).await.unwrap();
+    let counted = Arc::new(DynamoDbStore::new(client, table));
+    let deps = stack.stack.responder_deps();
+    let shop = deps.store.connection("shop").await.unwrap().unwrap();
+    intaj_shared::ports::ConnectionStore::put_connection(counted.as_ref(), &shop)
+        .await
+        .unwrap();
+    let deps = intaj_responder::ResponderDeps {
+        store: counted,
+        ..deps
+    };
+    requests.reset();
+
+    let head = |sequence: usize| {
+        let entry = json!({"M": {"status": {"S": "delivered"}, "timestamp": {"N": "1760000000"},
+            "recipientWaId": {"S": CUSTOMER}}});
+        let old = json!({"entity": {"S": "message"}, "botId": {"S": "shop"},
+            "messageId": {"S": format!("wamid.B{sequence}")}, "direction": {"S": "outbound"}});
+        let mut new = old.clone();
+        new["STATUS#delivered"] = entry;
+        json!({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+            "ApproximateCreationDateTime": 1_760_000_001.0,
+            "SequenceNumber": format!("{sequence}00"), "OldImage": old, "NewImage": new}})
+    };
+    let batch = json!({"Records": (1..=5).map(head).collect::<Vec<_>>()});
+    let answer = handle_event(&deps, &RecordedDelays::default(), batch)
+        .await
+        .unwrap();
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    let delivered = bot
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _, ok)| *ok && id.starts_with("wamid.B"))
+        .count();
+    assert_eq!(delivered, 5, "each status reached the eventsUrl");
+    let reads: Vec<String> = requests.sent().into_iter().map(|r| r.operation).collect();
+    assert_eq!(
+        reads,
+        ["GetItem"],
+        "one read of the connection for the batch"
+    );
+}
+
 /// A bot backend that misbehaves in each way a real one can, by path.
 async fn misbehaving_bot() -> String {
     let app = axum::Router::new()

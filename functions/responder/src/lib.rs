@@ -13,7 +13,9 @@ pub mod status_callbacks;
 pub mod stream;
 
 pub use respond::{Handled, RespondError, ResponderDeps, respond, send_fallback};
-pub use status_callbacks::{notify, notify_status, notify_template_status};
+pub use status_callbacks::{
+    EventsUrls, notify, notify_in_batch, notify_status, notify_template_status,
+};
 
 /// One invocation: a batch from the responder's queue (new customer messages) or from the
 /// table's stream trigger (status changes), told apart by the records' source. Answers the

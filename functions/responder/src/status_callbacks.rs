@@ -3,6 +3,7 @@
 //! change to the `eventsUrl`. Signed like the bot's forwards, at least once: retried with
 //! backoff while a URL fails.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use intaj_shared::domain::{Recorded, StatusChange, TemplateStatusChange};
@@ -17,6 +18,30 @@ const ATTEMPTS: u32 = 4;
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The bots' events URLs, each read once per batch: a batch of one busy bot's statuses reads
+/// its connection once, not once per status.
+#[derive(Debug, Default)]
+pub struct EventsUrls(HashMap<String, Option<String>>);
+
+impl EventsUrls {
+    async fn of(
+        &mut self,
+        deps: &ResponderDeps,
+        bot_id: &str,
+    ) -> Result<Option<String>, RespondError> {
+        if let Some(url) = self.0.get(bot_id) {
+            return Ok(url.clone());
+        }
+        let url = deps
+            .store
+            .connection(bot_id)
+            .await?
+            .and_then(|c| c.events_url);
+        self.0.insert(bot_id.to_owned(), url.clone());
+        Ok(url)
+    }
+}
+
 /// Delivers a status change, or a template's, to the URLs that want it; an inbound message
 /// is the bot's (see [`crate::respond`]) and is ignored here. Returns how many URLs got it.
 pub async fn notify(
@@ -24,22 +49,33 @@ pub async fn notify(
     recorded: &Recorded,
     now: i64,
 ) -> Result<usize, RespondError> {
+    notify_in_batch(deps, recorded, &mut EventsUrls::default(), now).await
+}
+
+/// [`notify`] for one of a batch's changes, the batch's events URLs read once in `urls`.
+pub async fn notify_in_batch(
+    deps: &ResponderDeps,
+    recorded: &Recorded,
+    urls: &mut EventsUrls,
+    now: i64,
+) -> Result<usize, RespondError> {
     match recorded {
         Recorded::Inbound(..) => Ok(0),
-        Recorded::Status(change) => notify_status(deps, change, now).await,
-        Recorded::TemplateStatus(change) => notify_template_status(deps, change, now).await,
+        Recorded::Status(change) => notify_status(deps, change, urls, now).await,
+        Recorded::TemplateStatus(change) => notify_template_status(deps, change, urls, now).await,
     }
 }
 
 pub async fn notify_status(
     deps: &ResponderDeps,
     change: &StatusChange,
+    events_urls: &mut EventsUrls,
     now: i64,
 ) -> Result<usize, RespondError> {
     let bot_id = &change.bot_id;
     let mut urls = Vec::new();
     if change.to_events_url
-        && let Some(url) = events_url(deps, bot_id).await?
+        && let Some(url) = events_urls.of(deps, bot_id).await?
     {
         urls.push(url);
     }
@@ -56,21 +92,14 @@ pub async fn notify_status(
 pub async fn notify_template_status(
     deps: &ResponderDeps,
     change: &TemplateStatusChange,
+    events_urls: &mut EventsUrls,
     now: i64,
 ) -> Result<usize, RespondError> {
     let bot_id = &change.bot_id;
-    let urls: Vec<String> = events_url(deps, bot_id).await?.into_iter().collect();
+    let urls: Vec<String> = events_urls.of(deps, bot_id).await?.into_iter().collect();
     let callback = TemplateStatusCallback::of(change);
     let body = serde_json::to_vec(&callback).expect("a template event serialises to JSON");
     deliver(deps, bot_id, &callback.event_id, &urls, body, now).await
-}
-
-async fn events_url(deps: &ResponderDeps, bot_id: &str) -> Result<Option<String>, RespondError> {
-    Ok(deps
-        .store
-        .connection(bot_id)
-        .await?
-        .and_then(|c| c.events_url))
 }
 
 /// Posts `body` to each URL, retrying each with backoff; every URL is tried before a failure

@@ -9,10 +9,11 @@ use intaj_shared::adapters::dynamodb::stream::recorded_of_stream_record;
 use intaj_shared::clock::unix_now;
 use serde_json::Value;
 
-use crate::{ResponderDeps, notify};
+use crate::{EventsUrls, ResponderDeps, notify_in_batch};
 
 pub async fn handle_batch(deps: &ResponderDeps, event: &Value) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
+    let mut events_urls = EventsUrls::default();
     let records = event["Records"]
         .as_array()
         .map(Vec::as_slice)
@@ -30,7 +31,7 @@ pub async fn handle_batch(deps: &ResponderDeps, event: &Value) -> DynamoDbEventR
             }
         };
         for change in &changes {
-            if let Err(error) = notify(deps, change, unix_now()).await {
+            if let Err(error) = notify_in_batch(deps, change, &mut events_urls, unix_now()).await {
                 tracing::warn!(sequence, %error, "status event failed; the stream retries from this record");
                 let mut failure = DynamoDbBatchItemFailure::default();
                 failure.item_identifier = Some(sequence.to_owned());
