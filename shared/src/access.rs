@@ -6,7 +6,9 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::api::ApiError;
 use crate::domain::{Connection, api_key_hash};
-use crate::ports::{AdminToken, ApiKeyStore, ConnectionStore, RateLimitStore};
+use crate::ports::{
+    AdminToken, ApiKeyStore, BotSecrets, ConnectionStore, RateLimitStore, SecretStore,
+};
 
 /// An authenticated caller: the one bot its API key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +94,17 @@ pub async fn authenticate(
             ))
         }
     }
+}
+
+/// The bot's secrets, for calling Meta; 502 `invalid_access_token` when it has none.
+pub async fn secrets_of(
+    secrets: &dyn SecretStore,
+    bot_id: &str,
+) -> Result<std::sync::Arc<BotSecrets>, ApiError> {
+    secrets
+        .bot_secrets(bot_id)
+        .await?
+        .ok_or_else(ApiError::no_access_token)
 }
 
 /// The caller's WhatsApp connection; 404 `unknown_bot` when it has none (deleted meanwhile).

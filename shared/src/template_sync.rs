@@ -7,7 +7,7 @@
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::access::connection_of;
+use crate::access::{connection_of, secrets_of};
 use crate::api::ApiError;
 use crate::domain::{MessageTemplate, TemplateSync};
 use crate::graph::{GraphClient, GraphFailure, GraphTemplate, INVALID_TOKEN, TemplateListing};
@@ -93,11 +93,8 @@ async fn list_templates(
     bot_id: &str,
     waba_id: &str,
 ) -> Result<TemplateListing, ApiError> {
-    let token = ports
-        .secrets
-        .bot_secrets(bot_id)
+    let token = secrets_of(ports.secrets, bot_id)
         .await?
-        .ok_or_else(ApiError::no_access_token)?
         .access_token
         .clone();
     let mut result = ports

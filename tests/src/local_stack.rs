@@ -1,8 +1,8 @@
 //! The local stack (in-memory store, WhatsApp simulator) with an HTTP client for its routes.
 
-use intaj_dev::simulator::SimulatorHandle;
+use intaj_dev::simulator::{SimulatedNumber, SimulatorHandle};
 use intaj_dev::stack::{self, RunningStack, StackSettings};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The demo connection's API key (SPEC §9).
 pub const DEMO_API_KEY: &str = "dev-api-key";
@@ -67,6 +67,39 @@ impl StackClient {
             response.status().as_u16(),
             response.json().await.unwrap_or(Value::Null),
         )
+    }
+
+    /// A second bot, `bot_id`, connected over the connections API as a business connects one,
+    /// on a number the simulator knows (its webhooks to the bot's URL): the bot's API key.
+    pub async fn connect_bot(&self, bot_id: &str, phone_number_id: &str) -> String {
+        let (access_token, app_secret) = (
+            format!("{bot_id}-access-token"),
+            format!("{bot_id}-app-secret"),
+        );
+        self.sim().upsert_number(
+            SimulatedNumber::new(
+                phone_number_id,
+                "200000000000001",
+                &access_token,
+                &app_secret,
+            )
+            .with_webhook_url(format!("{}/webhook/whatsapp/{bot_id}", self.stack.base_url)),
+        );
+        let admin = self.stack.settings.admin_token.clone();
+        let connection = json!({
+            "botId": bot_id, "businessAccountId": "200000000000001",
+            "phoneNumberId": phone_number_id, "accessToken": access_token, "appSecret": app_secret
+        });
+        let (status, created) = self
+            .call(
+                "POST",
+                "/api/whatsapp/connections",
+                &admin,
+                Some(connection),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["apiKey"].as_str().unwrap().to_owned()
     }
 
     /// `POST /api/whatsapp/send` with the demo connection's key.

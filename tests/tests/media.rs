@@ -2,7 +2,7 @@
 //! the simulator (Meta) through the webhook, is copied once into the stack's media folder and
 //! read back by the URL the route answers; expired, corrupt and other bots' media are refused.
 
-use intaj_dev::simulator::{InboundMessage, SimulatedNumber};
+use intaj_dev::simulator::InboundMessage;
 use intaj_dev::stack::StackSettings;
 use intaj_tests::{LocalServices, StackClient, unique};
 use serde_json::{Value, json};
@@ -150,31 +150,8 @@ async fn unknown_expired_and_corrupt_media_are_refused_and_nothing_corrupt_is_ke
 #[tokio::test]
 async fn another_bots_media_reads_as_not_found() {
     let stack = StackClient::start_silent().await;
-    // A second bot, connected as a business connects one.
     let shop_number = "100000000000002";
-    stack.sim().upsert_number(
-        SimulatedNumber::new(
-            shop_number,
-            "200000000000001",
-            "shop-access-token",
-            "shop-app-secret",
-        )
-        .with_webhook_url(format!("{}/webhook/whatsapp/shop", stack.stack.base_url)),
-    );
-    let (status, created) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/connections",
-            "dev-admin-token",
-            Some(json!({
-                "botId": "shop", "businessAccountId": "200000000000001",
-                "phoneNumberId": shop_number, "accessToken": "shop-access-token",
-                "appSecret": "shop-app-secret"
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let shop_key = created["apiKey"].as_str().unwrap().to_owned();
+    let shop_key = stack.connect_bot("shop", shop_number).await;
 
     let media_id = stack
         .sim()

@@ -2,7 +2,7 @@
 //! `POST /api/whatsapp/media`, or the file as the body; every kind WhatsApp takes, each limit,
 //! and what the stack refuses (wrong type, another bot's upload, a PUT off its signed terms).
 
-use intaj_dev::simulator::{InboundMessage, SimulatedNumber};
+use intaj_dev::simulator::InboundMessage;
 use intaj_tests::StackClient;
 use serde_json::{Value, json};
 
@@ -71,12 +71,25 @@ async fn post_file(
     )
 }
 
+/// `POST /api/whatsapp/media/uploads` with `declared`.
+async fn new_upload(stack: &StackClient, key: &str, declared: Value) -> (u16, Value) {
+    stack
+        .call("POST", "/api/whatsapp/media/uploads", key, Some(declared))
+        .await
+}
+
+/// `POST /api/whatsapp/media` `{"uploadId"}`.
+async fn send_upload(stack: &StackClient, key: &str, upload_id: &str) -> (u16, Value) {
+    let body = json!({"uploadId": upload_id});
+    stack
+        .call("POST", "/api/whatsapp/media", key, Some(body))
+        .await
+}
+
 /// An upload URL for `declared`, the PUT of `bytes` with the answered headers: the upload id
 /// and the PUT's status.
 async fn upload(stack: &StackClient, key: &str, declared: Value, bytes: Vec<u8>) -> (String, u16) {
-    let (status, made) = stack
-        .call("POST", "/api/whatsapp/media/uploads", key, Some(declared))
-        .await;
+    let (status, made) = new_upload(stack, key, declared).await;
     assert_eq!(status, 201, "{made}");
     let mut put = stack.http.put(made["url"].as_str().unwrap()).body(bytes);
     for (name, value) in made["headers"].as_object().unwrap() {
@@ -90,14 +103,12 @@ async fn upload(stack: &StackClient, key: &str, declared: Value, bytes: Vec<u8>)
 async fn a_pdf_uploaded_through_its_url_reaches_whatsapp_and_goes_out_as_a_document() {
     let stack = StackClient::start_silent().await;
     let pdf = file(b"%PDF-1.7\n", 7 * MB);
-    let (status, made) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media/uploads",
-            KEY,
-            Some(json!({"mimeType": "application/pdf", "size": pdf.len(), "filename": "Invoice 42.pdf"})),
-        )
-        .await;
+    let (status, made) = new_upload(
+        &stack,
+        KEY,
+        json!({"mimeType": "application/pdf", "size": pdf.len(), "filename": "Invoice 42.pdf"}),
+    )
+    .await;
     assert_eq!(status, 201, "{made}");
     assert_eq!(made["method"], "PUT");
     assert_eq!(made["headers"]["content-type"], "application/pdf");
@@ -110,14 +121,7 @@ async fn a_pdf_uploaded_through_its_url_reaches_whatsapp_and_goes_out_as_a_docum
 
     // Before the PUT there is nothing to send.
     let upload_id = made["uploadId"].as_str().unwrap();
-    let (status, early) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media",
-            KEY,
-            Some(json!({"uploadId": upload_id})),
-        )
-        .await;
+    let (status, early) = send_upload(&stack, KEY, upload_id).await;
     assert_eq!(
         (status, &early["error"]["code"]),
         (404, &json!("upload_not_found"))
@@ -133,14 +137,7 @@ async fn a_pdf_uploaded_through_its_url_reaches_whatsapp_and_goes_out_as_a_docum
         .unwrap();
     assert_eq!(put.status(), 200);
 
-    let (status, sent) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media",
-            KEY,
-            Some(json!({"uploadId": upload_id})),
-        )
-        .await;
+    let (status, sent) = send_upload(&stack, KEY, upload_id).await;
     assert_eq!(status, 201, "{sent}");
     assert_eq!(
         (&sent["mimeType"], &sent["kind"], &sent["size"]),
@@ -274,23 +271,9 @@ async fn each_limit_and_type_rule_is_enforced_and_named() {
         ("image/webp", 500 * KB, "500 KB"),
     ];
     for (mime, limit, named) in limits {
-        let (status, made) = stack
-            .call(
-                "POST",
-                "/api/whatsapp/media/uploads",
-                KEY,
-                Some(declare(mime, limit)),
-            )
-            .await;
+        let (status, made) = new_upload(&stack, KEY, declare(mime, limit)).await;
         assert_eq!(status, 201, "{mime} at its limit: {made}");
-        let (status, refused) = stack
-            .call(
-                "POST",
-                "/api/whatsapp/media/uploads",
-                KEY,
-                Some(declare(mime, limit + 1)),
-            )
-            .await;
+        let (status, refused) = new_upload(&stack, KEY, declare(mime, limit + 1)).await;
         assert_eq!(
             (status, &refused["error"]["code"]),
             (413, &json!("media_too_large")),
@@ -299,14 +282,7 @@ async fn each_limit_and_type_rule_is_enforced_and_named() {
         let message = refused["error"]["message"].as_str().unwrap();
         assert!(message.contains(named), "{message}");
     }
-    let (status, gif) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media/uploads",
-            KEY,
-            Some(declare("image/gif", 10)),
-        )
-        .await;
+    let (status, gif) = new_upload(&stack, KEY, declare("image/gif", 10)).await;
     assert_eq!(
         (status, &gif["error"]["code"]),
         (415, &json!("unsupported_media_type"))
@@ -323,14 +299,7 @@ async fn each_limit_and_type_rule_is_enforced_and_named() {
     let sticker = file(&webp(false), 150 * KB);
     let (upload_id, put) = upload(&stack, KEY, declare("image/webp", sticker.len()), sticker).await;
     assert_eq!(put, 200);
-    let (status, refused) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media",
-            KEY,
-            Some(json!({"uploadId": upload_id})),
-        )
-        .await;
+    let (status, refused) = send_upload(&stack, KEY, &upload_id).await;
     assert_eq!(
         (status, &refused["error"]["code"]),
         (413, &json!("media_too_large"))
@@ -350,14 +319,7 @@ async fn each_limit_and_type_rule_is_enforced_and_named() {
     )
     .await;
     assert_eq!(put, 200);
-    let (status, refused) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media",
-            KEY,
-            Some(json!({"uploadId": upload_id})),
-        )
-        .await;
+    let (status, refused) = send_upload(&stack, KEY, &upload_id).await;
     assert_eq!(
         (status, &refused["error"]["code"]),
         (415, &json!("unsupported_media_type"))
@@ -413,14 +375,7 @@ async fn an_upload_is_its_bots_alone_and_its_put_must_keep_the_signed_terms() {
     let stack = StackClient::start_silent().await;
     let pdf = file(b"%PDF-1.7\n", 20 * KB);
     let declared = json!({"mimeType": "application/pdf", "size": pdf.len()});
-    let (status, made) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media/uploads",
-            KEY,
-            Some(declared.clone()),
-        )
-        .await;
+    let (status, made) = new_upload(&stack, KEY, declared.clone()).await;
     assert_eq!(status, 201, "{made}");
     let url = made["url"].as_str().unwrap();
 
@@ -449,46 +404,13 @@ async fn an_upload_is_its_bots_alone_and_its_put_must_keep_the_signed_terms() {
 
     let (upload_id, put) = upload(&stack, KEY, declared, pdf).await;
     assert_eq!(put, 200);
-    stack.sim().upsert_number(SimulatedNumber::new(
-        "100000000000002",
-        "200000000000001",
-        "shop-access-token",
-        "shop-app-secret",
-    ));
-    let (status, created) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/connections",
-            "dev-admin-token",
-            Some(json!({
-                "botId": "shop", "businessAccountId": "200000000000001",
-                "phoneNumberId": "100000000000002", "accessToken": "shop-access-token",
-                "appSecret": "shop-app-secret"
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let shop_key = created["apiKey"].as_str().unwrap();
-    let (status, other) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media",
-            shop_key,
-            Some(json!({"uploadId": upload_id})),
-        )
-        .await;
+    let shop_key = stack.connect_bot("shop", "100000000000002").await;
+    let (status, other) = send_upload(&stack, &shop_key, &upload_id).await;
     assert_eq!(
         (status, &other["error"]["code"]),
         (404, &json!("upload_not_found"))
     );
-    let (status, made_up) = stack
-        .call(
-            "POST",
-            "/api/whatsapp/media",
-            KEY,
-            Some(json!({"uploadId": "../../media/demo/1"})),
-        )
-        .await;
+    let (status, made_up) = send_upload(&stack, KEY, "../../media/demo/1").await;
     assert_eq!(
         (status, &made_up["error"]["code"]),
         (404, &json!("upload_not_found"))

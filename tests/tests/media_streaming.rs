@@ -118,6 +118,24 @@ struct Measured {
     resident_peak: Option<usize>,
 }
 
+/// Runs `work` with the peaks reset, and notes its time and peaks under `what`.
+async fn measure<T>(
+    measured: &mut Vec<Measured>,
+    what: &'static str,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    reset_peaks();
+    let started = Instant::now();
+    let output = work.await;
+    measured.push(Measured {
+        what,
+        seconds: started.elapsed().as_secs_f64(),
+        heap_peak: PEAK.load(Ordering::Relaxed),
+        resident_peak: resident_peak(),
+    });
+    output
+}
+
 fn mib(bytes: usize) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
@@ -247,21 +265,17 @@ async fn main() {
     let mut measured = Vec::new();
 
     // In: Meta → S3, the customer's document.
-    reset_peaks();
-    let started = Instant::now();
-    let (status, media) = call(
-        &deps,
-        "GET",
-        &format!("/api/whatsapp/media/{inbound_media_id}"),
-        None,
+    let (status, media) = measure(
+        &mut measured,
+        "in: GET /api/whatsapp/media/{id} (Meta → S3)",
+        call(
+            &deps,
+            "GET",
+            &format!("/api/whatsapp/media/{inbound_media_id}"),
+            None,
+        ),
     )
     .await;
-    measured.push(Measured {
-        what: "in: GET /api/whatsapp/media/{id} (Meta → S3)",
-        seconds: started.elapsed().as_secs_f64(),
-        heap_peak: PEAK.load(Ordering::Relaxed),
-        resident_peak: resident_peak(),
-    });
     assert_eq!(status, 200, "{media}");
     assert_eq!(
         (media["size"].as_u64(), media["sha256"].as_str()),
@@ -290,21 +304,17 @@ async fn main() {
     let put = put.send().await.unwrap();
     assert_eq!(put.status(), 200);
 
-    reset_peaks();
-    let started = Instant::now();
-    let (status, sent) = call(
-        &deps,
-        "POST",
-        "/api/whatsapp/media",
-        Some(json!({"uploadId": made["uploadId"]})),
+    let (status, sent) = measure(
+        &mut measured,
+        "out: POST /api/whatsapp/media (S3 → Meta)",
+        call(
+            &deps,
+            "POST",
+            "/api/whatsapp/media",
+            Some(json!({"uploadId": made["uploadId"]})),
+        ),
     )
     .await;
-    measured.push(Measured {
-        what: "out: POST /api/whatsapp/media (S3 → Meta)",
-        seconds: started.elapsed().as_secs_f64(),
-        heap_peak: PEAK.load(Ordering::Relaxed),
-        resident_peak: resident_peak(),
-    });
     assert_eq!(status, 201, "{sent}");
     let at_meta: Value = intaj_shared::http_clients::http_client()
         .get(format!(

@@ -746,25 +746,13 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
     // Two records for the shop: the first's callback URL is down; the shard is retried from
     // it, and the second is not told before it.
     let events_before = bot.events.lock().unwrap().len();
-    let head = |sequence: &str, id: &str, callback: &str| {
-        let entry = json!({"M": {"status": {"S": "delivered"}, "timestamp": {"N": "1760000000"},
-            "recipientWaId": {"S": CUSTOMER}}});
-        let old = json!({"entity": {"S": "message"}, "botId": {"S": "shop"},
-            "messageId": {"S": id}, "direction": {"S": "outbound"},
-            "statusCallbackUrl": {"S": callback}});
-        let mut new = old.clone();
-        new["STATUS#delivered"] = entry;
-        json!({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
-            "ApproximateCreationDateTime": 1_760_000_001.0, "SequenceNumber": sequence,
-            "OldImage": old, "NewImage": new}})
-    };
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/status", listener.local_addr().unwrap())
     };
     let batch = json!({"Records": [
-        head("111", "wamid.S1", &closed),
-        head("222", "wamid.S2", &closed),
+        delivered_record("111", "wamid.S1", Some(&closed)),
+        delivered_record("222", "wamid.S2", Some(&closed)),
     ]});
     let answer = handle_event(&deps, &retry, batch).await.unwrap();
     assert_eq!(
@@ -811,18 +799,10 @@ async fn a_stream_batch_reads_each_bots_connection_once() {
     };
     requests.reset();
 
-    let head = |sequence: usize| {
-        let entry = json!({"M": {"status": {"S": "delivered"}, "timestamp": {"N": "1760000000"},
-            "recipientWaId": {"S": CUSTOMER}}});
-        let old = json!({"entity": {"S": "message"}, "botId": {"S": "shop"},
-            "messageId": {"S": format!("wamid.B{sequence}")}, "direction": {"S": "outbound"}});
-        let mut new = old.clone();
-        new["STATUS#delivered"] = entry;
-        json!({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
-            "ApproximateCreationDateTime": 1_760_000_001.0,
-            "SequenceNumber": format!("{sequence}00"), "OldImage": old, "NewImage": new}})
-    };
-    let batch = json!({"Records": (1..=5).map(head).collect::<Vec<_>>()});
+    let records: Vec<Value> = (1..=5)
+        .map(|n| delivered_record(&format!("{n}00"), &format!("wamid.B{n}"), None))
+        .collect();
+    let batch = json!({"Records": records});
     let answer = handle_event(&deps, &RecordedDelays::default(), batch)
         .await
         .unwrap();
@@ -841,6 +821,23 @@ async fn a_stream_batch_reads_each_bots_connection_once() {
         ["GetItem"],
         "one read of the connection for the batch"
     );
+}
+
+/// A stream record of the shop's outbound message `id` that gained a `delivered` status, with
+/// the send's callback URL if it had one.
+fn delivered_record(sequence: &str, id: &str, callback: Option<&str>) -> Value {
+    let entry = json!({"M": {"status": {"S": "delivered"}, "timestamp": {"N": "1760000000"},
+        "recipientWaId": {"S": CUSTOMER}}});
+    let mut old = json!({"entity": {"S": "message"}, "botId": {"S": "shop"},
+        "messageId": {"S": id}, "direction": {"S": "outbound"}});
+    if let Some(callback) = callback {
+        old["statusCallbackUrl"] = json!({"S": callback});
+    }
+    let mut new = old.clone();
+    new["STATUS#delivered"] = entry;
+    json!({"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {
+        "ApproximateCreationDateTime": 1_760_000_001.0, "SequenceNumber": sequence,
+        "OldImage": old, "NewImage": new}})
 }
 
 /// A bot backend that misbehaves in each way a real one can, by path.

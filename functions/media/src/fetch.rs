@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use http::StatusCode;
+use intaj_shared::access::secrets_of;
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::graph::{GraphError, MediaInfo, OBJECT_DOES_NOT_EXIST, UNKNOWN_OBJECT};
 use intaj_shared::ports::{MediaError, MediaObject};
@@ -74,11 +75,7 @@ async fn copy_from_meta(
     media_id: &str,
     key: &str,
 ) -> Result<MediaObject, ApiError> {
-    let secrets = deps
-        .secrets
-        .bot_secrets(bot_id)
-        .await?
-        .ok_or_else(ApiError::no_access_token)?;
+    let secrets = secrets_of(deps.secrets.as_ref(), bot_id).await?;
     let token = secrets.access_token.expose();
     let info: MediaInfo = deps
         .graph

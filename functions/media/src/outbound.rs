@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{HeaderMap, StatusCode, header};
-use intaj_shared::access::connection_of;
+use intaj_shared::access::{connection_of, secrets_of};
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::domain::{MediaRefusal, MediaRule, SNIFF_BYTES, check_declared, check_media};
 use intaj_shared::graph::MediaUpload;
@@ -239,11 +239,7 @@ async fn send_file(
     let rule: &MediaRule =
         check_media(file.declared_type.as_deref(), &head, file.size).map_err(refused)?;
     let connection = connection_of(deps.store.as_ref(), bot_id).await?;
-    let secrets = deps
-        .secrets
-        .bot_secrets(bot_id)
-        .await?
-        .ok_or_else(ApiError::no_access_token)?;
+    let secrets = secrets_of(deps.secrets.as_ref(), bot_id).await?;
     let upload = MediaUpload {
         mime_type: rule.mime_type,
         size: file.size,

@@ -3,7 +3,7 @@
 //! `{"status":"read","message_id","typing_indicator"?}`.
 
 use http::StatusCode;
-use intaj_shared::access::connection_of;
+use intaj_shared::access::{connection_of, secrets_of};
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::domain::Direction;
 use serde_json::{Value, json};
@@ -30,11 +30,7 @@ pub async fn mark_read(
         ));
     }
     let connection = connection_of(deps.store.as_ref(), bot_id).await?;
-    let secrets = deps
-        .secrets
-        .bot_secrets(bot_id)
-        .await?
-        .ok_or_else(ApiError::no_access_token)?;
+    let secrets = secrets_of(deps.secrets.as_ref(), bot_id).await?;
     deps.graph
         .mark_read(
             &connection.phone_number_id,

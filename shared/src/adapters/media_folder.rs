@@ -310,17 +310,7 @@ impl MediaStore for LocalMediaFolder {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(unavailable(error)),
         };
-        // Ends after the first error: the state is the file while it still reads.
-        let body = futures::stream::unfold(Some(file), |file| async move {
-            use tokio::io::AsyncReadExt;
-            let mut file = file?;
-            let mut chunk = bytes::BytesMut::with_capacity(64 * 1024);
-            match file.read_buf(&mut chunk).await {
-                Ok(0) => None,
-                Ok(_) => Some((Ok(chunk.freeze()), Some(file))),
-                Err(error) => Some((Err(error), None)),
-            }
-        });
+        let body = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
         Ok(Some(OpenedUpload {
             size: sidecar.size,
             mime_type: sidecar.mime_type,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::access::connection_of;
+use crate::access::{connection_of, secrets_of};
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
 use crate::graph::{GraphClient, GraphFailure, INVALID_TOKEN, RetryPolicy, retry};
@@ -58,11 +58,7 @@ pub async fn send(
         check_template(ctx, bot_id, template).await?;
     }
 
-    let secrets = ctx
-        .secrets
-        .bot_secrets(bot_id)
-        .await?
-        .ok_or_else(ApiError::no_access_token)?;
+    let secrets = secrets_of(ctx.secrets, bot_id).await?;
     let phone_number_id = &connection.phone_number_id;
     let body = &request.outbound;
     let started = tokio::time::Instant::now();
