@@ -1,0 +1,79 @@
+//! Receipts of one fixture body in a loop, each with ids of its own, into one warm memory store:
+//! a steady workload for an instruction profiler (BENCHMARKS.md, "Where the small bodies'
+//! excess goes"). With `FLOORS=1` it runs only the HMAC and the body's parse instead.
+//!
+//! cargo build --release -p intaj-webhook --example receipt_profile \
+//!   --config 'profile.release.strip=false' --config 'profile.release.debug=1' --target-dir /tmp/prof
+//! valgrind --tool=callgrind /tmp/prof/release/examples/receipt_profile text.json 2000
+
+use std::sync::Arc;
+
+use intaj_shared::adapters::{MemorySecrets, MemoryStore};
+use intaj_shared::domain::Connection;
+use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
+use intaj_shared::whatsapp::signature::{sign, verify};
+use intaj_shared::whatsapp::webhook::MessagesPayload;
+use intaj_webhook::{WebhookDeps, handle};
+use lambda_http::Body;
+
+const APP_SECRET: &[u8] = b"dev-app-secret";
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_else(|| "text.json".into());
+    let receipts: usize = args.next().map_or(2000, |n| n.parse().expect("a count"));
+    let floors_only = std::env::var_os("FLOORS").is_some();
+    let path = format!(
+        "{}/../../shared/tests/fixtures/webhooks/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).expect("a fixture of shared/tests/fixtures/webhooks");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let secrets = Arc::new(MemorySecrets::new());
+    runtime.block_on(async {
+        let connection = Connection {
+            bot_id: "demo".into(),
+            business_account_id: "200000000000001".into(),
+            phone_number_id: "100000000000001".into(),
+            ..Default::default()
+        };
+        store.put_connection(&connection).await.unwrap();
+        let bot = BotSecrets {
+            access_token: Secret::new("dev-access-token"),
+            app_secret: Secret::new("dev-app-secret"),
+            verify_token: Secret::new("dev-verify-token"),
+            responder_secret: None,
+        };
+        secrets.put_bot_secrets("demo", &bot).await.unwrap();
+    });
+    let deps = WebhookDeps::new(store, secrets);
+    let bodies: Vec<(Vec<u8>, String)> = (0..receipts)
+        .map(|i| {
+            let body = text
+                .replace("wamid.", &format!("wamid.X{i:06}"))
+                .into_bytes();
+            let signature = sign(APP_SECRET, &body);
+            (body, signature)
+        })
+        .collect();
+    runtime.block_on(async {
+        for (body, signature) in bodies {
+            if floors_only {
+                verify(APP_SECRET, &body, Some(&signature)).unwrap();
+                let payload: MessagesPayload = serde_json::from_slice(&body).unwrap();
+                std::hint::black_box(payload);
+                continue;
+            }
+            let request = http::Request::builder()
+                .method("POST")
+                .uri("/webhook/whatsapp/demo")
+                .header("x-hub-signature-256", signature)
+                .body(Body::from(body))
+                .unwrap();
+            assert_eq!(handle(request, &deps).await.status(), 200);
+        }
+    });
+}
