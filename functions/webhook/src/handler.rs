@@ -1,10 +1,10 @@
 //! HTTP in and out for `/webhook/whatsapp/{botId}`.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::{HeaderValue, Method, StatusCode, header};
+use foldhash::HashMap;
+use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use intaj_shared::adapters::CachedConnections;
 use intaj_shared::api::{ApiError, query_param};
 use intaj_shared::clock::unix_now;
@@ -19,6 +19,8 @@ use crate::receipt::{self, ReceiptError};
 /// Meta's largest webhook payload.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 const PATH_PREFIX: &str = "/webhook/whatsapp/";
+/// Looked up as a ready name: a `&str` key is parsed and checked on every request.
+const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 
 /// What the webhook function needs; built once per process.
 #[derive(Clone)]
@@ -154,7 +156,7 @@ async fn receive(
     let secrets = bot_secrets(bot_id, deps).await?;
     let header = request
         .headers()
-        .get(SIGNATURE_HEADER)
+        .get(SIGNATURE)
         .and_then(|v| v.to_str().ok());
     if let Err(error) = signature::verify(secrets.app_secret.expose().as_bytes(), body, header) {
         tracing::warn!(bot_id, reason = %error, "webhook refused: bad signature");

@@ -159,74 +159,109 @@ async fn apply(write: Write<'_>, store: &dyn Store) -> Result<Outcome, StoreErro
             message,
             id,
             kind,
-        } => {
-            // The store takes the message; the window needs only its customer and time.
-            let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
-            let sent_at = message.timestamp;
-            let claim = store.record_inbound(&bot, message).await?;
-            // A redelivery costs the refused claim only. (A crash between the claim and the
-            // window leaves that one message's window unraised; the customer's next message
-            // raises it again.)
-            if claim == Claim::New
-                && let Some(customer) = customer
-            {
-                store.extend_window(&bot, &customer, sent_at).await?;
-            }
-            match claim {
-                Claim::New => tracing::info!(
-                    bot_id = %bot, message_id = %id, kind, "inbound message recorded"
-                ),
-                Claim::Duplicate => tracing::info!(
-                    bot_id = %bot, message_id = %id,
-                    "inbound message redelivered; already recorded"
-                ),
-            }
-            Ok(Outcome::Inbound(claim))
-        }
-        Write::Statuses { bot, events } => {
-            // The store takes the events; failures are logged once they are known to be new.
-            let failures: Vec<(usize, String, Option<String>)> = events
-                .iter()
-                .enumerate()
-                .filter(|(_, event)| event.status == MessageStatus::Failed)
-                .map(|(at, event)| (at, event.message_id.clone(), event.errors.clone()))
-                .collect();
-            let claims = store.record_statuses(&bot, events).await?;
-            for (at, message_id, errors) in failures {
-                if claims.get(at) == Some(&Claim::New) {
-                    tracing::warn!(
-                        bot_id = %bot, message_id,
-                        errors = errors.as_deref().unwrap_or("[]"),
-                        "message delivery failed"
-                    );
-                }
-            }
-            Ok(Outcome::Statuses(claims))
-        }
+        } => record_inbound(&bot, message, &id, kind, store).await,
+        Write::Statuses { bot, events } => record_statuses(&bot, events, store).await,
         Write::Raw { bot, event } => {
             store.record_raw_event(&bot, &event).await?;
             Ok(Outcome::Raw)
         }
-        Write::Template { bot, change, event } => {
-            if store.record_raw_event(&bot, &event).await? == Claim::New
-                && let Some((target, change)) = change
-            {
-                let found = store.update_template(&bot, &target, &change).await?;
-                let kind = event.kind.as_str();
-                let template = target.key.name.as_str();
-                let language = target.key.language.as_str();
-                if found {
-                    tracing::info!(bot_id = %bot, kind, template, language, ?change, "stored template updated");
-                } else {
-                    tracing::info!(
-                        bot_id = %bot, kind, template, language,
-                        "template webhook for a template not synced yet; the next sync reconciles it"
-                    );
-                }
-            }
-            Ok(Outcome::Raw)
+        Write::Template { bot, change, event } => apply_template(&bot, change, event, store).await,
+    }
+}
+
+async fn record_inbound(
+    bot: &str,
+    message: InboundMessage,
+    id: &str,
+    kind: &str,
+    store: &dyn Store,
+) -> Result<Outcome, StoreError> {
+    // The store takes the message; the window needs only its customer and time.
+    let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
+    let sent_at = message.timestamp;
+    let claim = store.record_inbound(bot, message).await?;
+    // A redelivery costs the refused claim only. (A crash between the claim and the window
+    // leaves that one message's window unraised; the customer's next message raises it again.)
+    if claim == Claim::New
+        && let Some(customer) = customer
+    {
+        store.extend_window(bot, &customer, sent_at).await?;
+    }
+    match claim {
+        Claim::New => tracing::info!(
+            bot_id = bot,
+            message_id = id,
+            kind,
+            "inbound message recorded"
+        ),
+        Claim::Duplicate => tracing::info!(
+            bot_id = bot,
+            message_id = id,
+            "inbound message redelivered; already recorded"
+        ),
+    }
+    Ok(Outcome::Inbound(claim))
+}
+
+async fn record_statuses(
+    bot: &str,
+    events: Vec<StatusEvent>,
+    store: &dyn Store,
+) -> Result<Outcome, StoreError> {
+    // The store takes the events; failures are logged once they are known to be new.
+    let failures: Vec<(usize, String, Option<String>)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, event)| event.status == MessageStatus::Failed)
+        .map(|(at, event)| (at, event.message_id.clone(), event.errors.clone()))
+        .collect();
+    let claims = store.record_statuses(bot, events).await?;
+    for (at, message_id, errors) in failures {
+        if claims.get(at) == Some(&Claim::New) {
+            tracing::warn!(
+                bot_id = bot,
+                message_id,
+                errors = errors.as_deref().unwrap_or("[]"),
+                "message delivery failed"
+            );
         }
     }
+    Ok(Outcome::Statuses(claims))
+}
+
+async fn apply_template(
+    bot: &str,
+    change: Option<(TemplateRef, TemplateChange)>,
+    event: RawEvent,
+    store: &dyn Store,
+) -> Result<Outcome, StoreError> {
+    if store.record_raw_event(bot, &event).await? == Claim::New
+        && let Some((target, change)) = change
+    {
+        let found = store.update_template(bot, &target, &change).await?;
+        let kind = event.kind.as_str();
+        let template = target.key.name.as_str();
+        let language = target.key.language.as_str();
+        if found {
+            tracing::info!(
+                bot_id = bot,
+                kind,
+                template,
+                language,
+                ?change,
+                "stored template updated"
+            );
+        } else {
+            tracing::info!(
+                bot_id = bot,
+                kind,
+                template,
+                language,
+                "template webhook for a template not synced yet; the next sync reconciles it"
+            );
+        }
+    }
+    Ok(Outcome::Raw)
 }
 
 /// Adds the writes one change asks for; `false` for a kind of change this product ignores.
@@ -387,7 +422,7 @@ fn push_items<'b>(
     now: i64,
     writes: &mut Vec<Write<'b>>,
 ) {
-    writes.reserve(value.messages.len() + 1);
+    writes.reserve(value.messages.len() + usize::from(!value.statuses.is_empty()));
     for message in &value.messages {
         writes.push(inbound_write(bot, message, value, now));
     }

@@ -1,11 +1,11 @@
 //! A time-limited in-process cache of which connection owns a phone number, in front of any
 //! [`ConnectionStore`]: a warm webhook routes each number without a store read per body.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use foldhash::{HashMap, HashMapExt};
 use tokio::time::Instant;
 
 use crate::domain::Connection;

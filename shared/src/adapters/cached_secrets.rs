@@ -1,11 +1,11 @@
 //! A time-limited in-process cache in front of any [`SecretStore`]: a warm Lambda reads each
 //! bot's secret once per TTL instead of once per request.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use foldhash::{HashMap, HashMapExt};
 use tokio::time::Instant;
 
 use crate::ports::{BotSecrets, SecretStore, SecretsError};

@@ -1,9 +1,9 @@
 //! In-memory [`SecretStore`] for the local stack and tests.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use foldhash::HashMap;
 
 use crate::ports::{BotSecrets, SecretStore, SecretsError};
 

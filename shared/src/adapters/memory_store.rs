@@ -1,10 +1,12 @@
 //! In-memory [`Store`](crate::ports::Store) for the local stack and fast tests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+// Std's SipHash was a tenth of a receipt's own work here (BENCHMARKS.md, receipt CPU).
+use foldhash::{HashMap, HashMapExt};
 
 use crate::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
