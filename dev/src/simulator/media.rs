@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 
+use intaj_shared::domain::mime_essence;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -74,16 +75,6 @@ struct MediaInfo {
     id: String,
 }
 
-/// The base MIME type (`audio/ogg; codecs=opus` → `audio/ogg`), lowercase.
-fn essence(mime_type: &str) -> String {
-    mime_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
 /// `POST /{version}/{phoneNumberId}/media` with multipart fields `messaging_product`, `type`, `file`.
 pub(crate) async fn upload(
     StateExtractor(state): AppState,
@@ -140,7 +131,7 @@ pub(crate) async fn upload(
     let mime_type = declared_type
         .filter(|value| !value.trim().is_empty())
         .or(part_type);
-    let mime_type = essence(&mime_type.ok_or_else(|| GraphError::required("type"))?);
+    let mime_type = mime_essence(&mime_type.ok_or_else(|| GraphError::required("type"))?);
     let Some(&(_, max_bytes)) = SUPPORTED
         .iter()
         .find(|(supported, _)| *supported == mime_type)
@@ -312,15 +303,4 @@ pub(crate) async fn download(
         }
     }
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mime_essence_drops_parameters() {
-        assert_eq!(essence("audio/ogg; codecs=opus"), "audio/ogg");
-        assert_eq!(essence("Image/JPEG"), "image/jpeg");
-    }
 }

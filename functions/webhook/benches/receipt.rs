@@ -5,54 +5,31 @@
 //! Run: `cargo bench -p intaj-webhook --bench receipt`.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
-use intaj_shared::domain::{Connection, CustomerIds, InboundMessage};
-use intaj_shared::ports::{
-    BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, WindowStore,
-};
+use intaj_shared::domain::{CustomerIds, InboundMessage};
+use intaj_shared::ports::{MessageStore, WindowStore};
 use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesPayload};
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
+use support::{APP_SECRET, connect_demo_bot, fixture};
+
+mod support;
 
 /// The deployed function's allocator (`src/main.rs`), for the floors and the full path alike.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const APP_SECRET: &[u8] = b"dev-app-secret";
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/tests/fixtures/webhooks")
-        .join(name);
-    std::fs::read(path).expect("fixture exists")
-}
 
 /// Built with a plain executor: the set-up runs inside the bench's own runtime.
 fn fresh_deps() -> WebhookDeps {
     let store = Arc::new(MemoryStore::new());
     let secrets = Arc::new(MemorySecrets::new());
     block_on(async {
-        let connection = Connection {
-            bot_id: "demo".into(),
-            business_account_id: "200000000000001".into(),
-            phone_number_id: "100000000000001".into(),
-            created_at: 0,
-            ..Default::default()
-        };
-        store.put_connection(&connection).await.unwrap();
-        let bot = BotSecrets {
-            access_token: Secret::new("dev-access-token"),
-            app_secret: Secret::new("dev-app-secret"),
-            verify_token: Secret::new("dev-verify-token"),
-            responder_secret: None,
-        };
-        secrets.put_bot_secrets("demo", &bot).await.unwrap();
+        connect_demo_bot(&store, &secrets).await;
         // The bot's earlier conversation, a customer's message here and the reply's status
         // below: the store is not empty, only these bodies' items are new to it.
         let customer = CustomerIds::new(Some("15550000000"), None);

@@ -9,46 +9,28 @@
 use std::sync::Arc;
 
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
-use intaj_shared::domain::Connection;
-use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
 use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_shared::whatsapp::webhook::MessagesPayload;
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
 
-const APP_SECRET: &[u8] = b"dev-app-secret";
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use support::{APP_SECRET, connect_demo_bot, fixture};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "text.json".into());
     let receipts: usize = args.next().map_or(2000, |n| n.parse().expect("a count"));
     let floors_only = std::env::var_os("FLOORS").is_some();
-    let path = format!(
-        "{}/../../shared/tests/fixtures/webhooks/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(path).expect("a fixture of shared/tests/fixtures/webhooks");
+    let text = String::from_utf8(fixture(&name)).expect("a UTF-8 body");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
     let secrets = Arc::new(MemorySecrets::new());
-    runtime.block_on(async {
-        let connection = Connection {
-            bot_id: "demo".into(),
-            business_account_id: "200000000000001".into(),
-            phone_number_id: "100000000000001".into(),
-            ..Default::default()
-        };
-        store.put_connection(&connection).await.unwrap();
-        let bot = BotSecrets {
-            access_token: Secret::new("dev-access-token"),
-            app_secret: Secret::new("dev-app-secret"),
-            verify_token: Secret::new("dev-verify-token"),
-            responder_secret: None,
-        };
-        secrets.put_bot_secrets("demo", &bot).await.unwrap();
-    });
+    runtime.block_on(connect_demo_bot(&store, &secrets));
     let deps = WebhookDeps::new(store, secrets);
     let bodies: Vec<(Vec<u8>, String)> = (0..receipts)
         .map(|i| {

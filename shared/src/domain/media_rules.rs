@@ -447,6 +447,12 @@ pub fn check(
 mod tests {
     use super::*;
 
+    #[test]
+    fn mime_essence_drops_parameters() {
+        assert_eq!(mime_essence("audio/ogg; codecs=opus"), "audio/ogg");
+        assert_eq!(mime_essence("Image/JPEG"), "image/jpeg");
+    }
+
     fn webp(animated: bool) -> Vec<u8> {
         let mut bytes = b"RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00".to_vec();
         bytes.push(if animated { 0x02 } else { 0x00 });

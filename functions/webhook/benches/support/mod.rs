@@ -1,0 +1,35 @@
+//! The bot the receipt bench and the profiling example (`examples/receipt_profile.rs`) send
+//! their webhooks to.
+
+use intaj_shared::adapters::{MemorySecrets, MemoryStore};
+use intaj_shared::domain::Connection;
+use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
+
+pub const APP_SECRET: &[u8] = b"dev-app-secret";
+
+/// A body of `shared/tests/fixtures/webhooks`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../shared/tests/fixtures/webhooks/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(path).expect("a fixture of shared/tests/fixtures/webhooks")
+}
+
+/// Connects the bot `demo` (phone number id 100000000000001, signed with [`APP_SECRET`]).
+pub async fn connect_demo_bot(store: &MemoryStore, secrets: &MemorySecrets) {
+    let connection = Connection {
+        bot_id: "demo".into(),
+        business_account_id: "200000000000001".into(),
+        phone_number_id: "100000000000001".into(),
+        ..Default::default()
+    };
+    store.put_connection(&connection).await.unwrap();
+    let bot = BotSecrets {
+        access_token: Secret::new("dev-access-token"),
+        app_secret: Secret::new(std::str::from_utf8(APP_SECRET).unwrap()),
+        verify_token: Secret::new("dev-verify-token"),
+        responder_secret: None,
+    };
+    secrets.put_bot_secrets("demo", &bot).await.unwrap();
+}
