@@ -700,7 +700,7 @@ fn statuses_of(delivery: &Delivery) -> Vec<(String, String, Value)> {
     verify(
         SECRET.as_bytes(),
         &delivery.body,
-        delivery.signature.as_deref(),
+        delivery.signature.as_deref().map(str::as_bytes),
     )
     .expect("signed with the app secret");
     let payload: WebhookPayload<'_> =
@@ -857,7 +857,7 @@ async fn inbound_messages_reach_the_webhook_signed() {
     verify(
         SECRET.as_bytes(),
         &delivery.body,
-        delivery.signature.as_deref(),
+        delivery.signature.as_deref().map(str::as_bytes),
     )
     .expect("signed with the app secret");
     let raw = std::str::from_utf8(&delivery.body).unwrap();
@@ -1344,7 +1344,7 @@ async fn a_template_status_change_posts_a_signed_webhook() {
     verify(
         SECRET.as_bytes(),
         &delivery.body,
-        delivery.signature.as_deref(),
+        delivery.signature.as_deref().map(str::as_bytes),
     )
     .expect("signed with the app secret");
     let payload: Value = serde_json::from_slice(&delivery.body).unwrap();

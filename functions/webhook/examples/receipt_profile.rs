@@ -44,7 +44,7 @@ fn main() {
     runtime.block_on(async {
         for (body, signature) in bodies {
             if floors_only {
-                verify(APP_SECRET, &body, Some(&signature)).unwrap();
+                verify(APP_SECRET, &body, Some(signature.as_bytes())).unwrap();
                 let payload: MessagesPayload = serde_json::from_slice(&body).unwrap();
                 std::hint::black_box(payload);
                 continue;

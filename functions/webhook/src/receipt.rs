@@ -176,17 +176,8 @@ async fn record_inbound(
     kind: &str,
     store: &dyn Store,
 ) -> Result<Outcome, StoreError> {
-    // The store takes the message; the window needs only its customer and time.
-    let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
-    let sent_at = message.timestamp;
-    let claim = store.record_inbound(bot, message).await?;
-    // A redelivery costs the refused claim only. (A crash between the claim and the window
-    // leaves that one message's window unraised; the customer's next message raises it again.)
-    if claim == Claim::New
-        && let Some(customer) = customer
-    {
-        store.extend_window(bot, &customer, sent_at).await?;
-    }
+    // Its window raised too, when new: a redelivery costs the refused claim only.
+    let claim = store.record_customer_message(bot, message).await?;
     match claim {
         Claim::New => tracing::info!(
             bot_id = bot,

@@ -619,6 +619,9 @@ impl MessageStore for BrokenStore {
     }
 }
 
+/// The default: its failing claim is the first of the two writes.
+impl Store for BrokenStore {}
+
 #[async_trait]
 impl ApiKeyStore for BrokenStore {
     async fn put_api_key(&self, h: &str, k: &ApiKey) -> Result<(), StoreError> {

@@ -16,8 +16,8 @@ use crate::domain::{
     TemplateStatusChange, TemplateSync, TemplateSyncCounts, TemplateSyncState, diff_templates,
 };
 use crate::ports::{
-    ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, StoreError,
-    TemplateStore, WindowStore,
+    ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, Store,
+    StoreError, TemplateStore, WindowStore,
 };
 
 #[derive(Default)]
@@ -146,6 +146,49 @@ impl MemoryStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Claims an inbound message's id and keeps the message, and with `raise_window` raises its
+    /// customer's window too, under the one lock.
+    fn record_inbound_now(
+        &self,
+        bot_id: &str,
+        message: InboundMessage,
+        raise_window: bool,
+    ) -> Claim {
+        // The feed's copy (the local stack's only): the message itself moves into the store.
+        let fed = self.feed.as_ref().map(|feed| (feed, message.clone()));
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let stored = of_bot(&mut state.messages, bot_id)
+            .entry(message.message_id)
+            .or_default();
+        if stored.head.is_some() {
+            return Claim::Duplicate;
+        }
+        let head = stored.head.insert(MessageHead {
+            direction: Direction::Inbound,
+            customer: message.customer,
+            kind: message.kind,
+            created_at: message.timestamp,
+            content: message.content,
+            status_callback_url: None,
+        });
+        if raise_window && !head.customer.is_empty() {
+            raise(
+                of_bot(&mut state.windows, bot_id),
+                &mut state.links,
+                bot_id,
+                &head.customer,
+                head.created_at,
+            );
+        }
+        if let Some((feed, copy)) = fed {
+            // Sent under the lock, so the feed's order is the order of the claims. A dropped
+            // receiver (the stack stopping) is no failure of the write.
+            let _ = feed.send(Recorded::Inbound(bot_id.to_owned(), copy));
+        }
+        Claim::New
+    }
 }
 
 impl State {
@@ -154,11 +197,40 @@ impl State {
         of_bot(&mut self.messages, bot_id)
     }
 
+    fn extend_window(&mut self, bot_id: &str, customer: &CustomerIds, inbound_at: i64) {
+        let windows = of_bot(&mut self.windows, bot_id);
+        raise(windows, &mut self.links, bot_id, customer, inbound_at);
+    }
+
     /// A message's entry, made empty if new.
     fn message_entry(&mut self, bot_id: &str, message_id: &str) -> &mut StoredMessage {
         self.messages_of(bot_id)
             .entry(message_id.to_owned())
             .or_default()
+    }
+}
+
+/// Raises a customer's window in a bot's `windows` under each of its ids, and links the ids.
+fn raise(
+    windows: &mut HashMap<String, ConversationWindow>,
+    links: &mut HashMap<String, HashMap<String, String>>,
+    bot_id: &str,
+    customer: &CustomerIds,
+    inbound_at: i64,
+) {
+    let opened = ConversationWindow::opened_by(inbound_at);
+    for id in customer.all() {
+        match windows.get_mut(id) {
+            Some(window) => *window = window.clone().merge(opened.clone()),
+            None => {
+                windows.insert(id.to_owned(), opened.clone());
+            }
+        }
+    }
+    if let (Some(bsuid), Some(wa_id)) = (&customer.bsuid, &customer.wa_id) {
+        let links = of_bot(links, bot_id);
+        links.insert(bsuid.clone(), wa_id.clone());
+        links.insert(wa_id.clone(), bsuid.clone());
     }
 }
 
@@ -273,22 +345,7 @@ impl WindowStore for MemoryStore {
         customer: &CustomerIds,
         inbound_at: i64,
     ) -> Result<(), StoreError> {
-        let opened = ConversationWindow::opened_by(inbound_at);
-        let mut state = self.lock();
-        let windows = of_bot(&mut state.windows, bot_id);
-        for id in customer.all() {
-            match windows.get_mut(id) {
-                Some(window) => *window = window.clone().merge(opened.clone()),
-                None => {
-                    windows.insert(id.to_owned(), opened.clone());
-                }
-            }
-        }
-        if let (Some(bsuid), Some(wa_id)) = (&customer.bsuid, &customer.wa_id) {
-            let links = of_bot(&mut state.links, bot_id);
-            links.insert(bsuid.clone(), wa_id.clone());
-            links.insert(wa_id.clone(), bsuid.clone());
-        }
+        self.lock().extend_window(bot_id, customer, inbound_at);
         Ok(())
     }
 
@@ -343,30 +400,7 @@ impl MessageStore for MemoryStore {
         bot_id: &str,
         message: InboundMessage,
     ) -> Result<Claim, StoreError> {
-        // The feed's copy (the local stack's only): the message itself moves into the store.
-        let fed = self.feed.as_ref().map(|feed| (feed, message.clone()));
-        let mut state = self.lock();
-        let stored = state
-            .messages_of(bot_id)
-            .entry(message.message_id)
-            .or_default();
-        if stored.head.is_some() {
-            return Ok(Claim::Duplicate);
-        }
-        stored.head = Some(MessageHead {
-            direction: Direction::Inbound,
-            customer: message.customer,
-            kind: message.kind,
-            created_at: message.timestamp,
-            content: message.content,
-            status_callback_url: None,
-        });
-        if let Some((feed, copy)) = fed {
-            // Sent under the lock, so the feed's order is the order of the claims. A dropped
-            // receiver (the stack stopping) is no failure of the write.
-            let _ = feed.send(Recorded::Inbound(bot_id.to_owned(), copy));
-        }
-        Ok(Claim::New)
+        Ok(self.record_inbound_now(bot_id, message, false))
     }
 
     async fn record_outbound(
@@ -496,6 +530,18 @@ impl MessageStore for MemoryStore {
                     == Some(media_id))
             .then(|| message_id.clone())
         }))
+    }
+}
+
+/// A customer's message and its window in one step, under one lock.
+#[async_trait]
+impl Store for MemoryStore {
+    async fn record_customer_message(
+        &self,
+        bot_id: &str,
+        message: InboundMessage,
+    ) -> Result<Claim, StoreError> {
+        Ok(self.record_inbound_now(bot_id, message, true))
     }
 }
 

@@ -256,6 +256,7 @@ pub trait TemplateStore: Send + Sync {
 }
 
 /// Everything a full adapter provides.
+#[async_trait]
 pub trait Store:
     ConnectionStore
     + WindowStore
@@ -265,14 +266,25 @@ pub trait Store:
     + RateLimitStore
     + TemplateStore
 {
-}
-impl<T> Store for T where
-    T: ConnectionStore
-        + WindowStore
-        + MessageStore
-        + ApiKeyStore
-        + IdempotencyStore
-        + RateLimitStore
-        + TemplateStore
-{
+    /// A customer's message received: recorded once ([`MessageStore::record_inbound`]) and, when
+    /// new, its customer's window raised to its time ([`WindowStore::extend_window`]). A
+    /// redelivery costs the refused claim only. By default the two writes one after the other (a
+    /// crash between them leaves that one message's window unraised; the customer's next message
+    /// raises it); a store that can take both at once does.
+    async fn record_customer_message(
+        &self,
+        bot_id: &str,
+        message: InboundMessage,
+    ) -> Result<Claim, StoreError> {
+        // The store takes the message; the window needs only its customer and time.
+        let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
+        let sent_at = message.timestamp;
+        let claim = self.record_inbound(bot_id, message).await?;
+        if claim == Claim::New
+            && let Some(customer) = customer
+        {
+            self.extend_window(bot_id, &customer, sent_at).await?;
+        }
+        Ok(claim)
+    }
 }

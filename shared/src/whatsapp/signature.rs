@@ -28,12 +28,13 @@ pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
     format!("{PREFIX}{}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Checks `header` against the HMAC of the raw `body`, in constant time.
-pub fn verify(app_secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?.trim();
+/// Checks the header's value against the HMAC of the raw `body`, in constant time. Takes the
+/// value's bytes as they came: reading it as text first would scan it once more.
+pub fn verify(app_secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing)?.trim_ascii();
     let hex_digest = header
-        .strip_prefix(PREFIX)
-        .or_else(|| header.strip_prefix("SHA256="))
+        .strip_prefix(PREFIX.as_bytes())
+        .or_else(|| header.strip_prefix(b"SHA256="))
         .ok_or(SignatureError::Malformed)?;
     let mut claimed = [0u8; 32];
     hex::decode_to_slice(hex_digest, &mut claimed).map_err(|_| SignatureError::Malformed)?;
@@ -56,7 +57,10 @@ mod tests {
         let body = br#"{"object":"whatsapp_business_account"}"#;
         let header = sign(b"dev-app-secret", body);
         assert!(header.starts_with("sha256=") && header.len() == 7 + 64);
-        assert_eq!(verify(b"dev-app-secret", body, Some(&header)), Ok(()));
+        assert_eq!(
+            verify(b"dev-app-secret", body, Some(header.as_bytes())),
+            Ok(())
+        );
     }
 
     #[test]
@@ -74,20 +78,27 @@ mod tests {
         let good = sign(b"s", body);
         assert_eq!(verify(b"s", body, None), Err(SignatureError::Missing));
         assert_eq!(
-            verify(b"s", body, Some("md5=abc")),
+            verify(b"s", body, Some(b"md5=abc".as_slice())),
             Err(SignatureError::Malformed)
         );
         assert_eq!(
-            verify(b"s", body, Some("sha256=zz")),
+            verify(b"s", body, Some(b"sha256=zz".as_slice())),
             Err(SignatureError::Malformed)
         );
         assert_eq!(
-            verify(b"other", body, Some(&good)),
+            verify(b"other", body, Some(good.as_bytes())),
             Err(SignatureError::Mismatch)
         );
         assert_eq!(
-            verify(b"s", b"{ }", Some(&good)),
+            verify(b"s", b"{ }", Some(good.as_bytes())),
             Err(SignatureError::Mismatch)
+        );
+        // A value that is not even text (HTTP allows such bytes) is malformed, not missing.
+        let mut not_text = good.clone().into_bytes();
+        not_text[10] = 0xff;
+        assert_eq!(
+            verify(b"s", body, Some(&not_text)),
+            Err(SignatureError::Malformed)
         );
     }
 
@@ -97,9 +108,9 @@ mod tests {
         let escaped = br#"{"body":"caf\u00e9"}"#;
         let raw = r#"{"body":"café"}"#.as_bytes();
         let header = sign(b"s", escaped);
-        assert_eq!(verify(b"s", escaped, Some(&header)), Ok(()));
+        assert_eq!(verify(b"s", escaped, Some(header.as_bytes())), Ok(()));
         assert_eq!(
-            verify(b"s", raw, Some(&header)),
+            verify(b"s", raw, Some(header.as_bytes())),
             Err(SignatureError::Mismatch)
         );
     }

@@ -29,6 +29,7 @@ macro_rules! conformance_suite {
             window_links_to_an_earlier_phone_only_window,
             a_responder_pause_is_set_read_and_lifted_per_customer,
             inbound_message_is_claimed_once,
+            a_customer_message_opens_its_window_once,
             concurrent_inbound_deliveries_claim_once,
             inbound_after_a_status_of_the_same_id_is_new,
             statuses_out_of_order_keep_the_furthest,
@@ -409,6 +410,73 @@ pub async fn inbound_message_is_claimed_once(store: Arc<dyn Store>, ids: Ids) {
     );
     assert_eq!(record.status, None);
     assert!(record.statuses.is_empty());
+}
+
+pub async fn a_customer_message_opens_its_window_once(store: Arc<dyn Store>, ids: Ids) {
+    let bot = ids.bot("a");
+    let (wa_id, bsuid) = (ids.wa_id("1"), ids.bsuid("1"));
+    let customer = CustomerIds::new(Some(&wa_id), Some(&bsuid));
+    let id = ids.message("1");
+    let first = inbound(&id, customer.clone(), 1_000, "first");
+    assert_eq!(
+        store
+            .record_customer_message(&bot, first.clone())
+            .await
+            .unwrap(),
+        Claim::New
+    );
+    let opened = Some(ConversationWindow::opened_by(1_000));
+    assert_eq!(store.window(&bot, &wa_id).await.unwrap(), opened);
+    assert_eq!(store.window(&bot, &bsuid).await.unwrap(), opened);
+    let record = store.message(&bot, &id).await.unwrap().expect("stored");
+    assert_eq!(record.customer, customer);
+    assert_eq!(record.content, Some(first.content));
+
+    // A redelivery, even one claiming a later time, is refused and moves no window.
+    let redelivered = inbound(&id, customer.clone(), 9_000, "second");
+    assert_eq!(
+        store
+            .record_customer_message(&bot, redelivered)
+            .await
+            .unwrap(),
+        Claim::Duplicate
+    );
+    assert_eq!(store.window(&bot, &wa_id).await.unwrap(), opened);
+
+    // A later message raises it, under either id; an earlier one delivered late never lowers it.
+    let later = inbound(
+        &ids.message("2"),
+        CustomerIds::new(None, Some(&bsuid)),
+        5_000,
+        "later",
+    );
+    store.record_customer_message(&bot, later).await.unwrap();
+    let late = inbound(&ids.message("3"), customer.clone(), 500, "late");
+    assert_eq!(
+        store.record_customer_message(&bot, late).await.unwrap(),
+        Claim::New
+    );
+    let raised = Some(ConversationWindow::opened_by(5_000));
+    assert_eq!(store.window(&bot, &wa_id).await.unwrap(), raised);
+    assert_eq!(store.window(&bot, &bsuid).await.unwrap(), raised);
+
+    // A message without customer ids is kept, and opens no window.
+    let anonymous = inbound(&ids.message("4"), CustomerIds::default(), 7_000, "who");
+    assert_eq!(
+        store
+            .record_customer_message(&bot, anonymous)
+            .await
+            .unwrap(),
+        Claim::New
+    );
+    assert!(
+        store
+            .message(&bot, &ids.message("4"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.window(&bot, &wa_id).await.unwrap(), raised);
 }
 
 pub async fn concurrent_inbound_deliveries_claim_once(store: Arc<dyn Store>, ids: Ids) {

@@ -113,7 +113,7 @@ use futures::{StreamExt, TryStreamExt};
 use items::Attrs;
 use keys::Key;
 
-use crate::ports::StoreError;
+use crate::ports::{Store, StoreError};
 
 pub use schema::{
     IndexDefinition, KeyElement, TableAttribute, TableDefinition, create_table_if_missing,
@@ -126,6 +126,10 @@ pub struct DynamoDbStore {
     client: Client,
     table: String,
 }
+
+/// A customer's message is the claim, then the window's raise: two writes, the second only for
+/// a new message (the default).
+impl Store for DynamoDbStore {}
 
 impl DynamoDbStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
