@@ -13,10 +13,9 @@ use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::{CustomerIds, InboundMessage};
 use intaj_shared::ports::{MessageStore, WindowStore};
 use intaj_shared::whatsapp::signature::{sign, verify};
-use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesPayload};
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
-use support::{APP_SECRET, connect_demo_bot, fixture};
+use support::{APP_SECRET, connect_demo_bot, fixture, typed_parse};
 
 mod support;
 
@@ -63,22 +62,6 @@ fn fresh_deps() -> WebhookDeps {
         assert_eq!(handle(request, &deps).await.status(), 200);
     });
     deps
-}
-
-/// The typed parse the receipt needs, in one pass as it reads these bodies: the envelope with
-/// each change's value typed (statuses, contacts, metadata), then each message's envelope.
-fn typed_parse(body: &[u8]) -> usize {
-    let payload: MessagesPayload = serde_json::from_slice(body).unwrap();
-    assert!(payload.only_messages());
-    let mut items = 0;
-    for change in payload.entry.iter().flat_map(|e| &e.changes) {
-        for message in &change.value.messages {
-            let envelope: MessageEnvelope = serde_json::from_str(message.get()).unwrap();
-            items += envelope.id.len();
-        }
-        items += change.value.statuses.len();
-    }
-    items
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,6 +1,7 @@
 //! Receipts of one fixture body in a loop, each with ids of its own, into one warm memory store:
 //! a steady workload for an instruction profiler (BENCHMARKS.md, "Where the small bodies'
-//! excess goes"). With `FLOORS=1` it runs only the HMAC and the body's parse instead.
+//! excess goes"). With `FLOORS=1` it runs only the HMAC and the typed parse (the bench's
+//! floors) instead.
 //!
 //! cargo build --release -p intaj-webhook --example receipt_profile \
 //!   --config 'profile.release.strip=false' --config 'profile.release.debug=1' --target-dir /tmp/prof
@@ -10,14 +11,17 @@ use std::sync::Arc;
 
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::whatsapp::signature::{sign, verify};
-use intaj_shared::whatsapp::webhook::MessagesPayload;
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{APP_SECRET, connect_demo_bot, fixture};
+use support::{APP_SECRET, connect_demo_bot, fixture, typed_parse};
+
+/// The deployed function's allocator (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -45,8 +49,7 @@ fn main() {
         for (body, signature) in bodies {
             if floors_only {
                 verify(APP_SECRET, &body, Some(signature.as_bytes())).unwrap();
-                let payload: MessagesPayload = serde_json::from_slice(&body).unwrap();
-                std::hint::black_box(payload);
+                std::hint::black_box(typed_parse(&body));
                 continue;
             }
             let request = http::Request::builder()

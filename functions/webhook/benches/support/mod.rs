@@ -1,9 +1,10 @@
-//! The bot the receipt bench and the profiling example (`examples/receipt_profile.rs`) send
+//! The bot and the parse floor the receipt bench and the profiling example (`examples/receipt_profile.rs`) send
 //! their webhooks to.
 
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::Connection;
 use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
+use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesPayload};
 
 pub const APP_SECRET: &[u8] = b"dev-app-secret";
 
@@ -32,4 +33,20 @@ pub async fn connect_demo_bot(store: &MemoryStore, secrets: &MemorySecrets) {
         responder_secret: None,
     };
     secrets.put_bot_secrets("demo", &bot).await.unwrap();
+}
+
+/// The typed parse the receipt needs, in one pass as it reads these bodies: the envelope with
+/// each change's value typed (statuses, contacts, metadata), then each message's envelope.
+pub fn typed_parse(body: &[u8]) -> usize {
+    let payload: MessagesPayload = serde_json::from_slice(body).unwrap();
+    assert!(payload.only_messages());
+    let mut items = 0;
+    for change in payload.entry.iter().flat_map(|e| &e.changes) {
+        for message in &change.value.messages {
+            let envelope: MessageEnvelope = serde_json::from_str(message.get()).unwrap();
+            items += envelope.id.len();
+        }
+        items += change.value.statuses.len();
+    }
+    items
 }
