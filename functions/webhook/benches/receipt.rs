@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use futures::executor::block_on;
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::{CustomerIds, InboundMessage};
-use intaj_shared::ports::{MessageStore, WindowStore};
+use intaj_shared::ports::Store;
 use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
@@ -31,18 +31,19 @@ fn fresh_deps() -> WebhookDeps {
         connect_demo_bot(&store, &secrets).await;
         // The bot's earlier conversation, a customer's message here and the reply's status
         // below: the store is not empty, only these bodies' items are new to it.
-        let customer = CustomerIds::new(Some("15550000000"), None);
         let earlier = InboundMessage {
             message_id: "wamid.EARLIER".into(),
-            customer: customer.clone(),
+            customer: CustomerIds::new(Some("15550000000"), None),
             phone_number_id: "100000000000001".into(),
             kind: "text".into(),
             timestamp: 1,
             profile_name: None,
             content: r#"{"type":"text","text":{"body":"hi"}}"#.into(),
         };
-        store.record_inbound("demo", earlier).await.unwrap();
-        store.extend_window("demo", &customer, 1).await.unwrap();
+        store
+            .record_customer_message("demo", earlier)
+            .await
+            .unwrap();
     });
     let deps = WebhookDeps::new(store, secrets);
     // A warm function: it already knows which bot owns the number (the routing cache), and has

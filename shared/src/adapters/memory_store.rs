@@ -175,7 +175,7 @@ impl MemoryStore {
         });
         if raise_window && !head.customer.is_empty() {
             raise(
-                of_bot(&mut state.windows, bot_id),
+                &mut state.windows,
                 &mut state.links,
                 bot_id,
                 &head.customer,
@@ -197,11 +197,6 @@ impl State {
         of_bot(&mut self.messages, bot_id)
     }
 
-    fn extend_window(&mut self, bot_id: &str, customer: &CustomerIds, inbound_at: i64) {
-        let windows = of_bot(&mut self.windows, bot_id);
-        raise(windows, &mut self.links, bot_id, customer, inbound_at);
-    }
-
     /// A message's entry, made empty if new.
     fn message_entry(&mut self, bot_id: &str, message_id: &str) -> &mut StoredMessage {
         self.messages_of(bot_id)
@@ -210,15 +205,17 @@ impl State {
     }
 }
 
-/// Raises a customer's window in a bot's `windows` under each of its ids, and links the ids.
+/// Raises a customer's window under each of its ids, and links the ids (the state's `windows`
+/// and `links`, taken apart so that a caller may hold a message of the state meanwhile).
 fn raise(
-    windows: &mut HashMap<String, ConversationWindow>,
+    windows: &mut HashMap<String, HashMap<String, ConversationWindow>>,
     links: &mut HashMap<String, HashMap<String, String>>,
     bot_id: &str,
     customer: &CustomerIds,
     inbound_at: i64,
 ) {
     let opened = ConversationWindow::opened_by(inbound_at);
+    let windows = of_bot(windows, bot_id);
     for id in customer.all() {
         match windows.get_mut(id) {
             Some(window) => *window = window.clone().merge(opened.clone()),
@@ -345,7 +342,15 @@ impl WindowStore for MemoryStore {
         customer: &CustomerIds,
         inbound_at: i64,
     ) -> Result<(), StoreError> {
-        self.lock().extend_window(bot_id, customer, inbound_at);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        raise(
+            &mut state.windows,
+            &mut state.links,
+            bot_id,
+            customer,
+            inbound_at,
+        );
         Ok(())
     }
 

@@ -1,5 +1,5 @@
-//! The bot and the parse floor the receipt bench and the profiling example (`examples/receipt_profile.rs`) send
-//! their webhooks to.
+//! What the receipt bench and the profiling example (`examples/receipt_profile.rs`) share: the
+//! bot they send their webhooks to, the fixtures, and the typed-parse floor.
 
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::Connection;
