@@ -36,8 +36,7 @@ pub fn verify(app_secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(
         .strip_prefix(PREFIX.as_bytes())
         .or_else(|| header.strip_prefix(b"SHA256="))
         .ok_or(SignatureError::Malformed)?;
-    let mut claimed = [0u8; 32];
-    hex::decode_to_slice(hex_digest, &mut claimed).map_err(|_| SignatureError::Malformed)?;
+    let claimed = decode_digest(hex_digest).ok_or(SignatureError::Malformed)?;
     let mut mac = HmacSha256::new_from_slice(app_secret).expect("HMAC accepts keys of any length");
     mac.update(body);
     let expected = mac.finalize().into_bytes();
@@ -46,6 +45,31 @@ pub fn verify(app_secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(
     } else {
         Err(SignatureError::Mismatch)
     }
+}
+
+/// 64 hex digits of either case as 32 bytes; `None` for anything else. Arithmetic on every
+/// digit, no branch: each webhook's signature is new, so a branch per digit (as in
+/// `hex::decode_to_slice`) is a coin toss for the CPU's predictor (BENCHMARKS.md).
+fn decode_digest(hex: &[u8]) -> Option<[u8; 32]> {
+    let hex: &[u8; 64] = hex.try_into().ok()?;
+    let mut digest = [0u8; 32];
+    let mut invalid = 0;
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        let (high, low) = (nibble(pair[0]), nibble(pair[1]));
+        invalid |= (high | low) & 0xf0;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    (invalid == 0).then_some(digest)
+}
+
+/// A hex digit's value, or 0xff for any other byte.
+fn nibble(c: u8) -> u8 {
+    let digit = c.wrapping_sub(b'0');
+    // Setting 0x20 lowers `A`–`F` and leaves `a`–`f`; no other byte lands on them.
+    let letter = (c | 0x20).wrapping_sub(b'a');
+    let is_digit = 0u8.wrapping_sub(u8::from(digit < 10));
+    let is_letter = 0u8.wrapping_sub(u8::from(letter < 6));
+    (digit & is_digit) | (letter.wrapping_add(10) & is_letter) | !(is_digit | is_letter)
 }
 
 #[cfg(test)]
@@ -100,6 +124,25 @@ mod tests {
             verify(b"s", body, Some(&not_text)),
             Err(SignatureError::Malformed)
         );
+    }
+
+    #[test]
+    fn digests_decode_in_either_case_and_nothing_else_does() {
+        let digest: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        let lower = hex::encode(&digest);
+        assert_eq!(decode_digest(lower.as_bytes()).unwrap().as_slice(), digest);
+        let upper = lower.to_uppercase();
+        assert_eq!(decode_digest(upper.as_bytes()).unwrap().as_slice(), digest);
+        // Every byte that is not a hex digit, in every position's half, is refused.
+        for c in (0..=255u8).filter(|c| !c.is_ascii_hexdigit()) {
+            for at in [0, 1, 62, 63] {
+                let mut bad = lower.clone().into_bytes();
+                bad[at] = c;
+                assert_eq!(decode_digest(&bad), None, "byte {c:#04x} at {at}");
+            }
+        }
+        assert_eq!(decode_digest(&lower.as_bytes()[..62]), None);
+        assert_eq!(decode_digest(format!("{lower}00").as_bytes()), None);
     }
 
     #[test]
