@@ -346,7 +346,12 @@ async fn collect_in_one_pass<'b>(
     secrets: &dyn SecretStore,
     now: i64,
 ) -> Result<Option<Vec<Write<'b>>>, ReceiptError> {
-    let Ok(payload) = serde_json::from_slice::<MessagesPayload<'b>>(body) else {
+    // The whole body checked as UTF-8 once: read from bytes, serde_json checks every string it
+    // borrows, each a branchy scan of its own.
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ok(None);
+    };
+    let Ok(payload) = serde_json::from_str::<MessagesPayload<'b>>(text) else {
         return Ok(None);
     };
     if !payload.only_messages() {
@@ -625,7 +630,7 @@ impl<'s, 'b> Router<'s, 'b> {
 mod tests {
     use intaj_shared::adapters::{MemorySecrets, MemoryStore};
     use intaj_shared::domain::Connection;
-    use intaj_shared::ports::BotSecrets;
+    use intaj_shared::ports::{BotSecrets, MessageStore};
 
     use super::*;
 
@@ -708,6 +713,28 @@ mod tests {
         assert!(
             read_in_one_pass >= 30,
             "only {read_in_one_pass} fixtures read in one pass"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_utf8_is_refused_as_a_payload_and_records_nothing() {
+        let (store, secrets) = connected(&[("demo", "100000000000001")]).await;
+        let app_secret = Secret::new("dev-app-secret");
+        // A byte no UTF-8 text holds, inside the customer's name.
+        let mut body = std::fs::read(format!("{FIXTURES}/text.json")).unwrap();
+        let at = body.windows(5).position(|w| w == b"Amina").unwrap();
+        body[at] = 0xff;
+        let result = record("demo", &app_secret, &body, &store, &store, &secrets, 7).await;
+        assert!(
+            matches!(result, Err(ReceiptError::Payload(_))),
+            "{result:?}"
+        );
+        let id = "wamid.HBgMOTcxNTAxMjM0NTY3FQIAEhggQTFCMkMzRDRFNUY2MDcwODA5MEExQjJDM0Q0RTVGNgA=";
+        assert!(
+            MessageStore::message(&store, "demo", id)
+                .await
+                .unwrap()
+                .is_none()
         );
     }
 

@@ -35,10 +35,12 @@ pub async fn connect_demo_bot(store: &MemoryStore, secrets: &MemorySecrets) {
     secrets.put_bot_secrets("demo", &bot).await.unwrap();
 }
 
-/// The typed parse the receipt needs, in one pass as it reads these bodies: the envelope with
-/// each change's value typed (statuses, contacts, metadata), then each message's envelope.
+/// The typed parse the receipt needs, in one pass as it reads these bodies: the body checked as
+/// UTF-8, the envelope with each change's value typed (statuses, contacts, metadata), then each
+/// message's envelope.
 pub fn typed_parse(body: &[u8]) -> usize {
-    let payload: MessagesPayload = serde_json::from_slice(body).unwrap();
+    let text = std::str::from_utf8(body).unwrap();
+    let payload: MessagesPayload = serde_json::from_str(text).unwrap();
     assert!(payload.only_messages());
     let mut items = 0;
     for change in payload.entry.iter().flat_map(|e| &e.changes) {
