@@ -21,7 +21,7 @@ mod support;
 
 /// The deployed function's allocator (`src/main.rs`), for the floors and the full path alike.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: intaj_webhook::allocator::MiMalloc = intaj_webhook::allocator::MiMalloc;
 
 /// Built with a plain executor: the set-up runs inside the bench's own runtime.
 fn fresh_deps() -> WebhookDeps {

@@ -21,7 +21,7 @@ use support::{APP_SECRET, connect_demo_bot, fixture, typed_parse};
 
 /// The deployed function's allocator (`src/main.rs`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: intaj_webhook::allocator::MiMalloc = intaj_webhook::allocator::MiMalloc;
 
 fn main() {
     let mut args = std::env::args().skip(1);

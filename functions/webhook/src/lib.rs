@@ -2,6 +2,7 @@
 //! (`POST`) on `/webhook/whatsapp/{botId}`. `main.rs` wires it into Lambda; the local stack and
 //! the tests call [`handler::handle`] directly.
 
+pub mod allocator;
 pub mod handler;
 pub mod receipt;
 mod template_events;

@@ -1,13 +1,14 @@
 //! Lambda entry point: build the clients once, then serve every request with them.
 
 use intaj_shared::bootstrap;
+use intaj_webhook::allocator::MiMalloc;
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::{Error, Request, run, service_fn};
 
 /// A receipt allocates for every message and status it records; mimalloc serves that faster than
 /// the system allocator (BENCHMARKS.md, receipt CPU).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: MiMalloc = MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
