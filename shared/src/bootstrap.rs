@@ -24,21 +24,31 @@ pub fn config_or_exit() -> Config {
     })
 }
 
-/// JSON logs, one event per line, at `LOG_LEVEL`: a level, optionally with levels per target
-/// (`info`, `info,intaj_webhook=debug`). An unreadable value logs at `info`.
+/// JSON logs on standard output, as [`json_log_lines`] writes them.
 pub fn init_tracing(level: &str) {
-    use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
+
+    json_log_lines(level, std::io::stdout).init();
+}
+
+/// The functions' logs: one JSON event per line, at `level`: a level, optionally with levels
+/// per target (`info`, `info,intaj_webhook=debug`). An unreadable value logs at `info`. Tests
+/// and the log-volume bench read the same lines through their own `writer`.
+pub fn json_log_lines<W>(level: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::layer::SubscriberExt;
 
     let json_lines = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(false)
         .with_target(false)
-        .without_time(); // CloudWatch stamps every line
+        .without_time() // CloudWatch stamps every line
+        .with_writer(writer);
     tracing_subscriber::registry()
         .with(json_lines)
         .with(log_filter(level))
-        .init();
 }
 
 fn log_filter(level: &str) -> Targets {

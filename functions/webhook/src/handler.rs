@@ -195,14 +195,16 @@ async fn receive(
             )
         }
     })?;
+    // A count of zero is left out: most webhooks carry one kind of item, and CloudWatch bills
+    // every byte of the line (BENCHMARKS.md, log volume).
     tracing::info!(
         bot_id,
-        messages_new = summary.messages_new,
-        messages_duplicate = summary.messages_duplicate,
-        statuses_new = summary.statuses_new,
-        statuses_duplicate = summary.statuses_duplicate,
-        raw_events = summary.raw_events,
-        ignored_changes = summary.ignored_changes,
+        messages_new = nonzero(summary.messages_new),
+        messages_duplicate = nonzero(summary.messages_duplicate),
+        statuses_new = nonzero(summary.statuses_new),
+        statuses_duplicate = nonzero(summary.statuses_duplicate),
+        raw_events = nonzero(summary.raw_events),
+        ignored_changes = nonzero(summary.ignored_changes),
         "webhook recorded"
     );
     let mut response = http::Response::new(RECEIVED.to_owned());
@@ -225,6 +227,11 @@ async fn report_arrival(bot_id: &str, now: i64, deps: &WebhookDeps) {
             .unwrap_or_else(|p| p.into_inner())
             .remove(bot_id);
     }
+}
+
+/// A log field's value, or none (the field left out) for zero.
+fn nonzero(count: usize) -> Option<usize> {
+    (count > 0).then_some(count)
 }
 
 /// The answer to a recorded webhook, always the same: no serialiser run for it.

@@ -720,3 +720,97 @@ async fn when_storage_fails_meta_is_told_to_retry() {
         assert_eq!(error_code(&body), "storage_unavailable");
     }
 }
+
+/// The lines the handler logs on the test's thread, written as the deployed function writes them.
+#[derive(Clone, Default)]
+struct LogLines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogLines {
+    /// The lines written since the last call, each read as JSON.
+    fn take(&self) -> Vec<Value> {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
+        let text = String::from_utf8(bytes).unwrap();
+        text.lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn each_webhook_logs_one_summary_naming_only_what_it_carried() {
+    let h = harness().await;
+    let lines = LogLines::default();
+    let writer = lines.clone();
+    let _logging = tracing::subscriber::set_default(intaj_shared::bootstrap::json_log_lines(
+        "info",
+        move || writer.clone(),
+    ));
+    let summary = |counts: Value| {
+        let mut fields = serde_json::json!({"message": "webhook recorded", "bot_id": BOT});
+        fields
+            .as_object_mut()
+            .unwrap()
+            .extend(counts.as_object().unwrap().clone());
+        fields
+    };
+    let cases = [
+        ("status_sent.json", serde_json::json!({"statuses_new": 1})),
+        (
+            "status_sent.json",
+            serde_json::json!({"statuses_duplicate": 1}),
+        ),
+        ("text.json", serde_json::json!({"messages_new": 1})),
+        ("text.json", serde_json::json!({"messages_duplicate": 1})),
+        (
+            "mixed_batch.json",
+            serde_json::json!({"messages_new": 1, "statuses_new": 2}),
+        ),
+        (
+            "unknown_field_change.json",
+            serde_json::json!({"ignored_changes": 1}),
+        ),
+    ];
+    for (name, counts) in cases {
+        assert_eq!(call(&h, signed(BOT, &fixture(name))).await.0, 200, "{name}");
+        let logged = lines.take();
+        let summaries: Vec<&Value> = logged
+            .iter()
+            .filter(|line| line["fields"]["message"] == "webhook recorded")
+            .collect();
+        assert_eq!(
+            summaries,
+            [&serde_json::json!({"level": "INFO", "fields": summary(counts.clone())})],
+            "{name}"
+        );
+        // A new message has a line of its own, by its id.
+        let new_messages = logged
+            .iter()
+            .filter(|line| line["fields"]["message"] == "inbound message recorded")
+            .filter(|line| {
+                line["fields"]["message_id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("wamid.")
+            })
+            .count();
+        let expected = counts["messages_new"].as_u64().unwrap_or(0);
+        assert_eq!(new_messages as u64, expected, "{name}");
+        for line in &logged {
+            let text = line.to_string();
+            assert!(
+                !text.contains(APP_SECRET) && !text.contains("dev-access-token"),
+                "{text}"
+            );
+        }
+    }
+}
