@@ -4,16 +4,15 @@
 //! million events). Lambda's own records (`platform.start`, `platform.report`) come on top.
 //! Run: `cargo bench -p intaj-webhook --bench log_volume`.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::bootstrap::json_log_lines;
 use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
-use support::{APP_SECRET, connect_demo_bot, fixture};
+use log_lines::LogLines;
+use support::{APP_SECRET, demo_deps, fixture};
 
+#[path = "support/log_lines.rs"]
+mod log_lines;
 // The receipt bench's bot and fixtures; its parse floor is not used here.
 #[allow(dead_code)]
 mod support;
@@ -21,27 +20,8 @@ mod support;
 /// CloudWatch Logs' metadata per log event, billed as ingested bytes.
 const CLOUDWATCH_BYTES_PER_LINE: usize = 26;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
 fn main() {
-    let captured = Captured::default();
+    let captured = LogLines::default();
     let writer = captured.clone();
     tracing::subscriber::set_global_default(json_log_lines("info", move || writer.clone()))
         .expect("the only subscriber");
@@ -49,10 +29,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let secrets = Arc::new(MemorySecrets::new());
-    runtime.block_on(connect_demo_bot(&store, &secrets));
-    let deps = WebhookDeps::new(store, secrets);
+    let deps = runtime.block_on(demo_deps());
     // The first webhook notes the bot's arrivals; it is not among the measured ones.
     runtime.block_on(post(&deps, fixture("status_read.json")));
     captured.take();

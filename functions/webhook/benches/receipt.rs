@@ -5,17 +5,14 @@
 //! Run: `cargo bench -p intaj-webhook --bench receipt`.
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
-use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::{CustomerIds, InboundMessage};
-use intaj_shared::ports::Store;
 use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
-use support::{APP_SECRET, connect_demo_bot, fixture, typed_parse};
+use support::{APP_SECRET, demo_deps, fixture, typed_parse};
 
 mod support;
 
@@ -25,10 +22,8 @@ static ALLOCATOR: intaj_webhook::allocator::MiMalloc = intaj_webhook::allocator:
 
 /// Built with a plain executor: the set-up runs inside the bench's own runtime.
 fn fresh_deps() -> WebhookDeps {
-    let store = Arc::new(MemoryStore::new());
-    let secrets = Arc::new(MemorySecrets::new());
-    block_on(async {
-        connect_demo_bot(&store, &secrets).await;
+    let deps = block_on(async {
+        let deps = demo_deps().await;
         // The bot's earlier conversation, a customer's message here and the reply's status
         // below: the store is not empty, only these bodies' items are new to it.
         let earlier = InboundMessage {
@@ -40,12 +35,12 @@ fn fresh_deps() -> WebhookDeps {
             profile_name: None,
             content: r#"{"type":"text","text":{"body":"hi"}}"#.into(),
         };
-        store
+        deps.store
             .record_customer_message("demo", earlier)
             .await
             .unwrap();
+        deps
     });
-    let deps = WebhookDeps::new(store, secrets);
     // A warm function: it already knows which bot owns the number (the routing cache), and has
     // noted the bot's arrivals (`lastWebhookAt`, every few minutes) with an earlier webhook, the
     // reply's `sent` status. (Two messages in the store: a third, the measured one, does not

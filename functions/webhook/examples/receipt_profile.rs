@@ -7,17 +7,14 @@
 //!   --config 'profile.release.strip=false' --config 'profile.release.debug=1' --target-dir /tmp/prof
 //! valgrind --tool=callgrind /tmp/prof/release/examples/receipt_profile text.json 2000
 
-use std::sync::Arc;
-
-use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::whatsapp::signature::{sign, verify};
-use intaj_webhook::{WebhookDeps, handle};
+use intaj_webhook::handle;
 use lambda_http::Body;
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{APP_SECRET, connect_demo_bot, fixture, typed_parse};
+use support::{APP_SECRET, demo_deps, fixture, typed_parse};
 
 /// The deployed function's allocator (`src/main.rs`).
 #[global_allocator]
@@ -32,10 +29,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let secrets = Arc::new(MemorySecrets::new());
-    runtime.block_on(connect_demo_bot(&store, &secrets));
-    let deps = WebhookDeps::new(store, secrets);
+    let deps = runtime.block_on(demo_deps());
     let bodies: Vec<(Vec<u8>, String)> = (0..receipts)
         .map(|i| {
             let body = text

@@ -721,35 +721,22 @@ async fn when_storage_fails_meta_is_told_to_retry() {
     }
 }
 
-/// The lines the handler logs on the test's thread, written as the deployed function writes them.
-#[derive(Clone, Default)]
-struct LogLines(Arc<std::sync::Mutex<Vec<u8>>>);
+#[path = "../benches/support/log_lines.rs"]
+mod log_lines;
 
-impl std::io::Write for LogLines {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl LogLines {
-    /// The lines written since the last call, each read as JSON.
-    fn take(&self) -> Vec<Value> {
-        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
-        let text = String::from_utf8(bytes).unwrap();
-        text.lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
+/// The lines logged since the last call, each read as JSON.
+fn logged(lines: &log_lines::LogLines) -> Vec<Value> {
+    let text = String::from_utf8(lines.take()).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn each_webhook_logs_one_summary_naming_only_what_it_carried() {
     let h = harness().await;
-    let lines = LogLines::default();
+    // Written as the deployed function writes them; the handler runs on this test's thread.
+    let lines = log_lines::LogLines::default();
     let writer = lines.clone();
     let _logging = tracing::subscriber::set_default(intaj_shared::bootstrap::json_log_lines(
         "info",
@@ -782,7 +769,7 @@ async fn each_webhook_logs_one_summary_naming_only_what_it_carried() {
     ];
     for (name, counts) in cases {
         assert_eq!(call(&h, signed(BOT, &fixture(name))).await.0, 200, "{name}");
-        let logged = lines.take();
+        let logged = logged(&lines);
         let summaries: Vec<&Value> = logged
             .iter()
             .filter(|line| line["fields"]["message"] == "webhook recorded")

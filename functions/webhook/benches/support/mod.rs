@@ -1,10 +1,13 @@
 //! What the receipt bench and the profiling example (`examples/receipt_profile.rs`) share: the
 //! bot they send their webhooks to, the fixtures, and the typed-parse floor.
 
+use std::sync::Arc;
+
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::Connection;
 use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
 use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesPayload};
+use intaj_webhook::WebhookDeps;
 
 pub const APP_SECRET: &[u8] = b"dev-app-secret";
 
@@ -15,6 +18,14 @@ pub fn fixture(name: &str) -> Vec<u8> {
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(path).expect("a fixture of shared/tests/fixtures/webhooks")
+}
+
+/// A warm webhook function's dependencies, in memory, with the bot `demo` connected.
+pub async fn demo_deps() -> WebhookDeps {
+    let store = Arc::new(MemoryStore::new());
+    let secrets = Arc::new(MemorySecrets::new());
+    connect_demo_bot(&store, &secrets).await;
+    WebhookDeps::new(store, secrets)
 }
 
 /// Connects the bot `demo` (phone number id 100000000000001, signed with [`APP_SECRET`]).
