@@ -15,13 +15,14 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use serde_json::Value;
 
-/// One request as sent: its operation (`UpdateItem`, …), the `(pk, sk)` of every item it
-/// writes (none for reads), when it went out and its answer came back, and the write units
-/// DynamoDB reported for it (`None` for reads and refused writes, which DynamoDB Local reports
-/// nothing for).
+/// One request as sent: its operation (`UpdateItem`, …), the index it reads if any, the
+/// `(pk, sk)` of every item it writes (none for reads), when it went out and its answer came
+/// back, and the write units DynamoDB reported for it (`None` for reads and refused writes,
+/// which DynamoDB Local reports nothing for).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentRequest {
     pub operation: String,
+    pub index: Option<String>,
     pub writes: Vec<(String, String)>,
     pub started: Instant,
     pub ended: Option<Instant>,
@@ -148,6 +149,7 @@ impl Intercept for DynamoDbRequests {
         cfg.interceptor_state().store_put(SentIndex(sent.len()));
         sent.push(SentRequest {
             operation,
+            index: body["IndexName"].as_str().map(str::to_owned),
             writes,
             started: Instant::now(),
             ended: None,

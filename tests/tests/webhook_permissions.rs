@@ -1,0 +1,76 @@
+//! The webhook function's table permissions in `template.yaml` are exactly the DynamoDB
+//! operations its handler makes: every fixture, new and redelivered, through a cold function
+//! on DynamoDB Local. The function that faces the internet can do nothing else to the table.
+
+use std::collections::BTreeSet;
+
+use intaj_tests::{CountedWebhook, LocalServices, fixture_body, workspace_root};
+use serde_norway::Value;
+
+/// The `dynamodb:` actions the webhook function's policies allow, and whether any of them
+/// reaches the table's indexes (a resource `…/index/*`).
+fn allowed_table_actions() -> (BTreeSet<String>, bool) {
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let template: Value = serde_norway::from_str(&text).unwrap();
+    let policies = template["Resources"]["WebhookFunction"]["Properties"]["Policies"]
+        .as_sequence()
+        .expect("the webhook function's policies");
+    let mut actions = BTreeSet::new();
+    let mut indexes = false;
+    for policy in policies {
+        // A SAM policy template (`DynamoDBCrudPolicy`, …) would allow more than the list says.
+        let statements = policy["Statement"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("a statement, not a policy template: {policy:?}"));
+        for statement in statements {
+            assert_eq!(statement["Effect"], "Allow");
+            let mut on_table = false;
+            for action in statement["Action"].as_sequence().into_iter().flatten() {
+                let action = action.as_str().unwrap();
+                if let Some(operation) = action.strip_prefix("dynamodb:") {
+                    actions.insert(operation.to_owned());
+                    on_table = true;
+                }
+            }
+            let resources = format!("{:?}", statement["Resource"]);
+            indexes |= on_table && resources.contains("/index/");
+        }
+    }
+    (actions, indexes)
+}
+
+#[tokio::test]
+async fn the_webhooks_table_permissions_are_exactly_the_operations_it_makes() {
+    let Some(services) = LocalServices::from_env("webhook permissions") else {
+        return;
+    };
+    // Cold: it reads the owner of the number and notes the bot's arrival too.
+    let webhook = CountedWebhook::start_cold(&services).await;
+    let mut fixtures: Vec<String> =
+        std::fs::read_dir(workspace_root().join("shared/tests/fixtures/webhooks"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+    fixtures.sort();
+    let mut made = BTreeSet::new();
+    let mut indexes_read = BTreeSet::new();
+    for round in ["new", "redelivered"] {
+        for name in &fixtures {
+            webhook
+                .post_body(&format!("{name} ({round})"), fixture_body(name))
+                .await;
+            for request in webhook.requests.sent() {
+                indexes_read.extend(request.index);
+                made.insert(request.operation);
+            }
+        }
+    }
+    let (allowed, indexes_allowed) = allowed_table_actions();
+    assert_eq!(made, allowed);
+    assert_eq!(
+        !indexes_read.is_empty(),
+        indexes_allowed,
+        "{indexes_read:?}"
+    );
+}
