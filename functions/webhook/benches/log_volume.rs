@@ -5,11 +5,9 @@
 //! Run: `cargo bench -p intaj-webhook --bench log_volume`.
 
 use intaj_shared::bootstrap::json_log_lines;
-use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
-use lambda_http::Body;
 use log_lines::LogLines;
-use support::{APP_SECRET, demo_deps, fixture};
+use support::{demo_deps, fixture, signed_request};
 
 #[path = "support/log_lines.rs"]
 mod log_lines;
@@ -64,11 +62,5 @@ fn main() {
 }
 
 async fn post(deps: &WebhookDeps, body: Vec<u8>) -> u16 {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/webhook/whatsapp/demo")
-        .header("x-hub-signature-256", sign(APP_SECRET, &body))
-        .body(Body::from(body))
-        .unwrap();
-    handle(request, deps).await.status().as_u16()
+    handle(signed_request(body), deps).await.status().as_u16()
 }

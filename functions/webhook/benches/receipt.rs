@@ -12,7 +12,7 @@ use intaj_shared::domain::{CustomerIds, InboundMessage};
 use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
-use support::{APP_SECRET, demo_deps, fixture, typed_parse};
+use support::{APP_SECRET, demo_deps, fixture, signed_request, typed_parse};
 
 mod support;
 
@@ -48,14 +48,8 @@ fn fresh_deps() -> WebhookDeps {
     block_on(async {
         let owner = deps.routes.connection_by_phone_number("100000000000001");
         assert!(owner.await.unwrap().is_some());
-        let earlier = fixture("status_sent.json");
-        let request = http::Request::builder()
-            .method("POST")
-            .uri("/webhook/whatsapp/demo")
-            .header("x-hub-signature-256", sign(APP_SECRET, &earlier))
-            .body(Body::from(earlier))
-            .unwrap();
-        assert_eq!(handle(request, &deps).await.status(), 200);
+        let earlier = signed_request(fixture("status_sent.json"));
+        assert_eq!(handle(earlier, &deps).await.status(), 200);
     });
     deps
 }

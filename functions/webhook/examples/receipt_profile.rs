@@ -11,6 +11,8 @@ use intaj_shared::whatsapp::signature::{sign, verify};
 use intaj_webhook::handle;
 use lambda_http::Body;
 
+// The receipt bench's helpers; its requests are signed before the loop, not by signed_request.
+#[allow(dead_code)]
 #[path = "../benches/support/mod.rs"]
 mod support;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::domain::Connection;
 use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
+use intaj_shared::whatsapp::signature::sign;
 use intaj_shared::whatsapp::webhook::{MessageEnvelope, MessagesPayload};
 use intaj_webhook::WebhookDeps;
 
@@ -26,6 +27,16 @@ pub async fn demo_deps() -> WebhookDeps {
     let secrets = Arc::new(MemorySecrets::new());
     connect_demo_bot(&store, &secrets).await;
     WebhookDeps::new(store, secrets)
+}
+
+/// A webhook `body` for the bot `demo`, signed with [`APP_SECRET`], as Meta posts it.
+pub fn signed_request(body: Vec<u8>) -> lambda_http::Request {
+    http::Request::builder()
+        .method("POST")
+        .uri("/webhook/whatsapp/demo")
+        .header("x-hub-signature-256", sign(APP_SECRET, &body))
+        .body(lambda_http::Body::from(body))
+        .unwrap()
 }
 
 /// Connects the bot `demo` (phone number id 100000000000001, signed with [`APP_SECRET`]).
