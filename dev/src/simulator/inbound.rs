@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::SimulatorError;
 use super::config::SimulatedNumber;
 use super::ids;
-use super::state::State;
+use super::state::{SimulatorHandle, State};
 use super::validation::is_bsuid;
 use super::webhooks::{Metadata, encode, envelope, post_signed};
 
@@ -116,6 +116,14 @@ struct MessageObject {
     /// `{<type>: <object>}`.
     #[serde(flatten)]
     content: Map<String, Value>,
+}
+
+// Here, not beside the handle's other methods: the state knows nothing of what a customer sends.
+impl SimulatorHandle {
+    /// Posts a customer's message to the number's webhook URL, signed, as `POST /_sim/inbound` does.
+    pub async fn inbound(&self, message: InboundMessage) -> Result<InboundOutcome, SimulatorError> {
+        post_inbound(&self.state, message).await
+    }
 }
 
 /// Builds, signs and posts the webhook; answers what the receiver said.

@@ -15,7 +15,6 @@ use super::config::{
     FailNext, FaultConfig, PairRateLimit, RecipientFailure, SimulatedNumber, SimulatorConfig,
     SimulatorSettings,
 };
-use super::inbound::{InboundMessage, InboundOutcome};
 use super::templates::{self, TemplateSet};
 
 /// An accepted message as the simulator received it.
@@ -490,11 +489,6 @@ impl SimulatorHandle {
             .collect();
         numbers.sort_by(|a, b| a.phone_number_id.cmp(&b.phone_number_id));
         numbers
-    }
-
-    /// Posts a customer's message to the number's webhook URL, signed, as `POST /_sim/inbound` does.
-    pub async fn inbound(&self, message: InboundMessage) -> Result<InboundOutcome, SimulatorError> {
-        super::inbound::post_inbound(&self.state, message).await
     }
 
     /// The absolute URL the simulator's links are built on, once known.
