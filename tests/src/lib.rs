@@ -7,11 +7,13 @@ mod counted_webhook;
 mod dynamodb_requests;
 pub mod event_pattern;
 mod local_stack;
+mod table_permissions;
 
 pub use captured_logs::{CapturedLogs, captured_logs};
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};
+pub use table_permissions::allowed_table_operations;
 
 use std::path::{Path, PathBuf};
 use std::process::Child;

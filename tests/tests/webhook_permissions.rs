@@ -4,40 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use intaj_tests::{CountedWebhook, LocalServices, fixture_body, workspace_root};
-use serde_norway::Value;
-
-/// The `dynamodb:` actions the webhook function's policies allow, and whether any of them
-/// reaches the table's indexes (a resource `…/index/*`).
-fn allowed_table_actions() -> (BTreeSet<String>, bool) {
-    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
-    let template: Value = serde_norway::from_str(&text).unwrap();
-    let policies = template["Resources"]["WebhookFunction"]["Properties"]["Policies"]
-        .as_sequence()
-        .expect("the webhook function's policies");
-    let mut actions = BTreeSet::new();
-    let mut indexes = false;
-    for policy in policies {
-        // A SAM policy template (`DynamoDBCrudPolicy`, …) would allow more than the list says.
-        let statements = policy["Statement"]
-            .as_sequence()
-            .unwrap_or_else(|| panic!("a statement, not a policy template: {policy:?}"));
-        for statement in statements {
-            assert_eq!(statement["Effect"], "Allow");
-            let mut on_table = false;
-            for action in statement["Action"].as_sequence().into_iter().flatten() {
-                let action = action.as_str().unwrap();
-                if let Some(operation) = action.strip_prefix("dynamodb:") {
-                    actions.insert(operation.to_owned());
-                    on_table = true;
-                }
-            }
-            let resources = format!("{:?}", statement["Resource"]);
-            indexes |= on_table && resources.contains("/index/");
-        }
-    }
-    (actions, indexes)
-}
+use intaj_tests::{
+    CountedWebhook, LocalServices, allowed_table_operations, fixture_body, workspace_root,
+};
 
 #[tokio::test]
 async fn the_webhooks_table_permissions_are_exactly_the_operations_it_makes() {
@@ -71,7 +40,7 @@ async fn the_webhooks_table_permissions_are_exactly_the_operations_it_makes() {
             }
         }
     }
-    let (allowed, indexes_allowed) = allowed_table_actions();
+    let (allowed, indexes_allowed) = allowed_table_operations("WebhookFunction");
     assert_eq!(made, allowed);
     assert_eq!(
         !indexes_read.is_empty(),
