@@ -13,7 +13,7 @@ pub use captured_logs::{CapturedLogs, captured_logs};
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};
-pub use table_permissions::allowed_table_operations;
+pub use table_permissions::{CountedTable, access_of, allowed_table_access};
 
 use std::path::{Path, PathBuf};
 use std::process::Child;

@@ -2,43 +2,136 @@
 //! its handler was seen to make.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
+use intaj_shared::adapters::{DynamoDbStore, MemorySecrets};
+use intaj_shared::clock::unix_now;
+use intaj_shared::connecting::{NewConnection, connect};
+use intaj_shared::ports::{Secret, Store};
 use serde_norway::Value;
 
-use crate::workspace_root;
+use crate::{DEMO_API_KEY, DynamoDbRequests, LocalServices, SentRequest, unique, workspace_root};
 
-/// The DynamoDB operations a function's policies allow (`GetItem`, …), and whether any of them
-/// reaches the table's indexes (a resource `…/index/*`). Panics on a SAM policy template
-/// (`DynamoDBCrudPolicy`, …): it would allow more than any list says.
-pub fn allowed_table_operations(function: &str) -> (BTreeSet<String>, bool) {
+/// What a function's policies let it do to the table: each DynamoDB operation allowed, on the
+/// table (`GetItem`) or on an index (`Query on gsi1`). Panics on a SAM policy template
+/// (`DynamoDBCrudPolicy`, …), which would allow more than any list says, and on an index
+/// wildcard.
+pub fn allowed_table_access(function: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
     let template: Value = serde_norway::from_str(&text).unwrap();
     let policies = template["Resources"][function]["Properties"]["Policies"]
         .as_sequence()
         .unwrap_or_else(|| panic!("the policies of {function}"));
-    let mut operations = BTreeSet::new();
-    let mut indexes = false;
+    let mut allowed = BTreeSet::new();
     for policy in policies {
         let statements = policy["Statement"].as_sequence().unwrap_or_else(|| {
             panic!("{function}: a statement, not a policy template: {policy:?}")
         });
         for statement in statements {
             assert_eq!(statement["Effect"], "Allow");
-            let mut on_table = false;
-            let actions = match &statement["Action"] {
-                Value::Sequence(actions) => actions.iter().collect(),
-                action => vec![action],
-            };
-            for action in actions {
-                let action = action.as_str().unwrap();
-                if let Some(operation) = action.strip_prefix("dynamodb:") {
-                    operations.insert(operation.to_owned());
-                    on_table = true;
+            for action in one_or_many(&statement["Action"]) {
+                let Some(operation) = action.as_str().unwrap().strip_prefix("dynamodb:") else {
+                    continue;
+                };
+                for resource in one_or_many(&statement["Resource"]) {
+                    allowed.insert(access(operation, index_of(resource).as_deref()));
                 }
             }
-            let resources = format!("{:?}", statement["Resource"]);
-            indexes |= on_table && resources.contains("/index/");
         }
     }
-    (operations, indexes)
+    allowed
+}
+
+/// What one request did, in [`allowed_table_access`]'s terms.
+pub fn access_of(request: &SentRequest) -> String {
+    access(&request.operation, request.index.as_deref())
+}
+
+fn access(operation: &str, index: Option<&str>) -> String {
+    match index {
+        Some(index) => format!("{operation} on {index}"),
+        None => operation.to_owned(),
+    }
+}
+
+fn one_or_many(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Sequence(values) => values.iter().collect(),
+        value => vec![value],
+    }
+}
+
+/// The index a resource names (`${Table.Arn}/index/gsi1`), or none for the table itself.
+fn index_of(resource: &Value) -> Option<String> {
+    let text = format!("{resource:?}");
+    let (_, rest) = text.split_once("/index/")?;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    assert!(!name.is_empty(), "name the index, not a wildcard: {text}");
+    Some(name)
+}
+
+/// A function's table on DynamoDB Local with the demo connection (SPEC §9), every request counted:
+/// what a function's handler does to it, set against what its policy allows.
+pub struct CountedTable {
+    pub store: Arc<dyn Store>,
+    pub secrets: Arc<MemorySecrets>,
+    requests: DynamoDbRequests,
+    /// What the function was seen to do, in [`allowed_table_access`]'s terms.
+    seen: BTreeSet<String>,
+}
+
+impl CountedTable {
+    pub async fn with_demo_connection(services: &LocalServices, name: &str) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
+            .endpoint_url(&services.dynamodb)
+            .build();
+        let requests = DynamoDbRequests::default();
+        let client = requests.client(config);
+        let table = unique(name);
+        create_table_if_missing(&client, &table).await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(DynamoDbStore::new(client, table));
+        let secrets = Arc::new(MemorySecrets::new());
+        let demo = NewConnection {
+            bot_id: "demo".into(),
+            business_account_id: "200000000000001".into(),
+            phone_number_id: "100000000000001".into(),
+            access_token: Secret::new("dev-access-token"),
+            app_secret: Secret::new("dev-app-secret"),
+            verify_token: Secret::new("dev-verify-token"),
+            api_key: Secret::new(DEMO_API_KEY),
+            rate_limit_per_second: 80,
+        };
+        connect(store.as_ref(), secrets.as_ref(), &demo, unix_now())
+            .await
+            .unwrap();
+        let table = Self {
+            store,
+            secrets,
+            requests,
+            seen: BTreeSet::new(),
+        };
+        table.forget();
+        table
+    }
+
+    /// Counts the requests made since the last call as the function's.
+    pub fn collect(&mut self) {
+        self.seen.extend(self.requests.sent().iter().map(access_of));
+        self.requests.reset();
+    }
+
+    /// Drops the requests made since the last call: the test's own set-up, not the function's.
+    pub fn forget(&self) {
+        self.requests.reset();
+    }
+
+    /// The function's policies in `template.yaml` allow exactly what it was seen to do.
+    pub fn assert_exactly_allowed_by(&mut self, function: &str) {
+        self.collect();
+        assert_eq!(self.seen, allowed_table_access(function), "{function}");
+    }
 }

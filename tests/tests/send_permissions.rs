@@ -2,22 +2,14 @@
 //! its handler makes: every route it serves, answered and refused, on DynamoDB Local, with the
 //! WhatsApp simulator as Meta. A leaked API key can do nothing else to the table through it.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use intaj_dev::simulator::{FaultConfig, InboundMessage as CustomerMessage};
 use intaj_send::{SendDeps, handle};
-use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets};
 use intaj_shared::clock::unix_now;
-use intaj_shared::connecting::{NewConnection, connect};
 use intaj_shared::domain::{CustomerIds, InboundMessage, MessageTemplate, TemplateSync};
 use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
-use intaj_shared::ports::{Secret, Store};
-use intaj_tests::{
-    DEMO_API_KEY, DynamoDbRequests, LocalServices, StackClient, allowed_table_operations, unique,
-};
+use intaj_tests::{CountedTable, DEMO_API_KEY, LocalServices, StackClient};
 use lambda_http::Body;
 use serde_json::{Value, json};
 
@@ -25,18 +17,14 @@ const CUSTOMER: &str = "15551234567";
 /// A customer who never wrote: no window.
 const STRANGER: &str = "15557654321";
 
-/// The send function's handler on a table of its own, its requests counted, Meta simulated.
+/// The send function's handler on a counted table, Meta simulated.
 struct CountedSend {
     deps: SendDeps,
-    store: Arc<dyn Store>,
-    requests: DynamoDbRequests,
-    /// Operations and indexes seen so far.
-    made: BTreeSet<String>,
-    indexes: BTreeSet<String>,
+    table: CountedTable,
 }
 
 impl CountedSend {
-    /// `method path` with the demo key: the status and the JSON answer.
+    /// `method path` with `key` as the Bearer API key, if any: the answer's status.
     async fn call(&mut self, method: &str, path: &str, key: Option<&str>, body: Value) -> u16 {
         let mut request = http::Request::builder().method(method).uri(path);
         if let Some(key) = key {
@@ -52,33 +40,16 @@ impl CountedSend {
             Body::from(body.to_string())
         };
         let response = handle(request.body(body).unwrap(), &self.deps).await;
-        self.collect();
+        self.table.collect();
         response.status().as_u16()
     }
 
-    fn send_request(&self, idempotency_key: Option<&str>) -> http::request::Builder {
-        let request = http::Request::builder()
+    fn send_request(&self, idempotency_key: &str) -> http::request::Builder {
+        http::Request::builder()
             .method("POST")
             .uri("/api/whatsapp/send")
-            .header("authorization", format!("Bearer {DEMO_API_KEY}"));
-        match idempotency_key {
-            Some(key) => request.header("idempotency-key", key),
-            None => request,
-        }
-    }
-
-    /// Takes the requests made since the last call into `made`.
-    fn collect(&mut self) {
-        for request in self.requests.sent() {
-            self.indexes.extend(request.index);
-            self.made.insert(request.operation);
-        }
-        self.requests.reset();
-    }
-
-    /// What the test itself writes is not the function's.
-    fn forget(&self) {
-        self.requests.reset();
+            .header("authorization", format!("Bearer {DEMO_API_KEY}"))
+            .header("idempotency-key", idempotency_key)
     }
 }
 
@@ -91,29 +62,9 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
     let sim = meta.sim();
     sim.set_status_delay(Duration::ZERO);
 
-    let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
-        .endpoint_url(&services.dynamodb)
-        .build();
-    let requests = DynamoDbRequests::default();
-    let client = requests.client(config);
-    let table = unique("intaj-send-permissions");
-    create_table_if_missing(&client, &table).await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(DynamoDbStore::new(client, table));
-    let secrets = Arc::new(MemorySecrets::new());
-    let demo = NewConnection {
-        bot_id: "demo".into(),
-        business_account_id: "200000000000001".into(),
-        phone_number_id: "100000000000001".into(),
-        access_token: Secret::new("dev-access-token"),
-        app_secret: Secret::new("dev-app-secret"),
-        verify_token: Secret::new("dev-verify-token"),
-        api_key: Secret::new(DEMO_API_KEY),
-        rate_limit_per_second: 80,
-    };
+    let table = CountedTable::with_demo_connection(&services, "intaj-send-permissions").await;
+    let store = table.store.clone();
     let now = unix_now();
-    connect(store.as_ref(), secrets.as_ref(), &demo, now)
-        .await
-        .unwrap();
     // The customer writes: Meta knows it, and the webhook would have recorded it (and its window).
     let written = sim
         .inbound(CustomerMessage::text(CUSTOMER, "hi"))
@@ -143,15 +94,12 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
     let mut f = CountedSend {
         deps: SendDeps {
             store: store.clone(),
-            secrets,
+            secrets: table.secrets.clone(),
             graph: GraphClient::new(graph).unwrap(),
         },
-        store: store.clone(),
-        requests,
-        made: BTreeSet::new(),
-        indexes: BTreeSet::new(),
+        table,
     };
-    f.forget();
+    f.table.forget();
 
     let key = Some(DEMO_API_KEY);
     let text = |to: &str| json!({"to": to, "type": "text", "content": "Your order shipped"});
@@ -159,7 +107,7 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
         json!({"to": STRANGER, "type": "template",
                "template": {"name": name, "language": "en_US"}})
     };
-    // Refused before any read: no key, a wrong key, a body that is not a message.
+    // Refused: no key, a wrong key, a body that is not a message.
     assert_eq!(
         f.call("POST", "/api/whatsapp/send", None, text(CUSTOMER))
             .await,
@@ -197,7 +145,7 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
             .await,
         200
     );
-    f.store
+    store
         .replace_templates(
             "demo",
             &TemplateSync {
@@ -215,7 +163,7 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
         )
         .await
         .unwrap();
-    f.forget();
+    f.table.forget();
     assert_eq!(
         f.call("POST", "/api/whatsapp/send", key, template("hello_world"))
             .await,
@@ -228,14 +176,14 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
     );
     // Idempotency keys: claimed and completed, repeated, and released when Meta fails.
     for _ in 0..2 {
-        let request = f.send_request(Some("order-42-shipped"));
+        let request = f.send_request("order-42-shipped");
         assert_eq!(f.call_with(request, text(CUSTOMER)).await, 200);
     }
     sim.set_fault(FaultConfig {
         error_rate: 1.0,
         delay: Duration::ZERO,
     });
-    let request = f.send_request(Some("order-43-shipped"));
+    let request = f.send_request("order-43-shipped");
     assert_eq!(f.call_with(request, text(CUSTOMER)).await, 503);
     sim.set_fault(FaultConfig {
         error_rate: 0.0,
@@ -271,16 +219,14 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
         200
     );
     // Over the key's rate: refused with 429.
-    f.store.set_api_keys_rate_limit("demo", 1).await.unwrap();
-    f.forget();
+    store.set_api_keys_rate_limit("demo", 1).await.unwrap();
+    f.table.forget();
     let mut statuses = Vec::new();
     for _ in 0..3 {
         statuses.push(f.call("GET", &conversation, key, Value::Null).await);
     }
     assert!(statuses.contains(&429), "{statuses:?}");
 
-    let (allowed, indexes_allowed) = allowed_table_operations("SendFunction");
-    assert_eq!(f.made, allowed);
-    assert_eq!(!f.indexes.is_empty(), indexes_allowed, "{:?}", f.indexes);
+    f.table.assert_exactly_allowed_by("SendFunction");
     meta.stack.shutdown().await;
 }

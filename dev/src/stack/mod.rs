@@ -29,7 +29,7 @@ use intaj_shared::api::ApiError;
 use intaj_shared::domain::Recorded;
 use intaj_shared::domain::{Responder, ResponderRule, RuleMatch};
 use intaj_shared::graph::{GraphClient, GraphConfig};
-use intaj_shared::ports::{Secret, SecretStore, Store, StoreError};
+use intaj_shared::ports::{MediaStore, Secret, SecretStore, Store, StoreError};
 use intaj_template_sync::TemplateSyncDeps;
 use intaj_webhook::WebhookDeps;
 use tokio::net::TcpListener;
@@ -83,6 +83,8 @@ pub struct RunningStack {
     pub secrets: Arc<dyn SecretStore>,
     /// The Graph API client the send routes use.
     pub graph: GraphClient,
+    /// Where the media routes keep files: a folder this stack serves (`/_media/…`).
+    pub media: Arc<dyn MediaStore>,
     server: Option<BackgroundServer>,
     /// The run's media folder, removed at shutdown.
     media_dir: std::path::PathBuf,
@@ -203,6 +205,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     let responder =
         new_inbound.map(|feed| responding::spawn(responder_deps(&store, &secrets, &graph), feed));
     let template_schedule = start_template_schedule(services.templates.clone()).await;
+    let media = services.media.media.clone();
     let router = router(services);
     let server = BackgroundServer::spawn(listener, router, "local stack");
     tracing::info!(%base_url, whatsapp_api_base, "local stack serving");
@@ -215,6 +218,7 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
         store,
         secrets,
         graph,
+        media,
         server: Some(server),
         media_dir,
         template_schedule: Some(template_schedule),
