@@ -1,7 +1,10 @@
 //! The local stack (in-memory store, WhatsApp simulator) with an HTTP client for its routes.
 
+use std::time::Duration;
+
 use intaj_dev::simulator::{SimulatedNumber, SimulatorHandle};
 use intaj_dev::stack::{self, RunningStack, StackSettings};
+use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use serde_json::{Value, json};
 
 /// The demo connection's API key (SPEC §9).
@@ -34,6 +37,18 @@ impl StackClient {
             stack,
             http: intaj_shared::http_clients::http_client(),
         }
+    }
+
+    /// A Graph API client to this stack's Meta that gives up retrying after 300 ms, for tests
+    /// of what a function does when Meta keeps failing.
+    pub fn impatient_graph(&self) -> GraphClient {
+        let mut config = GraphConfig::new(&self.stack.whatsapp_api_base, "v25.0");
+        config.retry = RetryPolicy {
+            budget: Duration::from_millis(300),
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        };
+        GraphClient::new(config).unwrap()
     }
 
     pub fn sim(&self) -> &SimulatorHandle {

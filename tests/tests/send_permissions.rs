@@ -8,7 +8,6 @@ use intaj_dev::simulator::{FaultConfig, InboundMessage as CustomerMessage};
 use intaj_send::{SendDeps, handle};
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::{CustomerIds, InboundMessage, MessageTemplate, TemplateSync};
-use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use intaj_tests::{CountedTable, DEMO_API_KEY, LocalServices, StackClient};
 use lambda_http::Body;
 use serde_json::{Value, json};
@@ -85,17 +84,11 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
         )
         .await
         .unwrap();
-    let mut graph = GraphConfig::new(&meta.stack.whatsapp_api_base, "v25.0");
-    graph.retry = RetryPolicy {
-        budget: Duration::from_millis(300),
-        base_delay: Duration::from_millis(10),
-        ..RetryPolicy::default()
-    };
     let mut f = CountedSend {
         deps: SendDeps {
             store: store.clone(),
             secrets: table.secrets.clone(),
-            graph: GraphClient::new(graph).unwrap(),
+            graph: meta.impatient_graph(),
         },
         table,
     };
