@@ -22,6 +22,9 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentRequest {
     pub operation: String,
+    /// The IAM actions it needs: its operation's own, or for a transaction each of its items'
+    /// (`PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`).
+    pub actions: Vec<String>,
     pub index: Option<String>,
     pub writes: Vec<(String, String)>,
     pub started: Instant,
@@ -144,11 +147,13 @@ impl Intercept for DynamoDbRequests {
             .and_then(|bytes| serde_json::from_slice(bytes).ok())
             .unwrap_or(Value::Null);
         let writes = written_keys(&operation, &body);
+        let actions = iam_actions(&operation, &body);
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         // The attempt's own config bag carries its index to the other end of the attempt.
         cfg.interceptor_state().store_put(SentIndex(sent.len()));
         sent.push(SentRequest {
             operation,
+            actions,
             index: body["IndexName"].as_str().map(str::to_owned),
             writes,
             started: Instant::now(),
@@ -254,6 +259,28 @@ fn consumed_units(capacity: &Value) -> Option<f64> {
 }
 
 /// The keys a write request writes, from its JSON body.
+/// IAM authorises a transaction by the actions of its items, not by its own name.
+fn iam_actions(operation: &str, body: &Value) -> Vec<String> {
+    if operation != "TransactWriteItems" {
+        return vec![operation.to_owned()];
+    }
+    let mut actions: Vec<String> = body["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let kind = item.as_object()?.keys().next()?;
+            Some(match kind.as_str() {
+                "ConditionCheck" => "ConditionCheckItem".to_owned(),
+                kind => format!("{kind}Item"),
+            })
+        })
+        .collect();
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
 fn written_keys(operation: &str, body: &Value) -> Vec<(String, String)> {
     let key = |item: &Value| {
         let s = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_owned();

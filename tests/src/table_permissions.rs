@@ -43,9 +43,13 @@ pub fn allowed_table_access(function: &str) -> BTreeSet<String> {
     allowed
 }
 
-/// What one request did, in [`allowed_table_access`]'s terms.
-pub fn access_of(request: &SentRequest) -> String {
-    access(&request.operation, request.index.as_deref())
+/// What one request did, in [`allowed_table_access`]'s terms (a transaction: each kind of
+/// item it holds).
+pub fn access_of(request: &SentRequest) -> impl Iterator<Item = String> + '_ {
+    request
+        .actions
+        .iter()
+        .map(|action| access(action, request.index.as_deref()))
 }
 
 fn access(operation: &str, index: Option<&str>) -> String {
@@ -120,7 +124,8 @@ impl CountedTable {
 
     /// Counts the requests made since the last call as the function's.
     pub fn collect(&mut self) {
-        self.seen.extend(self.requests.sent().iter().map(access_of));
+        self.seen
+            .extend(self.requests.sent().iter().flat_map(access_of));
         self.requests.reset();
     }
 

@@ -33,7 +33,7 @@ async fn the_webhooks_table_permissions_are_exactly_the_operations_it_makes() {
             webhook
                 .post_body(&format!("{name} ({round})"), body.clone())
                 .await;
-            made.extend(webhook.requests.sent().iter().map(access_of));
+            made.extend(webhook.requests.sent().iter().flat_map(access_of));
         }
     }
     assert_eq!(made, allowed_table_access("WebhookFunction"));
