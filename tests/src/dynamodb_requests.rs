@@ -259,7 +259,8 @@ fn consumed_units(capacity: &Value) -> Option<f64> {
 }
 
 /// The keys a write request writes, from its JSON body.
-/// IAM authorises a transaction by the actions of its items, not by its own name.
+/// IAM authorises a transaction by the actions of its items, not by its own name (DynamoDB
+/// developer guide, "Using IAM with DynamoDB transactions").
 fn iam_actions(operation: &str, body: &Value) -> Vec<String> {
     if operation != "TransactWriteItems" {
         return vec![operation.to_owned()];
