@@ -2,18 +2,14 @@
 //! body costs in writes and round trips.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets};
-use intaj_shared::connecting::{NewConnection, connect};
-use intaj_shared::ports::{Secret, Store};
 use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
 
-use crate::{DynamoDbRequests, LocalServices, unique};
+use crate::{CountedTable, DynamoDbRequests, LocalServices};
 
+/// The demo connection's ([`CountedTable::with_demo_connection`]).
 const APP_SECRET: &str = "dev-app-secret";
 
 /// What one webhook body cost.
@@ -51,31 +47,10 @@ impl CountedWebhook {
 
     /// A function that has handled nothing yet.
     pub async fn start_cold(services: &LocalServices) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
-            .endpoint_url(&services.dynamodb)
-            .build();
-        let requests = DynamoDbRequests::default();
-        let client = requests.client(config);
-        let table = unique("intaj-webhook-writes");
-        create_table_if_missing(&client, &table).await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(DynamoDbStore::new(client, table));
-        let secrets = Arc::new(MemorySecrets::new());
-        let demo = NewConnection {
-            bot_id: "demo".into(),
-            business_account_id: "200000000000001".into(),
-            phone_number_id: "100000000000001".into(),
-            access_token: Secret::new("dev-access-token"),
-            app_secret: Secret::new(APP_SECRET),
-            verify_token: Secret::new("dev-verify-token"),
-            api_key: Secret::new("dev-api-key"),
-            rate_limit_per_second: 80,
-        };
-        connect(store.as_ref(), secrets.as_ref(), &demo, 0)
-            .await
-            .unwrap();
+        let table = CountedTable::with_demo_connection(services, "intaj-webhook-writes").await;
         Self {
-            deps: WebhookDeps::new(store, secrets),
-            requests,
+            deps: WebhookDeps::new(table.store.clone(), table.secrets.clone()),
+            requests: table.requests().clone(),
         }
     }
 

@@ -131,6 +131,11 @@ impl CountedTable {
         table
     }
 
+    /// Every request to the table, as the counter records it.
+    pub fn requests(&self) -> &DynamoDbRequests {
+        &self.requests
+    }
+
     /// Counts the requests made since the last call as the function's.
     pub fn collect(&mut self) {
         self.seen

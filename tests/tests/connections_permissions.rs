@@ -9,7 +9,7 @@ use intaj_connections::{ConnectionsDeps, handle};
 use intaj_dev::simulator::SimulatedNumber;
 use intaj_shared::adapters::FixedAdminToken;
 use intaj_shared::ports::Secret;
-use intaj_tests::{CountedTable, LocalServices, StackClient, workspace_root};
+use intaj_tests::{CountedTable, LocalServices, StackClient, sample_event};
 use lambda_http::Body;
 use serde_json::{Value, json};
 
@@ -33,8 +33,8 @@ impl CountedConnections {
 
     /// A sample event of `events/`, as API Gateway delivers it.
     async fn event(&mut self, name: &str) -> (u16, Value) {
-        let text = std::fs::read_to_string(workspace_root().join("events").join(name)).unwrap();
-        self.answer(lambda_http::request::from_str(&text).unwrap())
+        let event = sample_event(name).to_string();
+        self.answer(lambda_http::request::from_str(&event).unwrap())
             .await
     }
 

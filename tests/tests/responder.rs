@@ -478,8 +478,8 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
         .await
         .unwrap();
     replies_to(&stack, CUSTOMER, 1).await;
-    let path = intaj_tests::workspace_root().join("events/responder-queue.json");
-    let sample: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let sample: SqsEvent =
+        serde_json::from_value(intaj_tests::sample_event("responder-queue.json")).unwrap();
     let retry = RecordedDelays::default();
     let answered = handle_batch(&deps, &retry, sample).await;
     assert!(answered.batch_item_failures.is_empty(), "{answered:?}");
@@ -737,8 +737,7 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
     let (stack, bot, _) = forwarding_stack().await;
     let deps = stack.stack.responder_deps();
     // The sample event: the demo bot's message delivered; the demo connection has no URL.
-    let path = intaj_tests::workspace_root().join("events/responder-stream.json");
-    let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let sample = intaj_tests::sample_event("responder-stream.json");
     let retry = RecordedDelays::default();
     let answer = handle_event(&deps, &retry, sample).await.unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");

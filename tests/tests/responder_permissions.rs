@@ -13,7 +13,7 @@ use intaj_responder::{ResponderDeps, handle_event};
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::{CustomerIds, InboundMessage, Responder};
 use intaj_shared::ports::{BotSecrets, QueueError, RetryDelay, Secret, SecretStore};
-use intaj_tests::{CountedTable, LocalServices, StackClient, workspace_root};
+use intaj_tests::{CountedTable, LocalServices, StackClient, sample_event};
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551234567";
@@ -71,12 +71,6 @@ fn queued(id: &str, customer: &str, text: &str, try_number: u32) -> Value {
         "attributes": {"MessageGroupId": format!("demo#{customer}"),
                        "ApproximateReceiveCount": try_number.to_string()},
     })
-}
-
-/// A sample event of `events/`.
-fn event(name: &str) -> Value {
-    let path = workspace_root().join("events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The records of a batch the function asked to have again.
@@ -152,7 +146,7 @@ async fn the_responder_functions_table_permissions_are_exactly_the_operations_it
     };
 
     // The sample batch: answered.
-    let answer = handle_event(&deps, &NoDelay, event("responder-queue.json"))
+    let answer = handle_event(&deps, &NoDelay, sample_event("responder-queue.json"))
         .await
         .unwrap();
     table.collect();
@@ -192,7 +186,7 @@ async fn the_responder_functions_table_permissions_are_exactly_the_operations_it
         delay: Duration::ZERO,
     });
     // The sample stream batch: a status change, to the events URL.
-    let answer = handle_event(&deps, &NoDelay, event("responder-stream.json"))
+    let answer = handle_event(&deps, &NoDelay, sample_event("responder-stream.json"))
         .await
         .unwrap();
     assert!(failed(&answer).is_empty(), "{answer}");

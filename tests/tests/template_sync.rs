@@ -16,7 +16,7 @@ use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store};
 use intaj_shared::template_sync::{SyncReport, sync_bot};
 use intaj_template_sync::{ScheduleSettings, TemplateSyncDeps, invoke, sync_all};
-use intaj_tests::{DynamoDbRequests, LocalServices, StackClient, unique, workspace_root};
+use intaj_tests::{DynamoDbRequests, LocalServices, StackClient, sample_event, unique};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -389,10 +389,7 @@ async fn the_lambda_events_reach_the_routes_and_the_schedule() {
     )
     .await
     .unwrap();
-    let event = |name: &str| -> Value {
-        let path = workspace_root().join("events").join(name);
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    };
+    let event = sample_event;
 
     let answer = invoke(event("template-sync-now.json"), &env.deps)
         .await

@@ -5,20 +5,14 @@
 
 use intaj_dev::simulator::FaultConfig;
 use intaj_template_sync::{TemplateSyncDeps, invoke};
-use intaj_tests::{CountedTable, LocalServices, StackClient, workspace_root};
+use intaj_tests::{CountedTable, LocalServices, StackClient, sample_event};
 use serde_json::Value;
 
 const WABA: &str = "200000000000001";
 
-/// A sample event of `events/`.
-fn event(name: &str) -> Value {
-    let path = workspace_root().join("events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// The status of an HTTP answer (`statusCode`), with its body for a failure's message.
 async fn status(deps: &TemplateSyncDeps, table: &mut CountedTable, name: &str) -> (u64, Value) {
-    let answer = invoke(event(name), deps).await.unwrap();
+    let answer = invoke(sample_event(name), deps).await.unwrap();
     table.collect();
     (
         answer["statusCode"].as_u64().unwrap(),
@@ -42,7 +36,7 @@ async fn the_template_sync_functions_table_permissions_are_exactly_the_operation
     );
 
     // The hourly schedule syncs every connection.
-    let report = invoke(event("template-sync-schedule.json"), &deps)
+    let report = invoke(sample_event("template-sync-schedule.json"), &deps)
         .await
         .unwrap();
     table.collect();
