@@ -79,6 +79,15 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
     };
     secrets.put_bot_secrets("demo", &bot).await.unwrap();
 
+    // Without it the first invoke below would be retried for ten minutes.
+    let installed = Command::new("cargo")
+        .args(["lambda", "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        installed,
+        "cargo lambda is not on PATH: ./scripts/test.sh installs it (pip install cargo-lambda)"
+    );
     let port = free_port();
     let env = [
         format!("TABLE_NAME={table}"),
@@ -121,13 +130,18 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
     for pair in &env {
         watch.args(["--env-var", pair]);
     }
-    let _watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
+    let mut watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
 
-    // The first invoke compiles the function: poll until it answers.
+    // The first invoke compiles the function: poll until it answers, while the watcher runs.
     let verified = poll_until(
         "webhook under cargo lambda",
         Duration::from_secs(600),
-        || answer(&invoke(port, "webhook-verify.json")),
+        || {
+            if let Ok(Some(status)) = watch.0.try_wait() {
+                panic!("cargo lambda watch ended ({status}); its output is above");
+            }
+            answer(&invoke(port, "webhook-verify.json"))
+        },
     );
     assert_eq!(verified["statusCode"], 200, "{verified}");
     assert_eq!(verified["body"], "1158201444");
