@@ -86,6 +86,31 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
+/// An API request as API Gateway hands it to a function: `method path`, with `Authorization:
+/// Bearer <token>` when one is given. Add headers, then a body ([`json_body`]).
+pub fn api_request(method: &str, path: &str, bearer: Option<&str>) -> http::request::Builder {
+    let request = http::Request::builder().method(method).uri(path);
+    match bearer {
+        Some(token) => request.header("authorization", format!("Bearer {token}")),
+        None => request,
+    }
+}
+
+/// `body` as a request's JSON text; no body for `null`.
+pub fn json_body(body: &serde_json::Value) -> lambda_http::Body {
+    if body.is_null() {
+        lambda_http::Body::Empty
+    } else {
+        lambda_http::Body::from(body.to_string())
+    }
+}
+
+/// A response's status and its JSON answer (`null` when it is not JSON).
+pub fn status_and_json(response: &http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
+    let answer = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+    (response.status().as_u16(), answer)
+}
+
 /// A sample event of `events/`, as Lambda delivers it.
 pub fn sample_event(name: &str) -> serde_json::Value {
     let path = workspace_root().join("events").join(name);

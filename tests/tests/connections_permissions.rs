@@ -9,8 +9,9 @@ use intaj_connections::{ConnectionsDeps, handle};
 use intaj_dev::simulator::SimulatedNumber;
 use intaj_shared::adapters::FixedAdminToken;
 use intaj_shared::ports::Secret;
-use intaj_tests::{CountedTable, LocalServices, StackClient, sample_event};
-use lambda_http::Body;
+use intaj_tests::{
+    CountedTable, LocalServices, StackClient, api_request, json_body, sample_event, status_and_json,
+};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "dev-admin-token";
@@ -26,9 +27,7 @@ impl CountedConnections {
     async fn answer(&mut self, request: lambda_http::Request) -> (u16, Value) {
         let response = handle(request, &self.deps).await;
         self.table.collect();
-        let status = response.status().as_u16();
-        let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
-        (status, body)
+        status_and_json(&response)
     }
 
     /// A sample event of `events/`, as API Gateway delivers it.
@@ -40,19 +39,8 @@ impl CountedConnections {
 
     /// `method path` with `token` as the Bearer token.
     async fn call(&mut self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let body = if body.is_null() {
-            Body::Empty
-        } else {
-            Body::from(body.to_string())
-        };
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(body)
-            .unwrap();
-        self.answer(request).await
+        let request = api_request(method, path, Some(token));
+        self.answer(request.body(json_body(&body)).unwrap()).await
     }
 }
 

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use intaj_media::{MediaDeps, handle};
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::{CustomerIds, InboundMessage};
-use intaj_tests::{CountedTable, DEMO_API_KEY, LocalServices, StackClient};
+use intaj_tests::{
+    CountedTable, DEMO_API_KEY, LocalServices, StackClient, api_request, json_body, status_and_json,
+};
 use lambda_http::Body;
 use serde_json::{Value, json};
 
@@ -29,13 +31,7 @@ impl CountedMedia {
         content_type: &str,
         body: Vec<u8>,
     ) -> (u16, Value) {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("content-type", content_type);
-        if let Some(key) = key {
-            request = request.header("authorization", format!("Bearer {key}"));
-        }
+        let request = api_request(method, path, key).header("content-type", content_type);
         let body = if body.is_empty() {
             Body::Empty
         } else {
@@ -43,19 +39,17 @@ impl CountedMedia {
         };
         let response = handle(request.body(body).unwrap(), &self.deps).await;
         self.table.collect();
-        let status = response.status().as_u16();
-        let answer = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
-        (status, answer)
+        status_and_json(&response)
     }
 
+    /// `method path` with the demo key and a JSON body (none for `null`).
     async fn json(&mut self, method: &str, path: &str, body: Value) -> (u16, Value) {
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        self.call(method, path, Some(DEMO_API_KEY), "application/json", body)
-            .await
+        // The type tells `{"uploadId"}` from a file posted as the body.
+        let request = api_request(method, path, Some(DEMO_API_KEY))
+            .header("content-type", "application/json");
+        let response = handle(request.body(json_body(&body)).unwrap(), &self.deps).await;
+        self.table.collect();
+        status_and_json(&response)
     }
 }
 

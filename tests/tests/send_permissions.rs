@@ -8,8 +8,7 @@ use intaj_dev::simulator::{FaultConfig, InboundMessage as CustomerMessage};
 use intaj_send::{SendDeps, handle};
 use intaj_shared::clock::unix_now;
 use intaj_shared::domain::{CustomerIds, InboundMessage, MessageTemplate, TemplateSync};
-use intaj_tests::{CountedTable, DEMO_API_KEY, LocalServices, StackClient};
-use lambda_http::Body;
+use intaj_tests::{CountedTable, DEMO_API_KEY, LocalServices, StackClient, api_request, json_body};
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551234567";
@@ -25,29 +24,17 @@ struct CountedSend {
 impl CountedSend {
     /// `method path` with `key` as the Bearer API key, if any: the answer's status.
     async fn call(&mut self, method: &str, path: &str, key: Option<&str>, body: Value) -> u16 {
-        let mut request = http::Request::builder().method(method).uri(path);
-        if let Some(key) = key {
-            request = request.header("authorization", format!("Bearer {key}"));
-        }
-        self.call_with(request, body).await
+        self.call_with(api_request(method, path, key), body).await
     }
 
     async fn call_with(&mut self, request: http::request::Builder, body: Value) -> u16 {
-        let body = if body.is_null() {
-            Body::Empty
-        } else {
-            Body::from(body.to_string())
-        };
-        let response = handle(request.body(body).unwrap(), &self.deps).await;
+        let response = handle(request.body(json_body(&body)).unwrap(), &self.deps).await;
         self.table.collect();
         response.status().as_u16()
     }
 
     fn send_request(&self, idempotency_key: &str) -> http::request::Builder {
-        http::Request::builder()
-            .method("POST")
-            .uri("/api/whatsapp/send")
-            .header("authorization", format!("Bearer {DEMO_API_KEY}"))
+        api_request("POST", "/api/whatsapp/send", Some(DEMO_API_KEY))
             .header("idempotency-key", idempotency_key)
     }
 }
