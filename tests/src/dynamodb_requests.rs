@@ -258,7 +258,6 @@ fn consumed_units(capacity: &Value) -> Option<f64> {
     }
 }
 
-/// The keys a write request writes, from its JSON body.
 /// IAM authorises a transaction by the actions of its items, not by its own name (DynamoDB
 /// developer guide, "Using IAM with DynamoDB transactions").
 fn iam_actions(operation: &str, body: &Value) -> Vec<String> {
@@ -282,6 +281,7 @@ fn iam_actions(operation: &str, body: &Value) -> Vec<String> {
     actions
 }
 
+/// The keys a write request writes, from its JSON body.
 fn written_keys(operation: &str, body: &Value) -> Vec<(String, String)> {
     let key = |item: &Value| {
         let s = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_owned();

@@ -16,6 +16,11 @@ pub use local_stack::{DEMO_API_KEY, StackClient};
 pub use table_permissions::{CountedTable, access_of, allowed_table_access};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use intaj_shared::adapters::DynamoDbStore;
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
+use intaj_shared::ports::Store;
 use std::process::Child;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -63,10 +68,22 @@ impl LocalServices {
     }
 
     pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config().await)
+        aws_sdk_dynamodb::Client::from_conf(self.dynamodb_config().await)
+    }
+
+    async fn dynamodb_config(&self) -> aws_sdk_dynamodb::Config {
+        aws_sdk_dynamodb::config::Builder::from(&self.sdk_config().await)
             .endpoint_url(&self.dynamodb)
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
+            .build()
+    }
+
+    /// A store on a new table named after `name`, every request to it counted.
+    pub async fn counted_store(&self, name: &str) -> (Arc<dyn Store>, DynamoDbRequests) {
+        let requests = DynamoDbRequests::default();
+        let client = requests.client(self.dynamodb_config().await);
+        let table = unique(name);
+        create_table_if_missing(&client, &table).await.unwrap();
+        (Arc::new(DynamoDbStore::new(client, table)), requests)
     }
 
     pub async fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {

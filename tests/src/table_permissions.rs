@@ -4,14 +4,15 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets};
+use intaj_dev::simulator::{InboundMessage as CustomerMessage, SimulatorHandle};
+use intaj_shared::adapters::MemorySecrets;
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::{NewConnection, connect};
+use intaj_shared::domain::{CustomerIds, InboundMessage};
 use intaj_shared::ports::{Secret, Store};
 use serde_norway::Value;
 
-use crate::{DEMO_API_KEY, DynamoDbRequests, LocalServices, SentRequest, unique, workspace_root};
+use crate::{DEMO_API_KEY, DynamoDbRequests, LocalServices, SentRequest, workspace_root};
 
 /// What a function's policies let it do to the table: each DynamoDB operation allowed, on the
 /// table (`GetItem`) or on an index (`Query on gsi1`). Panics on a DynamoDB policy template
@@ -99,14 +100,7 @@ pub struct CountedTable {
 
 impl CountedTable {
     pub async fn with_demo_connection(services: &LocalServices, name: &str) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
-            .endpoint_url(&services.dynamodb)
-            .build();
-        let requests = DynamoDbRequests::default();
-        let client = requests.client(config);
-        let table = unique(name);
-        create_table_if_missing(&client, &table).await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(DynamoDbStore::new(client, table));
+        let (store, requests) = services.counted_store(name).await;
         let secrets = Arc::new(MemorySecrets::new());
         let demo = NewConnection {
             bot_id: "demo".into(),
@@ -129,6 +123,31 @@ impl CountedTable {
         };
         table.forget();
         table
+    }
+
+    /// `customer` writes to the demo number: Meta (the simulator) knows them, and their message
+    /// is recorded as the webhook records it, which opens their window. Not counted as the
+    /// function's. Returns the message's id.
+    pub async fn customer_wrote(&self, meta: &SimulatorHandle, customer: &str) -> String {
+        let written = meta
+            .inbound(CustomerMessage::text(customer, "hi"))
+            .await
+            .unwrap();
+        let message = InboundMessage {
+            message_id: written.message_id.clone(),
+            customer: CustomerIds::new(Some(customer), None),
+            phone_number_id: "100000000000001".into(),
+            kind: "text".into(),
+            timestamp: unix_now(),
+            profile_name: None,
+            content: serde_json::json!({"type": "text", "text": {"body": "hi"}}).to_string(),
+        };
+        self.store
+            .record_customer_message("demo", message)
+            .await
+            .unwrap();
+        self.forget();
+        written.message_id
     }
 
     /// Every request to the table, as the counter records it.

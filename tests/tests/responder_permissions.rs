@@ -8,10 +8,10 @@
 use std::time::Duration;
 
 use axum::routing::post;
-use intaj_dev::simulator::{FaultConfig, InboundMessage as CustomerMessage};
+use intaj_dev::simulator::FaultConfig;
 use intaj_responder::{ResponderDeps, handle_event};
 use intaj_shared::clock::unix_now;
-use intaj_shared::domain::{CustomerIds, InboundMessage, Responder};
+use intaj_shared::domain::Responder;
 use intaj_shared::ports::{BotSecrets, QueueError, RetryDelay, Secret, SecretStore};
 use intaj_tests::{CountedTable, LocalServices, StackClient, sample_event};
 use serde_json::{Value, json};
@@ -115,29 +115,10 @@ async fn the_responder_functions_table_permissions_are_exactly_the_operations_it
         )
         .await
         .unwrap();
-    // Both customers wrote: Meta knows them, and their windows are open.
+    // Both customers wrote: their windows are open.
     for customer in [CUSTOMER, OTHER_CUSTOMER] {
-        let written = meta
-            .sim()
-            .inbound(CustomerMessage::text(customer, "hi"))
-            .await
-            .unwrap();
-        let message = InboundMessage {
-            message_id: written.message_id,
-            customer: CustomerIds::new(Some(customer), None),
-            phone_number_id: "100000000000001".into(),
-            kind: "text".into(),
-            timestamp: unix_now(),
-            profile_name: None,
-            content: json!({"type": "text", "text": {"body": "hi"}}).to_string(),
-        };
-        table
-            .store
-            .record_customer_message("demo", message)
-            .await
-            .unwrap();
+        table.customer_wrote(meta.sim(), customer).await;
     }
-    table.forget();
     let deps = ResponderDeps {
         store: table.store.clone(),
         secrets: table.secrets.clone(),

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use intaj_dev::simulator::{FaultConfig, InboundMessage as CustomerMessage};
+use intaj_dev::simulator::FaultConfig;
 use intaj_send::{SendDeps, handle};
 use intaj_shared::clock::unix_now;
-use intaj_shared::domain::{CustomerIds, InboundMessage, MessageTemplate, TemplateSync};
+use intaj_shared::domain::{MessageTemplate, TemplateSync};
 use intaj_tests::{CountedTable, DEMO_API_KEY, LocalServices, StackClient, api_request, json_body};
 use serde_json::{Value, json};
 
@@ -51,26 +51,7 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
     let table = CountedTable::with_demo_connection(&services, "intaj-send-permissions").await;
     let store = table.store.clone();
     let now = unix_now();
-    // The customer writes: Meta knows it, and the webhook would have recorded it (and its window).
-    let written = sim
-        .inbound(CustomerMessage::text(CUSTOMER, "hi"))
-        .await
-        .unwrap();
-    store
-        .record_customer_message(
-            "demo",
-            InboundMessage {
-                message_id: written.message_id.clone(),
-                customer: CustomerIds::new(Some(CUSTOMER), None),
-                phone_number_id: "100000000000001".into(),
-                kind: "text".into(),
-                timestamp: now,
-                profile_name: None,
-                content: json!({"type": "text", "text": {"body": "hi"}}).to_string(),
-            },
-        )
-        .await
-        .unwrap();
+    let written = table.customer_wrote(sim, CUSTOMER).await;
     let mut f = CountedSend {
         deps: SendDeps {
             store: store.clone(),
@@ -79,7 +60,6 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
         },
         table,
     };
-    f.table.forget();
 
     let key = Some(DEMO_API_KEY);
     let text = |to: &str| json!({"to": to, "type": "text", "content": "Your order shipped"});
@@ -170,7 +150,7 @@ async fn the_send_functions_table_permissions_are_exactly_the_operations_it_make
         delay: Duration::ZERO,
     });
     // Reads: a message, one that does not exist, a conversation.
-    let message = format!("/api/whatsapp/messages/{}", written.message_id);
+    let message = format!("/api/whatsapp/messages/{}", written);
     assert_eq!(f.call("GET", &message, key, Value::Null).await, 200);
     assert_eq!(
         f.call("GET", "/api/whatsapp/messages/wamid.NONE", key, Value::Null)

@@ -9,14 +9,13 @@ use std::time::Duration;
 use intaj_dev::simulator::{
     self, RunningSimulator, SimulatedNumber, SimulatorConfig, SimulatorHandle, TemplateStatusUpdate,
 };
-use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, MemorySecrets, MemoryStore};
+use intaj_shared::adapters::{MemorySecrets, MemoryStore};
 use intaj_shared::connecting::{NewConnection, connect};
 use intaj_shared::graph::{GraphClient, GraphConfig, RetryPolicy};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store};
 use intaj_shared::template_sync::{SyncReport, sync_bot};
 use intaj_template_sync::{ScheduleSettings, TemplateSyncDeps, invoke, sync_all};
-use intaj_tests::{DynamoDbRequests, LocalServices, StackClient, sample_event, unique};
+use intaj_tests::{DynamoDbRequests, LocalServices, StackClient, sample_event};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -132,14 +131,7 @@ fn counts(report: &SyncReport) -> [usize; 5] {
 /// is not running (and not required).
 async fn counted_dynamodb(test: &str) -> Option<(Arc<dyn Store>, DynamoDbRequests)> {
     let services = LocalServices::from_env(test)?;
-    let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
-        .endpoint_url(&services.dynamodb)
-        .build();
-    let requests = DynamoDbRequests::default();
-    let client = requests.client(config);
-    let table = unique("intaj-template-sync");
-    create_table_if_missing(&client, &table).await.unwrap();
-    Some((Arc::new(DynamoDbStore::new(client, table)), requests))
+    Some(services.counted_store("intaj-template-sync").await)
 }
 
 #[tokio::test]
@@ -389,9 +381,8 @@ async fn the_lambda_events_reach_the_routes_and_the_schedule() {
     )
     .await
     .unwrap();
-    let event = sample_event;
 
-    let answer = invoke(event("template-sync-now.json"), &env.deps)
+    let answer = invoke(sample_event("template-sync-now.json"), &env.deps)
         .await
         .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
@@ -399,7 +390,7 @@ async fn the_lambda_events_reach_the_routes_and_the_schedule() {
     assert_eq!(report["added"], 17);
     assert!(answer["headers"]["x-ratelimit-limit"].is_string());
 
-    let answer = invoke(event("template-list.json"), &env.deps)
+    let answer = invoke(sample_event("template-list.json"), &env.deps)
         .await
         .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
@@ -412,7 +403,7 @@ async fn the_lambda_events_reach_the_routes_and_the_schedule() {
             .all(|t| t["status"] == "APPROVED" && t["language"] == "en")
     );
 
-    let report = invoke(event("template-sync-schedule.json"), &env.deps)
+    let report = invoke(sample_event("template-sync-schedule.json"), &env.deps)
         .await
         .unwrap();
     assert_eq!(report["connections"], 5);

@@ -1,5 +1,6 @@
-//! What the receipt bench and the profiling example (`examples/receipt_profile.rs`) share: the
-//! bot they send their webhooks to, the fixtures, and the typed-parse floor.
+//! What the webhook's benches, the profiling example (`examples/receipt_profile.rs`) and the log
+//! test (`tests/logs.rs`) share: the bot they send their webhooks to, the fixtures, signed
+//! requests, and the receipt bench's typed-parse floor.
 
 use std::sync::Arc;
 
