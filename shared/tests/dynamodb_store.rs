@@ -1,8 +1,7 @@
-//! The DynamoDB store against the conformance suite, on DynamoDB Local at
-//! `INTAJ_TEST_DYNAMODB_ENDPOINT` (skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
+//! The DynamoDB store against the conformance suite, on DynamoDB Local (skipped when it is not
+//! running, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
 
 mod conformance;
-mod local_service;
 
 use std::sync::Arc;
 
@@ -12,13 +11,11 @@ use intaj_shared::adapters::DynamoDbStore;
 use intaj_shared::adapters::dynamodb::{create_table_if_missing, table_definition};
 use intaj_shared::domain::{Claim, ConversationWindow, CustomerIds, MessageStatus, StatusEvent};
 use intaj_shared::ports::{ConnectionStore, MessageStore, Store, StoreError, WindowStore};
+use intaj_test_support::LocalServices;
 
-const ENDPOINT: &str = "INTAJ_TEST_DYNAMODB_ENDPOINT";
-
-/// A client for DynamoDB Local, or `None` (with a notice) when the endpoint is not configured.
+/// A client for DynamoDB Local, or `None` (with a notice) when it is not running.
 async fn client() -> Option<Client> {
-    let config = local_service::sdk_config(ENDPOINT, "DynamoDB Local").await?;
-    Some(Client::new(&config))
+    Some(LocalServices::from_env("dynamodb_store")?.dynamodb().await)
 }
 
 /// One table per test process, shared by its tests (each test has its own ids).

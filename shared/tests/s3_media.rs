@@ -1,30 +1,23 @@
-//! The S3 media store on moto (at `INTAJ_TEST_SECRETS_ENDPOINT`, which serves every service;
-//! skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`): a file of more than one part
-//! streamed through a multipart upload and read back by its presigned URL, and an upload with
-//! the wrong sha256 aborted, leaving no object and no upload.
+//! The S3 media store on moto (skipped when it is not running, unless
+//! `INTAJ_TEST_REQUIRE_SERVICES=1`): a file of more than one part streamed through a multipart
+//! upload and read back by its presigned URL, and an upload with the wrong sha256 aborted,
+//! leaving no object and no upload.
 
-mod local_service;
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use intaj_shared::adapters::S3MediaStore;
 use intaj_shared::adapters::s3_media::PART_SIZE;
 use intaj_shared::bootstrap::s3_client;
 use intaj_shared::ports::{ByteStream, MediaError, MediaStore};
+use intaj_test_support::{LocalServices, unique};
 use sha2::{Digest, Sha256};
-
-const ENDPOINT: &str = "INTAJ_TEST_SECRETS_ENDPOINT";
 
 /// A bucket of this run, and the store on it.
 async fn store() -> Option<(aws_sdk_s3::Client, String, S3MediaStore)> {
-    let config = local_service::sdk_config(ENDPOINT, "moto").await?;
+    let config = LocalServices::from_env("s3_media")?.moto_config().await;
     let client = s3_client(&config, true);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let bucket = format!("intaj-media-{nanos:x}");
+    let bucket = unique("intaj-media");
     client.create_bucket().bucket(&bucket).send().await.unwrap();
     let store = S3MediaStore::new(client.clone(), bucket.clone());
     Some((client, bucket, store))

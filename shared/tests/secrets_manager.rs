@@ -1,32 +1,26 @@
-//! The Secrets Manager adapter on moto at `INTAJ_TEST_SECRETS_ENDPOINT` (skipped when unset,
-//! unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
-
-mod local_service;
+//! The Secrets Manager adapter on moto (skipped when it is not running, unless
+//! `INTAJ_TEST_REQUIRE_SERVICES=1`).
 
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_secretsmanager::Client;
 use intaj_shared::adapters::{CachedSecrets, SecretsManager};
 use intaj_shared::ports::{BotSecrets, Secret, SecretStore, SecretsError};
-
-const ENDPOINT: &str = "INTAJ_TEST_SECRETS_ENDPOINT";
+use intaj_test_support::{LocalServices, unique};
 
 async fn client() -> Option<Client> {
-    let config = local_service::sdk_config(ENDPOINT, "moto").await?;
-    Some(Client::new(&config))
+    Some(
+        LocalServices::from_env("secrets_manager")?
+            .secrets_manager()
+            .await,
+    )
 }
 
 /// A prefix of this test process, so runs against one moto never share a secret.
 fn prefix() -> &'static str {
     static PREFIX: OnceLock<String> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        format!("intaj-test/{nanos:x}{:x}/", std::process::id())
-    })
+    PREFIX.get_or_init(|| format!("{}/", unique("intaj-test")))
 }
 
 async fn store() -> Option<(SecretsManager, Client)> {
@@ -168,10 +162,10 @@ async fn malformed_json_is_malformed_and_the_error_shows_no_value() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_unavailable() {
-    let Some(local) = local_service::sdk_config(ENDPOINT, "moto").await else {
+    let Some(services) = LocalServices::from_env("secrets_manager") else {
         return;
     };
-    let config = aws_sdk_secretsmanager::config::Builder::from(&local)
+    let config = aws_sdk_secretsmanager::config::Builder::from(&services.moto_config().await)
         // Port 9 (discard) on loopback: nothing listens there.
         .endpoint_url("http://127.0.0.1:9")
         .retry_config(aws_config::retry::RetryConfig::disabled())

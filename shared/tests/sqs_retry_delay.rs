@@ -1,27 +1,20 @@
-//! The responder's retry delay on SQS (moto at `INTAJ_TEST_SECRETS_ENDPOINT`, which serves
-//! every service; skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
+//! The responder's retry delay on SQS, on moto (skipped when it is not running, unless
+//! `INTAJ_TEST_REQUIRE_SERVICES=1`).
 
-mod local_service;
-
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
 use intaj_shared::adapters::SqsRetryDelay;
 use intaj_shared::ports::RetryDelay;
-
-const ENDPOINT: &str = "INTAJ_TEST_SECRETS_ENDPOINT";
+use intaj_test_support::{LocalServices, unique};
 
 /// A FIFO queue of this run, with one message received (out of sight for 5 minutes): its ARN,
 /// URL and receipt handle.
 async fn received(client: &Client) -> (String, String, String) {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
     let created = client
         .create_queue()
-        .queue_name(format!("intaj-responder-{nanos:x}.fifo"))
+        .queue_name(format!("{}.fifo", unique("intaj-responder")))
         .attributes(QueueAttributeName::FifoQueue, "true")
         .attributes(QueueAttributeName::VisibilityTimeout, "300")
         .send()
@@ -67,10 +60,10 @@ async fn receive(client: &Client, url: &str) -> Option<String> {
 
 #[tokio::test]
 async fn a_failed_message_comes_back_after_the_delay_it_was_given() {
-    let Some(config) = local_service::sdk_config(ENDPOINT, "moto").await else {
+    let Some(services) = LocalServices::from_env("sqs_retry_delay") else {
         return;
     };
-    let client = Client::new(&config);
+    let client = Client::new(&services.moto_config().await);
     let delay = SqsRetryDelay::new(client.clone());
     let (arn, url, handle) = received(&client).await;
     assert_eq!(

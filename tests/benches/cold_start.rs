@@ -317,7 +317,7 @@ async fn prepare(services: &LocalServices) -> Vec<(String, String)> {
         ),
         (
             "AWS_ENDPOINT_URL_SECRETS_MANAGER".into(),
-            services.secrets_manager.clone(),
+            services.moto.clone(),
         ),
     ]
 }
@@ -557,10 +557,7 @@ async fn main() {
         "cold start: {runs} starts per binary from {}, {}",
         bin_dir.display(),
         match &services {
-            Some(s) => format!(
-                "DynamoDB Local {} and moto {}",
-                s.dynamodb, s.secrets_manager
-            ),
+            Some(s) => format!("DynamoDB Local {} and moto {}", s.dynamodb, s.moto),
             None => "no local services".into(),
         }
     );

@@ -60,10 +60,7 @@ async fn store(requests: &DynamoDbRequests) -> (Arc<dyn Store>, &'static str) {
         return (Arc::new(MemoryStore::new()), "memory");
     }
     let services = LocalServices::from_env("template sync bench").expect("endpoints");
-    let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
-        .endpoint_url(&services.dynamodb)
-        .build();
-    let client = requests.client(config);
+    let client = requests.client(services.dynamodb_config().await);
     let table = unique("intaj-bench-templates");
     create_table_if_missing(&client, &table).await.unwrap();
     (

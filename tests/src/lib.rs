@@ -15,6 +15,8 @@ pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};
 pub use table_permissions::{CountedTable, access_of, allowed_table_access};
 
+pub use intaj_test_support::{LocalServices, unique};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,85 +24,18 @@ use intaj_shared::adapters::DynamoDbStore;
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::ports::Store;
 use std::process::Child;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-/// Endpoints of DynamoDB Local and moto, as exported by `scripts/test.sh`.
-pub struct LocalServices {
-    pub dynamodb: String,
-    pub secrets_manager: String,
-}
-
-impl LocalServices {
-    /// `None` (with a notice) when the services are not running, unless the test command
-    /// requires them, in which case their absence is a failure.
-    pub fn from_env(test: &str) -> Option<Self> {
-        let dynamodb = std::env::var("INTAJ_TEST_DYNAMODB_ENDPOINT").ok();
-        let secrets_manager = std::env::var("INTAJ_TEST_SECRETS_ENDPOINT").ok();
-        match (dynamodb, secrets_manager) {
-            (Some(dynamodb), Some(secrets_manager)) => Some(Self {
-                dynamodb,
-                secrets_manager,
-            }),
-            _ if std::env::var("INTAJ_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") => {
-                panic!("{test}: INTAJ_TEST_DYNAMODB_ENDPOINT / INTAJ_TEST_SECRETS_ENDPOINT unset")
-            }
-            _ => {
-                eprintln!(
-                    "{test}: skipped; run ./scripts/test.sh to start DynamoDB Local and moto"
-                );
-                None
-            }
-        }
-    }
-
-    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        intaj_shared::http_clients::aws_defaults()
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "intaj-tests",
-            ))
-            .load()
-            .await
-    }
-
-    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        aws_sdk_dynamodb::Client::from_conf(self.dynamodb_config().await)
-    }
-
-    async fn dynamodb_config(&self) -> aws_sdk_dynamodb::Config {
-        aws_sdk_dynamodb::config::Builder::from(&self.sdk_config().await)
-            .endpoint_url(&self.dynamodb)
-            .build()
-    }
-
-    /// A store on a new table named after `name`, every request to it counted.
-    pub async fn counted_store(&self, name: &str) -> (Arc<dyn Store>, DynamoDbRequests) {
-        let requests = DynamoDbRequests::default();
-        let client = requests.client(self.dynamodb_config().await);
-        let table = unique(name);
-        create_table_if_missing(&client, &table).await.unwrap();
-        (Arc::new(DynamoDbStore::new(client, table)), requests)
-    }
-
-    pub async fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
-        let config = aws_sdk_secretsmanager::config::Builder::from(&self.sdk_config().await)
-            .endpoint_url(&self.secrets_manager)
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(config)
-    }
-}
-
-/// A name no other run has used, for tables and secret prefixes.
-pub fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
+/// A store on a new table named after `name`, every request to it counted.
+pub async fn counted_store(
+    services: &LocalServices,
+    name: &str,
+) -> (Arc<dyn Store>, DynamoDbRequests) {
+    let requests = DynamoDbRequests::default();
+    let client = requests.client(services.dynamodb_config().await);
+    let table = unique(name);
+    create_table_if_missing(&client, &table).await.unwrap();
+    (Arc::new(DynamoDbStore::new(client, table)), requests)
 }
 
 /// An API request as API Gateway hands it to a function: `method path`, with `Authorization:

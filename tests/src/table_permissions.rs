@@ -100,7 +100,7 @@ pub struct CountedTable {
 
 impl CountedTable {
     pub async fn with_demo_connection(services: &LocalServices, name: &str) -> Self {
-        let (store, requests) = services.counted_store(name).await;
+        let (store, requests) = crate::counted_store(services, name).await;
         let secrets = Arc::new(MemorySecrets::new());
         let demo = NewConnection {
             bot_id: "demo".into(),

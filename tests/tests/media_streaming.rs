@@ -4,8 +4,9 @@
 //! (a Lambda's smallest useful size) while a whole file would take 100.
 //!
 //! Its own `main` (no test harness): the simulator runs in a child process (this binary again,
-//! with `INTAJ_STREAM_ROLE=simulator`), so that its copy of the file is not counted. Needs moto at
-//! `INTAJ_TEST_SECRETS_ENDPOINT` (skipped when unset, unless `INTAJ_TEST_REQUIRE_SERVICES=1`).
+//! with `INTAJ_STREAM_ROLE=simulator`), so that its copy of the file is not counted. Needs the
+//! local services `scripts/test.sh` starts (skipped without them, unless
+//! `INTAJ_TEST_REQUIRE_SERVICES=1`).
 //! Prints the figures BENCHMARKS.md keeps:
 //! `cargo test -p intaj-tests --test media_streaming`.
 
@@ -179,13 +180,7 @@ async fn main() {
     if std::env::var("INTAJ_STREAM_ROLE").as_deref() == Ok("simulator") {
         return run_simulator().await;
     }
-    let Ok(moto) = std::env::var("INTAJ_TEST_SECRETS_ENDPOINT") else {
-        assert_ne!(
-            std::env::var("INTAJ_TEST_REQUIRE_SERVICES").as_deref(),
-            Ok("1"),
-            "media_streaming: INTAJ_TEST_SECRETS_ENDPOINT unset"
-        );
-        eprintln!("media_streaming: skipped; run ./scripts/test.sh to start moto");
+    let Some(services) = intaj_tests::LocalServices::from_env("media_streaming") else {
         return;
     };
 
@@ -200,15 +195,7 @@ async fn main() {
     let inbound_media_id = lines.next().unwrap().unwrap();
     let expected_sha256 = sha256_of_file();
 
-    let aws = intaj_shared::http_clients::aws_defaults()
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "stream",
-        ))
-        .load()
-        .await;
-    let s3 = intaj_shared::bootstrap::s3_client(&aws, true);
+    let s3 = intaj_shared::bootstrap::s3_client(&services.moto_config().await, true);
     let bucket = intaj_tests::unique("intaj-stream");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 

@@ -769,9 +769,7 @@ async fn the_stream_trigger_delivers_status_changes_and_retries_from_the_first_f
 #[tokio::test]
 async fn a_stream_batch_reads_each_bots_connection_once() {
     use intaj_responder::handle_event;
-    use intaj_shared::adapters::DynamoDbStore;
-    use intaj_shared::adapters::dynamodb::create_table_if_missing;
-    use intaj_tests::{DynamoDbRequests, LocalServices, unique};
+    use intaj_tests::{LocalServices, counted_store};
 
     let Some(services) = LocalServices::from_env("a stream batch reads each connection once")
     else {
@@ -779,14 +777,7 @@ async fn a_stream_batch_reads_each_bots_connection_once() {
     };
     let (stack, bot, _) = forwarding_stack().await;
     // The shop's connection, on a DynamoDB table whose requests are counted.
-    let config = aws_sdk_dynamodb::config::Builder::from(&services.sdk_config().await)
-        .endpoint_url(&services.dynamodb)
-        .build();
-    let requests = DynamoDbRequests::default();
-    let client = requests.client(config);
-    let table = unique("intaj-status-events");
-    create_table_if_missing(&client, &table).await.unwrap();
-    let counted = Arc::new(DynamoDbStore::new(client, table));
+    let (counted, requests) = counted_store(&services, "intaj-status-events").await;
     let deps = stack.stack.responder_deps();
     let shop = deps.store.connection("shop").await.unwrap().unwrap();
     intaj_shared::ports::ConnectionStore::put_connection(counted.as_ref(), &shop)

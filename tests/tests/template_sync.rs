@@ -131,7 +131,7 @@ fn counts(report: &SyncReport) -> [usize; 5] {
 /// is not running (and not required).
 async fn counted_dynamodb(test: &str) -> Option<(Arc<dyn Store>, DynamoDbRequests)> {
     let services = LocalServices::from_env(test)?;
-    Some(services.counted_store("intaj-template-sync").await)
+    Some(intaj_tests::counted_store(&services, "intaj-template-sync").await)
 }
 
 #[tokio::test]

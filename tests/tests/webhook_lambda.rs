@@ -93,10 +93,7 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
         format!("TABLE_NAME={table}"),
         format!("SECRET_PREFIX={prefix}"),
         format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
-        format!(
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER={}",
-            services.secrets_manager
-        ),
+        format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
         "AWS_ACCESS_KEY_ID=test".into(),
         "AWS_SECRET_ACCESS_KEY=test".into(),
         "AWS_REGION=us-east-1".into(),

@@ -6,7 +6,6 @@
 //! each other's data.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use intaj_shared::domain::{
     ApiKey, Claim, Connection, ConversationWindow, CustomerIds, Direction, IdempotencyClaim,
@@ -97,16 +96,10 @@ async fn assert_exactly_one_new(tasks: Vec<tokio::task::JoinHandle<Claim>>) {
     );
 }
 
-/// Unique per test process: time plus pid.
+/// Unique per test process.
 pub fn run_id() -> &'static str {
     static RUN: OnceLock<String> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        format!("{nanos:x}{:x}", std::process::id())
-    })
+    RUN.get_or_init(|| intaj_test_support::unique("run"))
 }
 
 /// Names bots, numbers and messages for one check of one run.
