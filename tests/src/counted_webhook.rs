@@ -2,7 +2,9 @@
 //! body costs in writes and round trips.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use intaj_shared::ports::Store;
 use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
 use lambda_http::Body;
@@ -30,6 +32,8 @@ pub struct EventCost {
 /// The demo connection (SPEC §9) on a table of its own.
 pub struct CountedWebhook {
     pub deps: WebhookDeps,
+    /// The table the function writes to, for reading what it wrote.
+    pub store: Arc<dyn Store>,
     pub requests: DynamoDbRequests,
 }
 
@@ -50,6 +54,7 @@ impl CountedWebhook {
         let table = CountedTable::with_demo_connection(services, "intaj-webhook-writes").await;
         Self {
             deps: WebhookDeps::new(table.store.clone(), table.secrets.clone()),
+            store: table.store.clone(),
             requests: table.requests().clone(),
         }
     }

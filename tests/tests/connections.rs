@@ -74,12 +74,12 @@ impl Deployment {
             .handle()
             .set_status_delay(Duration::from_secs(3600));
         Self {
-            connections: ConnectionsDeps {
-                store: store.clone(),
-                secrets: cached(Duration::from_secs(300)),
-                graph: graph.clone(),
-                admin: Arc::new(FixedAdminToken(Some(Secret::new(ADMIN)))),
-            },
+            connections: ConnectionsDeps::new(
+                store.clone(),
+                cached(Duration::from_secs(300)),
+                graph.clone(),
+                Arc::new(FixedAdminToken(Some(Secret::new(ADMIN)))),
+            ),
             webhook: WebhookDeps::new(store.clone(), cached(WEBHOOK_SECRETS_TTL)),
             send: SendDeps {
                 store: store.clone(),
@@ -692,12 +692,12 @@ async fn the_sample_events_are_served() {
     .await
     .unwrap();
     let store: Arc<dyn Store> = Arc::new(intaj_shared::adapters::MemoryStore::new());
-    let deps = ConnectionsDeps {
+    let deps = ConnectionsDeps::new(
         store,
-        secrets: Arc::new(intaj_shared::adapters::MemorySecrets::new()),
-        graph: GraphClient::new(GraphConfig::new(simulator.base_url(), "v25.0")).unwrap(),
-        admin: Arc::new(FixedAdminToken(Some(Secret::new("dev-admin-token")))),
-    };
+        Arc::new(intaj_shared::adapters::MemorySecrets::new()),
+        GraphClient::new(GraphConfig::new(simulator.base_url(), "v25.0")).unwrap(),
+        Arc::new(FixedAdminToken(Some(Secret::new("dev-admin-token")))),
+    );
     for (event, status) in [
         ("connections-create.json", 201),
         ("connections-get.json", 200),

@@ -60,12 +60,12 @@ async fn the_connections_functions_table_permissions_are_exactly_the_operations_
     let table =
         CountedTable::with_demo_connection(&services, "intaj-connections-permissions").await;
     let mut f = CountedConnections {
-        deps: ConnectionsDeps {
-            store: table.store.clone(),
-            secrets: table.secrets.clone(),
-            graph: meta.impatient_graph(),
-            admin: Arc::new(FixedAdminToken(Some(Secret::new(ADMIN)))),
-        },
+        deps: ConnectionsDeps::new(
+            table.store.clone(),
+            table.secrets.clone(),
+            meta.impatient_graph(),
+            Arc::new(FixedAdminToken(Some(Secret::new(ADMIN)))),
+        ),
         table,
     };
 

@@ -92,12 +92,12 @@ async fn the_media_functions_table_permissions_are_exactly_the_operations_it_mak
         .unwrap();
     table.forget();
     let mut f = CountedMedia {
-        deps: MediaDeps {
-            store: table.store.clone(),
-            secrets: table.secrets.clone(),
-            graph: meta.stack.graph.clone(),
-            media: meta.stack.media.clone(),
-        },
+        deps: MediaDeps::new(
+            table.store.clone(),
+            table.secrets.clone(),
+            meta.stack.graph.clone(),
+            meta.stack.media.clone(),
+        ),
         table,
     };
 

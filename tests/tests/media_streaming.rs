@@ -243,12 +243,12 @@ async fn main() {
         responder_secret: None,
     };
     secrets.put_bot_secrets("demo", &bot_secrets).await.unwrap();
-    let deps = MediaDeps {
-        store: Arc::new(store),
-        secrets: Arc::new(secrets),
-        graph: GraphClient::new(GraphConfig::new(&sim_url, "v25.0")).unwrap(),
-        media: Arc::new(S3MediaStore::new(s3.clone(), bucket)),
-    };
+    let deps = MediaDeps::new(
+        Arc::new(store),
+        Arc::new(secrets),
+        GraphClient::new(GraphConfig::new(&sim_url, "v25.0")).unwrap(),
+        Arc::new(S3MediaStore::new(s3.clone(), bucket)),
+    );
     let mut measured = Vec::new();
 
     // In: Meta → S3, the customer's document.

@@ -22,7 +22,7 @@ async fn an_inbound_message_costs_two_writes_and_a_redelivery_one() {
         assert!(next.sequential_round_trips <= 2, "{fixture}: {next:?}");
     }
     // Both ids still find the window the messages opened.
-    let store = &webhook.deps.store;
+    let store = &webhook.store;
     let by_wa_id = store.window("demo", "15557654321").await.unwrap();
     let by_bsuid = store
         .window("demo", "US.10293847561029384756")
@@ -77,13 +77,7 @@ async fn a_cold_function_notes_the_bots_arrivals_once_beside_the_first_webhook()
     // function's three round trips (the number's owner, its connection, the status).
     assert_eq!(first.write_requests, 2, "{first:?}");
     assert!(first.sequential_round_trips <= 3, "{first:?}");
-    let noted = webhook
-        .deps
-        .store
-        .connection("demo")
-        .await
-        .unwrap()
-        .unwrap();
+    let noted = webhook.store.connection("demo").await.unwrap().unwrap();
     assert!(noted.last_webhook_at.is_some(), "{noted:?}");
     let next = webhook.post("status_delivered.json").await;
     assert_eq!(

@@ -179,24 +179,24 @@ pub async fn start(settings: StackSettings) -> Result<RunningStack, StackError> 
     .map_err(|e| StackError::Graph(e.to_string()))?;
     let services = Services {
         webhook: WebhookDeps::new(store.clone(), secrets.clone()),
-        connections: ConnectionsDeps {
-            store: store.clone(),
-            secrets: secrets.clone(),
-            graph: graph.clone(),
-            admin: Arc::new(FixedAdminToken(Some(Secret::new(&settings.admin_token)))),
-        },
+        connections: ConnectionsDeps::new(
+            store.clone(),
+            secrets.clone(),
+            graph.clone(),
+            Arc::new(FixedAdminToken(Some(Secret::new(&settings.admin_token)))),
+        ),
         send: SendDeps {
             store: store.clone(),
             secrets: secrets.clone(),
             graph: graph.clone(),
         },
         templates: TemplateSyncDeps::new(store.clone(), secrets.clone(), graph.clone()),
-        media: MediaDeps {
-            store: store.clone(),
-            secrets: secrets.clone(),
-            graph: graph.clone(),
-            media: media_folder.clone(),
-        },
+        media: MediaDeps::new(
+            store.clone(),
+            secrets.clone(),
+            graph.clone(),
+            media_folder.clone(),
+        ),
         media_folder,
     };
     // Through the connections service, as a business's connection is made: Meta (here the

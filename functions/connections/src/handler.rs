@@ -9,7 +9,9 @@ use intaj_shared::api::{ApiError, json, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::graph::GraphClient;
-use intaj_shared::ports::{AdminToken, SecretStore, Store};
+use intaj_shared::ports::{
+    AdminToken, ApiKeyStore, ConnectionStore, SecretStore, Store, TemplateStore,
+};
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::request;
@@ -19,19 +21,42 @@ const COLLECTION: &str = "/api/whatsapp/connections";
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 100;
 
-/// What the connections function needs; built once per process.
+/// What the connections function needs (only the store ports it uses); built once per process.
 #[derive(Clone)]
 pub struct ConnectionsDeps {
-    pub store: Arc<dyn Store>,
+    pub connections: Arc<dyn ConnectionStore>,
+    /// A connection's API keys: issued, rotated, revoked.
+    pub keys: Arc<dyn ApiKeyStore>,
+    /// A connection's last template sync, shown with it.
+    pub templates: Arc<dyn TemplateStore>,
     pub secrets: Arc<dyn SecretStore>,
     pub graph: GraphClient,
     pub admin: Arc<dyn AdminToken>,
 }
 
 impl ConnectionsDeps {
+    /// The ports of one full store.
+    pub fn new(
+        store: Arc<dyn Store>,
+        secrets: Arc<dyn SecretStore>,
+        graph: GraphClient,
+        admin: Arc<dyn AdminToken>,
+    ) -> Self {
+        Self {
+            connections: store.clone(),
+            keys: store.clone(),
+            templates: store,
+            secrets,
+            graph,
+            admin,
+        }
+    }
+
     pub fn context(&self) -> Context<'_> {
         Context {
-            store: self.store.as_ref(),
+            connections: self.connections.as_ref(),
+            keys: self.keys.as_ref(),
+            templates: self.templates.as_ref(),
             secrets: self.secrets.as_ref(),
             graph: &self.graph,
         }

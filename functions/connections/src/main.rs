@@ -9,12 +9,12 @@ async fn main() -> Result<(), Error> {
     let config = bootstrap::config_or_exit();
     bootstrap::init_tracing(&config.log_level);
     let aws = bootstrap::aws_config().await;
-    let deps = ConnectionsDeps {
-        store: bootstrap::dynamodb_store(&aws, &config),
-        secrets: bootstrap::secret_store(&aws, &config),
-        graph: bootstrap::graph_client(&config),
-        admin: bootstrap::admin_token(&aws, &config),
-    };
+    let deps = ConnectionsDeps::new(
+        bootstrap::dynamodb_store(&aws, &config),
+        bootstrap::secret_store(&aws, &config),
+        bootstrap::graph_client(&config),
+        bootstrap::admin_token(&aws, &config),
+    );
     bootstrap::warm_up_in_background(&deps.graph);
     run(service_fn(|request: Request| {
         let deps = &deps;

@@ -8,7 +8,9 @@ use intaj_shared::connecting::{
 };
 use intaj_shared::domain::{ApiKey, Connection, Responder, api_key_hash};
 use intaj_shared::graph::{GraphClient, PhoneNumber};
-use intaj_shared::ports::{BotSecrets, Secret, SecretStore, Store, StoreError};
+use intaj_shared::ports::{
+    ApiKeyStore, BotSecrets, ConnectionStore, Secret, SecretStore, StoreError, TemplateStore,
+};
 use rand::RngExt;
 
 use crate::request::ConnectionRequest;
@@ -17,7 +19,9 @@ use crate::view::{ConnectionPage, ConnectionView, Created, Deleted, Updated, web
 /// What the connection service works with.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    pub store: &'a dyn Store,
+    pub connections: &'a dyn ConnectionStore,
+    pub keys: &'a dyn ApiKeyStore,
+    pub templates: &'a dyn TemplateStore,
     pub secrets: &'a dyn SecretStore,
     pub graph: &'a GraphClient,
 }
@@ -36,7 +40,7 @@ pub async fn connect(
     now: i64,
 ) -> Result<Outcome, ApiError> {
     let existing = match &request.bot_id {
-        Some(bot_id) => ctx.store.connection(bot_id).await?,
+        Some(bot_id) => ctx.connections.connection(bot_id).await?,
         None => None,
     };
     match existing {
@@ -79,7 +83,7 @@ async fn create(
     )
     .await?;
     let bot_id = request.bot_id.unwrap_or_else(generate_bot_id);
-    ensure_number_is_free(ctx.store, &phone_number_id, &bot_id).await?;
+    ensure_number_is_free(ctx.connections, &phone_number_id, &bot_id).await?;
 
     let secrets = BotSecrets {
         access_token,
@@ -106,7 +110,7 @@ async fn create(
         typing_indicator: request.typing_indicator,
         last_webhook_at: None,
     };
-    if let Err(error) = ctx.store.put_connection(&connection).await {
+    if let Err(error) = ctx.connections.put_connection(&connection).await {
         // Nothing half-made stays behind: the secrets go again.
         if let Err(cleanup) = ctx.secrets.delete_bot_secrets(&bot_id).await {
             tracing::error!(bot_id, error = %cleanup, "secrets of an unfinished connection not removed");
@@ -114,7 +118,7 @@ async fn create(
         return Err(conflict_or(error, &connection.phone_number_id));
     }
     let api_key = request.api_key.unwrap_or_else(generate_api_key);
-    issue_key(ctx.store, &connection, &api_key, now).await?;
+    issue_key(ctx.keys, &connection, &api_key, now).await?;
     tracing::info!(
         bot_id,
         phone_number_id = connection.phone_number_id,
@@ -187,7 +191,7 @@ async fn update(
         connection.verified_name = number.verified_name;
     }
     if connection.phone_number_id != existing.phone_number_id {
-        ensure_number_is_free(ctx.store, &connection.phone_number_id, &bot_id).await?;
+        ensure_number_is_free(ctx.connections, &connection.phone_number_id, &bot_id).await?;
     }
     let app_secret = given_or_stored(
         request.app_secret,
@@ -237,21 +241,21 @@ async fn update(
         changed.push("fallbackReply");
     }
     connection.updated_at = now;
-    ctx.store
+    ctx.connections
         .put_connection(&connection)
         .await
         .map_err(|error| conflict_or(error, &connection.phone_number_id))?;
 
     let new_key = if request.rotate_api_key || request.api_key.is_some() {
         // The old keys stop working before the new one is shown.
-        let revoked = ctx.store.delete_api_keys(&bot_id).await?;
+        let revoked = ctx.keys.delete_api_keys(&bot_id).await?;
         let key = request.api_key.unwrap_or_else(generate_api_key);
-        issue_key(ctx.store, &connection, &key, now).await?;
+        issue_key(ctx.keys, &connection, &key, now).await?;
         tracing::info!(bot_id, revoked, "API key rotated; the old keys are revoked");
         Some(key)
     } else {
         if let Some(limit) = request.rate_limit_per_second {
-            ctx.store.set_api_keys_rate_limit(&bot_id, limit).await?;
+            ctx.keys.set_api_keys_rate_limit(&bot_id, limit).await?;
         }
         None
     };
@@ -285,12 +289,12 @@ pub async fn show(
     base_url: &str,
 ) -> Result<ConnectionView, ApiError> {
     let connection = ctx
-        .store
+        .connections
         .connection(bot_id)
         .await?
         .ok_or_else(|| unknown_connection(bot_id))?;
     let mut view = ConnectionView::of(&connection, base_url);
-    view.last_template_sync_at = ctx.store.template_sync_state(bot_id).await?.synced_at;
+    view.last_template_sync_at = ctx.templates.template_sync_state(bot_id).await?.synced_at;
     Ok(view)
 }
 
@@ -301,7 +305,7 @@ pub async fn list(
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<ConnectionPage, ApiError> {
-    let all = ctx.store.connections().await?;
+    let all = ctx.connections.connections().await?;
     let mut after: Vec<&Connection> = all
         .iter()
         .filter(|c| cursor.is_none_or(|cursor| c.bot_id.as_str() > cursor))
@@ -324,12 +328,12 @@ pub async fn list(
 /// then the connection; its messages stay. Each step is repeatable, so a retried DELETE after a
 /// failure finishes the job.
 pub async fn delete(ctx: Context<'_>, bot_id: &str) -> Result<Deleted, ApiError> {
-    if ctx.store.connection(bot_id).await?.is_none() {
+    if ctx.connections.connection(bot_id).await?.is_none() {
         return Err(unknown_connection(bot_id));
     }
-    let api_keys_revoked = ctx.store.delete_api_keys(bot_id).await?;
+    let api_keys_revoked = ctx.keys.delete_api_keys(bot_id).await?;
     ctx.secrets.delete_bot_secrets(bot_id).await?;
-    ctx.store.delete_connection(bot_id).await?;
+    ctx.connections.delete_connection(bot_id).await?;
     tracing::info!(
         bot_id,
         api_keys_revoked,
@@ -343,7 +347,7 @@ pub async fn delete(ctx: Context<'_>, bot_id: &str) -> Result<Deleted, ApiError>
 }
 
 async fn issue_key(
-    store: &dyn Store,
+    keys: &dyn ApiKeyStore,
     connection: &Connection,
     key: &Secret,
     now: i64,
@@ -355,17 +359,20 @@ async fn issue_key(
             .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),
         created_at: now,
     };
-    Ok(store
+    Ok(keys
         .put_api_key(&api_key_hash(key.expose()), &grant)
         .await?)
 }
 
 async fn ensure_number_is_free(
-    store: &dyn Store,
+    connections: &dyn ConnectionStore,
     phone_number_id: &str,
     bot_id: &str,
 ) -> Result<(), ApiError> {
-    match store.connection_by_phone_number(phone_number_id).await? {
+    match connections
+        .connection_by_phone_number(phone_number_id)
+        .await?
+    {
         Some(owner) if owner.bot_id != bot_id => Err(number_taken(phone_number_id)),
         _ => Ok(()),
     }

@@ -39,7 +39,12 @@ pub async fn media(
     media_id: &str,
     now: i64,
 ) -> Result<http::Response<String>, ApiError> {
-    if deps.store.inbound_media(bot_id, media_id).await?.is_none() {
+    if deps
+        .messages
+        .inbound_media(bot_id, media_id)
+        .await?
+        .is_none()
+    {
         // Another bot's media reads the same as an id that does not exist.
         return Err(ApiError::not_found(
             "media_not_found",

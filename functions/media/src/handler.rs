@@ -7,18 +7,45 @@ use intaj_shared::access;
 use intaj_shared::api::{ApiError, path_parameter, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::graph::GraphClient;
-use intaj_shared::ports::{MediaStore, SecretStore, Store};
+use intaj_shared::ports::{
+    ApiKeyStore, ConnectionStore, MediaStore, MessageStore, RateLimitStore, SecretStore, Store,
+};
 use lambda_http::{Body, Request, Response};
 
 use crate::{fetch, outbound};
 
-/// What the media function needs; built once per process.
+/// What the media function needs (only the store ports it uses); built once per process.
 #[derive(Clone)]
 pub struct MediaDeps {
-    pub store: Arc<dyn Store>,
+    pub keys: Arc<dyn ApiKeyStore>,
+    pub counters: Arc<dyn RateLimitStore>,
+    /// The caller's connection, to upload to its number.
+    pub connections: Arc<dyn ConnectionStore>,
+    /// Which of the bot's inbound messages carried a media id.
+    pub messages: Arc<dyn MessageStore>,
     pub secrets: Arc<dyn SecretStore>,
     pub graph: GraphClient,
     pub media: Arc<dyn MediaStore>,
+}
+
+impl MediaDeps {
+    /// The ports of one full store.
+    pub fn new(
+        store: Arc<dyn Store>,
+        secrets: Arc<dyn SecretStore>,
+        graph: GraphClient,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self {
+            keys: store.clone(),
+            counters: store.clone(),
+            connections: store.clone(),
+            messages: store,
+            secrets,
+            graph,
+            media,
+        }
+    }
 }
 
 const MEDIA: &str = "/api/whatsapp/media";
@@ -31,9 +58,9 @@ pub async fn handle(request: Request, deps: &MediaDeps) -> Response<Body> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let store = deps.store.as_ref();
     let request = &request;
-    access::guarded(store, store, authorization, now, |caller| async move {
+    let (keys, counters) = (deps.keys.as_ref(), deps.counters.as_ref());
+    access::guarded(keys, counters, authorization, now, |caller| async move {
         let bot_id = caller.bot_id.as_str();
         let path = request.uri().path().trim_end_matches('/');
         let method = request.method();
@@ -157,12 +184,12 @@ mod tests {
             content: format!(r#"{{"type":"image","image":{{"id":"{MEDIA_ID}"}}}}"#),
         };
         store.record_inbound("demo", image).await.unwrap();
-        MediaDeps {
-            store: Arc::new(store),
-            secrets: Arc::new(MemorySecrets::new()),
-            graph: GraphClient::new(GraphConfig::new("http://127.0.0.1:9", "v25.0")).unwrap(),
-            media: Arc::new(Kept),
-        }
+        MediaDeps::new(
+            Arc::new(store),
+            Arc::new(MemorySecrets::new()),
+            GraphClient::new(GraphConfig::new("http://127.0.0.1:9", "v25.0")).unwrap(),
+            Arc::new(Kept),
+        )
     }
 
     async fn answer(request: Request, deps: &MediaDeps) -> (u16, Value) {

@@ -238,7 +238,7 @@ async fn send_file(
         .map_err(|error| storage_error(MediaError::Source(error.to_string())))?;
     let rule: &MediaRule =
         check_media(file.declared_type.as_deref(), &head, file.size).map_err(refused)?;
-    let connection = connection_of(deps.store.as_ref(), bot_id).await?;
+    let connection = connection_of(deps.connections.as_ref(), bot_id).await?;
     let secrets = secrets_of(deps.secrets.as_ref(), bot_id).await?;
     let upload = MediaUpload {
         mime_type: rule.mime_type,

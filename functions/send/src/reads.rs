@@ -4,7 +4,7 @@
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::domain::{Direction, MessageRecord, ResponderPause};
-use intaj_shared::ports::Store;
+use intaj_shared::ports::{MessageStore, WindowStore};
 use intaj_shared::whatsapp::phone::Recipient;
 use serde::{Deserialize, Serialize};
 
@@ -35,11 +35,11 @@ struct StatusView<'a> {
 }
 
 pub async fn message(
-    store: &dyn Store,
+    messages: &dyn MessageStore,
     bot_id: &str,
     message_id: &str,
 ) -> Result<http::Response<String>, ApiError> {
-    let record = store.message(bot_id, message_id).await?;
+    let record = messages.message(bot_id, message_id).await?;
     // Another bot's message is indistinguishable from one that does not exist.
     let record = record.ok_or_else(|| {
         ApiError::not_found(
@@ -107,7 +107,7 @@ struct ConversationView {
 }
 
 pub async fn conversation(
-    store: &dyn Store,
+    windows: &dyn WindowStore,
     bot_id: &str,
     phone: &str,
     now: i64,
@@ -115,7 +115,7 @@ pub async fn conversation(
     let customer = customer_id(phone)?;
     Ok(json(
         StatusCode::OK,
-        &conversation_view(store, bot_id, customer, now).await?,
+        &conversation_view(windows, bot_id, customer, now).await?,
     ))
 }
 
@@ -130,7 +130,7 @@ struct ResponderChange {
 }
 
 pub async fn set_responder(
-    store: &dyn Store,
+    windows: &dyn WindowStore,
     bot_id: &str,
     phone: &str,
     body: &[u8],
@@ -159,7 +159,9 @@ pub async fn set_responder(
             until,
         }),
     };
-    store.set_responder_pause(bot_id, &customer, pause).await?;
+    windows
+        .set_responder_pause(bot_id, &customer, pause)
+        .await?;
     tracing::info!(
         bot_id,
         paused = pause.is_some(),
@@ -167,7 +169,7 @@ pub async fn set_responder(
     );
     Ok(json(
         StatusCode::OK,
-        &conversation_view(store, bot_id, customer, now).await?,
+        &conversation_view(windows, bot_id, customer, now).await?,
     ))
 }
 
@@ -184,13 +186,13 @@ fn customer_id(phone: &str) -> Result<String, ApiError> {
 }
 
 async fn conversation_view(
-    store: &dyn Store,
+    windows: &dyn WindowStore,
     bot_id: &str,
     customer: String,
     now: i64,
 ) -> Result<ConversationView, ApiError> {
-    let window = store.window(bot_id, &customer).await?;
-    let pause = store
+    let window = windows.window(bot_id, &customer).await?;
+    let pause = windows
         .responder_pause(bot_id, &customer)
         .await?
         .filter(|p| p.is_active_at(now));

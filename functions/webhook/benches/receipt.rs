@@ -35,7 +35,7 @@ fn fresh_deps() -> WebhookDeps {
             profile_name: None,
             content: r#"{"type":"text","text":{"body":"hi"}}"#.into(),
         };
-        deps.store
+        deps.conversations
             .record_customer_message("demo", earlier)
             .await
             .unwrap();

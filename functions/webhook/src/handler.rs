@@ -9,12 +9,14 @@ use intaj_shared::adapters::CachedConnections;
 use intaj_shared::api::{ApiError, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::is_valid_bot_id;
-use intaj_shared::ports::{BotSecrets, ConnectionStore, SecretStore, Store};
+use intaj_shared::ports::{
+    BotSecrets, ConnectionStore, ConversationStore, SecretStore, Store, TemplateStore,
+};
 use intaj_shared::whatsapp::signature::{self, SIGNATURE_HEADER};
 use intaj_shared::whatsapp::verification::{self, Handshake, VerificationError};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::receipt::{self, ReceiptError};
+use crate::receipt::{self, ReceiptError, ReceiptPorts};
 
 /// Meta's largest webhook payload.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -22,12 +24,15 @@ const PATH_PREFIX: &str = "/webhook/whatsapp/";
 /// Looked up as a ready name: a `&str` key is parsed and checked on every request.
 const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
 
-/// What the webhook function needs; built once per process.
+/// What the webhook function needs (only the store ports it uses); built once per process.
 #[derive(Clone)]
 pub struct WebhookDeps {
-    pub store: Arc<dyn Store>,
+    /// Customers' messages and windows, statuses, raw events.
+    pub conversations: Arc<dyn ConversationStore>,
+    /// Template webhooks change the stored template.
+    pub templates: Arc<dyn TemplateStore>,
     pub secrets: Arc<dyn SecretStore>,
-    /// Which bot owns a phone number, remembered by the warm function.
+    /// Which bot owns a phone number, remembered by the warm function; arrivals noted on it.
     pub routes: Arc<dyn ConnectionStore>,
     /// When this process last noted each bot's webhooks on its connection.
     reported: Arc<ReportedArrivals>,
@@ -64,10 +69,12 @@ impl ReportedArrivals {
 const ROUTE_CACHE_TTL: Duration = Duration::from_secs(60);
 
 impl WebhookDeps {
+    /// The ports of one full store.
     pub fn new(store: Arc<dyn Store>, secrets: Arc<dyn SecretStore>) -> Self {
         let routes = Arc::new(CachedConnections::new(store.clone(), ROUTE_CACHE_TTL));
         Self {
-            store,
+            conversations: store.clone(),
+            templates: store,
             secrets,
             routes,
             reported: Arc::default(),
@@ -164,15 +171,13 @@ async fn receive(
         ));
     }
     let now = unix_now();
-    let record = receipt::record(
-        bot_id,
-        &secrets.app_secret,
-        body,
-        deps.store.as_ref(),
-        deps.routes.as_ref(),
-        deps.secrets.as_ref(),
-        now,
-    );
+    let ports = ReceiptPorts {
+        conversations: deps.conversations.as_ref(),
+        templates: deps.templates.as_ref(),
+        connections: deps.routes.as_ref(),
+        secrets: deps.secrets.as_ref(),
+    };
+    let record = receipt::record(bot_id, &secrets.app_secret, body, ports, now);
     // Beside the receipt's own writes, not after them: no round trip is added. Most webhooks
     // have nothing to note, and run the receipt alone.
     let summary = if deps.reported.due(bot_id, now) {
@@ -219,7 +224,7 @@ async fn receive(
 /// failure is logged and tried again with a later webhook; the webhook itself is answered
 /// regardless.
 async fn report_arrival(bot_id: &str, now: i64, deps: &WebhookDeps) {
-    if let Err(error) = deps.store.record_webhook_received(bot_id, now).await {
+    if let Err(error) = deps.routes.record_webhook_received(bot_id, now).await {
         tracing::warn!(bot_id, %error, "last webhook time not noted; a later webhook tries again");
         deps.reported
             .0

@@ -11,7 +11,10 @@ use intaj_shared::domain::{
     Claim, CustomerIds, InboundMessage, MessageStatus, RawEvent, RawEventKind, StatusEvent,
     TemplateChange, TemplateRef,
 };
-use intaj_shared::ports::{ConnectionStore, Secret, SecretStore, SecretsError, Store, StoreError};
+use intaj_shared::ports::{
+    ConnectionStore, ConversationStore, MessageStore, Secret, SecretStore, SecretsError,
+    StoreError, TemplateStore,
+};
 use intaj_shared::whatsapp::webhook::{
     Change, ContactProfile, MessageEnvelope, MessagesPayload, MessagesValue, MetaError, Status,
     WHATSAPP_OBJECT, WebhookPayload,
@@ -77,6 +80,18 @@ enum Write<'b> {
     },
 }
 
+/// The ports a receipt routes with and writes through.
+#[derive(Clone, Copy)]
+pub struct ReceiptPorts<'a> {
+    pub conversations: &'a dyn ConversationStore,
+    /// Template webhooks change the stored template.
+    pub templates: &'a dyn TemplateStore,
+    /// Which bot owns a phone number.
+    pub connections: &'a dyn ConnectionStore,
+    /// The other bots' app secrets, for a change routed away from the URL's bot.
+    pub secrets: &'a dyn SecretStore,
+}
+
 enum Outcome {
     Inbound(Claim),
     Statuses(Vec<Claim>),
@@ -90,12 +105,11 @@ pub async fn record(
     url_bot: &str,
     app_secret: &Secret,
     body: &[u8],
-    store: &dyn Store,
-    connections: &dyn ConnectionStore,
-    secrets: &dyn SecretStore,
+    ports: ReceiptPorts<'_>,
     now: i64,
 ) -> Result<ReceiptSummary, ReceiptError> {
-    let mut routes = Router::new(url_bot, app_secret, connections);
+    let secrets = ports.secrets;
+    let mut routes = Router::new(url_bot, app_secret, ports.connections);
     let (writes, ignored_changes) =
         match collect_in_one_pass(body, &mut routes, secrets, now).await? {
             Some(writes) => (writes, 0),
@@ -109,12 +123,12 @@ pub async fn record(
     // set-up is 7 % of a one-message receipt, BENCHMARKS.md).
     if writes.len() == 1 {
         let write = writes.into_iter().next().expect("one write");
-        summary.count(apply(write, store).await?);
+        summary.count(apply(write, &ports).await?);
         return Ok(summary);
     }
     // A few writes all run at once, set up with one allocation (a task each otherwise).
     if writes.len() <= WRITE_CONCURRENCY {
-        let applied = writes.into_iter().map(|write| apply(write, store));
+        let applied = writes.into_iter().map(|write| apply(write, &ports));
         for outcome in try_join_all(applied).await? {
             summary.count(outcome);
         }
@@ -128,7 +142,7 @@ pub async fn record(
         while running.len() < WRITE_CONCURRENCY
             && let Some(write) = writes.next()
         {
-            running.push(apply(write, store));
+            running.push(apply(write, &ports));
         }
         match running.next().await {
             Some(outcome) => summary.count(outcome?),
@@ -152,20 +166,23 @@ impl ReceiptSummary {
     }
 }
 
-async fn apply(write: Write<'_>, store: &dyn Store) -> Result<Outcome, StoreError> {
+async fn apply(write: Write<'_>, ports: &ReceiptPorts<'_>) -> Result<Outcome, StoreError> {
+    let conversations = ports.conversations;
     match write {
         Write::Inbound {
             bot,
             message,
             id,
             kind,
-        } => record_inbound(&bot, message, &id, kind, store).await,
-        Write::Statuses { bot, events } => record_statuses(&bot, events, store).await,
+        } => record_inbound(&bot, message, &id, kind, conversations).await,
+        Write::Statuses { bot, events } => record_statuses(&bot, events, conversations).await,
         Write::Raw { bot, event } => {
-            store.record_raw_event(&bot, &event).await?;
+            conversations.record_raw_event(&bot, &event).await?;
             Ok(Outcome::Raw)
         }
-        Write::Template { bot, change, event } => apply_template(&bot, change, event, store).await,
+        Write::Template { bot, change, event } => {
+            apply_template(&bot, change, event, conversations, ports.templates).await
+        }
     }
 }
 
@@ -174,10 +191,10 @@ async fn record_inbound(
     message: InboundMessage,
     id: &str,
     kind: &str,
-    store: &dyn Store,
+    conversations: &dyn ConversationStore,
 ) -> Result<Outcome, StoreError> {
     // Its window raised too, when new: a redelivery costs the refused claim only.
-    let claim = store.record_customer_message(bot, message).await?;
+    let claim = conversations.record_customer_message(bot, message).await?;
     match claim {
         Claim::New => tracing::info!(
             bot_id = bot,
@@ -197,7 +214,7 @@ async fn record_inbound(
 async fn record_statuses(
     bot: &str,
     events: Vec<StatusEvent>,
-    store: &dyn Store,
+    messages: &dyn MessageStore,
 ) -> Result<Outcome, StoreError> {
     // The store takes the events; failures are logged once they are known to be new.
     let failures: Vec<(usize, String, Option<String>)> = events
@@ -206,7 +223,7 @@ async fn record_statuses(
         .filter(|(_, event)| event.status == MessageStatus::Failed)
         .map(|(at, event)| (at, event.message_id.clone(), event.errors.clone()))
         .collect();
-    let claims = store.record_statuses(bot, events).await?;
+    let claims = messages.record_statuses(bot, events).await?;
     for (at, message_id, errors) in failures {
         if claims.get(at) == Some(&Claim::New) {
             tracing::warn!(
@@ -224,12 +241,13 @@ async fn apply_template(
     bot: &str,
     change: Option<(TemplateRef, TemplateChange)>,
     event: RawEvent,
-    store: &dyn Store,
+    messages: &dyn MessageStore,
+    templates: &dyn TemplateStore,
 ) -> Result<Outcome, StoreError> {
-    if store.record_raw_event(bot, &event).await? == Claim::New
+    if messages.record_raw_event(bot, &event).await? == Claim::New
         && let Some((target, change)) = change
     {
-        let found = store.update_template(bot, &target, &change).await?;
+        let found = templates.update_template(bot, &target, &change).await?;
         let kind = event.kind.as_str();
         let template = target.key.name.as_str();
         let language = target.key.language.as_str();
@@ -724,7 +742,13 @@ mod tests {
         let mut body = std::fs::read(format!("{FIXTURES}/text.json")).unwrap();
         let at = body.windows(5).position(|w| w == b"Amina").unwrap();
         body[at] = 0xff;
-        let result = record("demo", &app_secret, &body, &store, &store, &secrets, 7).await;
+        let ports = ReceiptPorts {
+            conversations: &store,
+            templates: &store,
+            connections: &store,
+            secrets: &secrets,
+        };
+        let result = record("demo", &app_secret, &body, ports, 7).await;
         assert!(
             matches!(result, Err(ReceiptError::Payload(_))),
             "{result:?}"

@@ -12,8 +12,8 @@ use intaj_shared::domain::{
     TemplateQuery, TemplateRef, TemplateSet, TemplateSync, TemplateSyncCounts, TemplateSyncState,
 };
 use intaj_shared::ports::{
-    ApiKeyStore, BotSecrets, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore,
-    Secret, SecretStore, Store, StoreError, TemplateStore, WindowStore,
+    ApiKeyStore, BotSecrets, ConnectionStore, ConversationStore, IdempotencyStore, MessageStore,
+    RateLimitStore, Secret, SecretStore, Store, StoreError, TemplateStore, WindowStore,
 };
 use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
@@ -620,6 +620,8 @@ impl MessageStore for BrokenStore {
 }
 
 /// The default: its failing claim is the first of the two writes.
+impl ConversationStore for BrokenStore {}
+
 impl Store for BrokenStore {}
 
 #[async_trait]

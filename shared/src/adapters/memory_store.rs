@@ -16,8 +16,8 @@ use crate::domain::{
     TemplateStatusChange, TemplateSync, TemplateSyncCounts, TemplateSyncState, diff_templates,
 };
 use crate::ports::{
-    ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, Store,
-    StoreError, TemplateStore, WindowStore,
+    ApiKeyStore, ConnectionStore, ConversationStore, IdempotencyStore, MessageStore,
+    RateLimitStore, Store, StoreError, TemplateStore, WindowStore,
 };
 
 #[derive(Default)]
@@ -540,7 +540,7 @@ impl MessageStore for MemoryStore {
 
 /// A customer's message and its window in one step, under one lock.
 #[async_trait]
-impl Store for MemoryStore {
+impl ConversationStore for MemoryStore {
     async fn record_customer_message(
         &self,
         bot_id: &str,
@@ -549,6 +549,8 @@ impl Store for MemoryStore {
         Ok(self.record_inbound_now(bot_id, message, true))
     }
 }
+
+impl Store for MemoryStore {}
 
 #[async_trait]
 impl ApiKeyStore for MemoryStore {

@@ -12,6 +12,6 @@ pub use media::{
 pub use queue::{QueueError, RetryDelay};
 pub use secrets::{AdminToken, BotSecrets, Secret, SecretStore, SecretsError};
 pub use store::{
-    ApiKeyStore, ConnectionStore, IdempotencyStore, MessageStore, RateLimitStore, Store,
-    StoreError, TemplateStore, WindowStore,
+    ApiKeyStore, ConnectionStore, ConversationStore, IdempotencyStore, MessageStore,
+    RateLimitStore, Store, StoreError, TemplateStore, WindowStore,
 };

@@ -255,17 +255,9 @@ pub trait TemplateStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// Everything a full adapter provides.
+/// A customer's messages and the window they open: what a webhook's receipt writes.
 #[async_trait]
-pub trait Store:
-    ConnectionStore
-    + WindowStore
-    + MessageStore
-    + ApiKeyStore
-    + IdempotencyStore
-    + RateLimitStore
-    + TemplateStore
-{
+pub trait ConversationStore: MessageStore + WindowStore {
     /// A customer's message received: recorded once ([`MessageStore::record_inbound`]) and, when
     /// new, its customer's window raised to its time ([`WindowStore::extend_window`]). A
     /// redelivery costs the refused claim only. By default the two writes one after the other (a
@@ -287,4 +279,18 @@ pub trait Store:
         }
         Ok(claim)
     }
+}
+
+/// Everything a full adapter provides. A function's deps keep only the ports it uses (each an
+/// upcast of the one store), as its IAM policy allows only their requests.
+pub trait Store:
+    ConnectionStore
+    + ConversationStore
+    + MessageStore
+    + WindowStore
+    + ApiKeyStore
+    + IdempotencyStore
+    + RateLimitStore
+    + TemplateStore
+{
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::api::ApiError;
 use crate::domain::{IdempotencyClaim, StoredResponse};
-use crate::ports::Store;
+use crate::ports::IdempotencyStore;
 use http::StatusCode;
 use sha2::{Digest, Sha256};
 
@@ -24,7 +24,7 @@ const MAX_PAUSE: Duration = Duration::from_millis(500);
 /// first request runs. Only successes are stored; a failed attempt releases the key so that the
 /// caller can retry with it.
 pub async fn once<F, Fut>(
-    store: &dyn Store,
+    store: &dyn IdempotencyStore,
     bot_id: &str,
     key: Option<&str>,
     body: &[u8],

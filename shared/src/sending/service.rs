@@ -12,7 +12,7 @@ use crate::access::{connection_of, secrets_of};
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
 use crate::graph::{GraphClient, GraphFailure, INVALID_TOKEN, RetryPolicy, retry};
-use crate::ports::{SecretStore, Store};
+use crate::ports::{MessageStore, SecretStore, Store};
 use crate::sending::request::ValidatedSend;
 use crate::sending::template_checks::check_template_message;
 use crate::whatsapp::outbound::Template;
@@ -112,10 +112,10 @@ pub async fn send(
 
 /// Meta already has the message: a failed write must not become an error that makes the
 /// caller send it again. Try a few times, then log; the status webhooks are still kept.
-async fn record_sent(store: &dyn Store, bot_id: &str, record: &OutboundRecord) {
+async fn record_sent(messages: &dyn MessageStore, bot_id: &str, record: &OutboundRecord) {
     let mut delay = Duration::from_millis(50);
     for attempt in 1..=3 {
-        match store.record_outbound(bot_id, record).await {
+        match messages.record_outbound(bot_id, record).await {
             Ok(()) => return,
             Err(error) if attempt == 3 => tracing::error!(
                 bot_id, message_id = record.message_id, %error,
