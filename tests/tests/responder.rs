@@ -784,7 +784,8 @@ async fn a_stream_batch_reads_each_bots_connection_once() {
         .await
         .unwrap();
     let deps = intaj_responder::ResponderDeps {
-        store: counted,
+        store: counted.clone(),
+        idempotency: counted,
         ..deps
     };
     requests.reset();

@@ -119,12 +119,11 @@ async fn the_responder_functions_table_permissions_are_exactly_the_operations_it
     for customer in [CUSTOMER, OTHER_CUSTOMER] {
         table.customer_wrote(meta.sim(), customer).await;
     }
-    let deps = ResponderDeps {
-        store: table.store.clone(),
-        secrets: table.secrets.clone(),
-        graph: meta.impatient_graph(),
-        http: intaj_shared::http_clients::http_client(),
-    };
+    let deps = ResponderDeps::new(
+        table.store.clone(),
+        table.secrets.clone(),
+        meta.impatient_graph(),
+    );
 
     // The sample batch: answered.
     let answer = handle_event(&deps, &NoDelay, sample_event("responder-queue.json"))

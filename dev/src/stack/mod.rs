@@ -231,12 +231,7 @@ fn responder_deps(
     secrets: &Arc<dyn SecretStore>,
     graph: &GraphClient,
 ) -> ResponderDeps {
-    ResponderDeps {
-        store: store.clone(),
-        secrets: secrets.clone(),
-        graph: graph.clone(),
-        http: intaj_shared::http_clients::http_client(),
-    }
+    ResponderDeps::new(store.clone(), secrets.clone(), graph.clone())
 }
 
 /// Syncs every connection's templates now (so that template sends are checked from the first

@@ -2,7 +2,7 @@
 //! queue (new customer messages) and of the table's stream (status changes) with them.
 
 use intaj_responder::{ResponderDeps, handle_event};
-use intaj_shared::{bootstrap, http_clients};
+use intaj_shared::bootstrap;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
@@ -10,12 +10,11 @@ async fn main() -> Result<(), Error> {
     let config = bootstrap::config_or_exit();
     bootstrap::init_tracing(&config.log_level);
     let aws = bootstrap::aws_config().await;
-    let deps = ResponderDeps {
-        store: bootstrap::dynamodb_store(&aws, &config),
-        secrets: bootstrap::secret_store(&aws, &config),
-        graph: bootstrap::graph_client(&config),
-        http: http_clients::http_client(),
-    };
+    let deps = ResponderDeps::new(
+        bootstrap::dynamodb_store(&aws, &config),
+        bootstrap::secret_store(&aws, &config),
+        bootstrap::graph_client(&config),
+    );
     let retry = bootstrap::retry_delay(&aws);
     bootstrap::warm_up_in_background(&deps.graph);
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {

@@ -9,7 +9,9 @@ use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
 use intaj_shared::domain::{InboundMessage, Responder, ResponderPause};
 use intaj_shared::graph::GraphClient;
-use intaj_shared::ports::{SecretStore, SecretsError, Store, StoreError};
+use intaj_shared::ports::{
+    IdempotencyStore, SecretStore, SecretsError, SendStore, Store, StoreError,
+};
 use intaj_shared::responding::{BotMessage, CompiledRules};
 use intaj_shared::sending::idempotency;
 use intaj_shared::sending::service::{self, SendContext};
@@ -18,14 +20,30 @@ use serde_json::{Value, json};
 
 use crate::forward::{self, BotAnswer, ForwardError};
 
-/// What the responder needs; built once per process.
+/// What the responder needs (only the store ports it uses); built once per process.
 #[derive(Clone)]
 pub struct ResponderDeps {
-    pub store: Arc<dyn Store>,
+    /// Connections, windows and pauses, and what the send path reads and writes.
+    pub store: Arc<dyn SendStore>,
+    /// Each reply sent once.
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub secrets: Arc<dyn SecretStore>,
     pub graph: GraphClient,
     /// For the bots' backends.
     pub http: reqwest::Client,
+}
+
+impl ResponderDeps {
+    /// The ports of one full store, and an HTTP client for the bots' backends.
+    pub fn new(store: Arc<dyn Store>, secrets: Arc<dyn SecretStore>, graph: GraphClient) -> Self {
+        Self {
+            store: store.clone(),
+            idempotency: store,
+            secrets,
+            graph,
+            http: intaj_shared::http_clients::http_client(),
+        }
+    }
 }
 
 /// What became of a message.
@@ -238,7 +256,8 @@ async fn send_once(
         secrets: deps.secrets.as_ref(),
         graph: &deps.graph,
     };
-    idempotency::once(ctx.store, bot_id, Some(key), body, now, || async {
+    let keys = deps.idempotency.as_ref();
+    idempotency::once(keys, bot_id, Some(key), body, now, || async {
         let sent = service::send(ctx, bot_id, reply, now).await?;
         Ok(json(
             StatusCode::OK,

@@ -13,7 +13,7 @@ use intaj_shared::domain::{
 };
 use intaj_shared::ports::{
     ApiKeyStore, BotSecrets, ConnectionStore, ConversationStore, IdempotencyStore, MessageStore,
-    RateLimitStore, Secret, SecretStore, Store, StoreError, TemplateStore, WindowStore,
+    RateLimitStore, Secret, SecretStore, SendStore, Store, StoreError, TemplateStore, WindowStore,
 };
 use intaj_shared::whatsapp::signature::sign;
 use intaj_webhook::{WebhookDeps, handle};
@@ -621,6 +621,8 @@ impl MessageStore for BrokenStore {
 
 /// The default: its failing claim is the first of the two writes.
 impl ConversationStore for BrokenStore {}
+
+impl SendStore for BrokenStore {}
 
 impl Store for BrokenStore {}
 

@@ -17,7 +17,7 @@ use crate::domain::{
 };
 use crate::ports::{
     ApiKeyStore, ConnectionStore, ConversationStore, IdempotencyStore, MessageStore,
-    RateLimitStore, Store, StoreError, TemplateStore, WindowStore,
+    RateLimitStore, SendStore, Store, StoreError, TemplateStore, WindowStore,
 };
 
 #[derive(Default)]
@@ -549,6 +549,8 @@ impl ConversationStore for MemoryStore {
         Ok(self.record_inbound_now(bot_id, message, true))
     }
 }
+
+impl SendStore for MemoryStore {}
 
 impl Store for MemoryStore {}
 

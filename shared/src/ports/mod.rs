@@ -13,5 +13,5 @@ pub use queue::{QueueError, RetryDelay};
 pub use secrets::{AdminToken, BotSecrets, Secret, SecretStore, SecretsError};
 pub use store::{
     ApiKeyStore, ConnectionStore, ConversationStore, IdempotencyStore, MessageStore,
-    RateLimitStore, Store, StoreError, TemplateStore, WindowStore,
+    RateLimitStore, SendStore, Store, StoreError, TemplateStore, WindowStore,
 };

@@ -281,11 +281,16 @@ pub trait ConversationStore: MessageStore + WindowStore {
     }
 }
 
+/// What the one send path reads and writes: the caller's connection, the customer's window, the
+/// stored templates, the sent message's record.
+pub trait SendStore: ConnectionStore + WindowStore + TemplateStore + MessageStore {}
+
 /// Everything a full adapter provides. A function's deps keep only the ports it uses (each an
 /// upcast of the one store), as its IAM policy allows only their requests.
 pub trait Store:
     ConnectionStore
     + ConversationStore
+    + SendStore
     + MessageStore
     + WindowStore
     + ApiKeyStore

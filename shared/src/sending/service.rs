@@ -12,7 +12,7 @@ use crate::access::{connection_of, secrets_of};
 use crate::api::{ApiError, UpstreamError};
 use crate::domain::{CustomerIds, OutboundRecord, TemplateKey};
 use crate::graph::{GraphClient, GraphFailure, INVALID_TOKEN, RetryPolicy, retry};
-use crate::ports::{MessageStore, SecretStore, Store};
+use crate::ports::{MessageStore, SecretStore, SendStore};
 use crate::sending::request::ValidatedSend;
 use crate::sending::template_checks::check_template_message;
 use crate::whatsapp::outbound::Template;
@@ -24,7 +24,7 @@ const PAIR_RATE_RETRY_AFTER: u64 = 6;
 /// What the send path needs.
 #[derive(Clone, Copy)]
 pub struct SendContext<'a> {
-    pub store: &'a dyn Store,
+    pub store: &'a dyn SendStore,
     pub secrets: &'a dyn SecretStore,
     pub graph: &'a GraphClient,
 }

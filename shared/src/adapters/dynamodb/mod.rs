@@ -113,7 +113,7 @@ use futures::{StreamExt, TryStreamExt};
 use items::Attrs;
 use keys::Key;
 
-use crate::ports::{ConversationStore, Store, StoreError};
+use crate::ports::{ConversationStore, SendStore, Store, StoreError};
 
 pub use schema::{
     IndexDefinition, KeyElement, TableAttribute, TableDefinition, create_table_if_missing,
@@ -130,6 +130,8 @@ pub struct DynamoDbStore {
 /// A customer's message is the claim, then the window's raise: two writes, the second only for
 /// a new message (the default).
 impl ConversationStore for DynamoDbStore {}
+
+impl SendStore for DynamoDbStore {}
 
 impl Store for DynamoDbStore {}
 
