@@ -1,7 +1,10 @@
 //! The local AWS services `scripts/test.sh` starts, for every crate's tests: DynamoDB Local, and
 //! moto for Secrets Manager, S3 and SQS. A test asks [`LocalServices::from_env`] and skips (with
-//! a notice) when they are not running, unless the test command requires them.
+//! a notice) when they are not running, unless the test command requires them. Also unique run
+//! names, and log lines kept in memory.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::{Region, SdkConfig};
@@ -75,4 +78,30 @@ pub fn unique(prefix: &str) -> String {
         .unwrap_or_default()
         .as_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// The lines a log subscriber writes, kept in memory (give the subscriber a clone per write).
+#[derive(Clone, Default)]
+pub struct LogLines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogLines {
+    /// What was written since the last call.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    /// Everything written so far, kept.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
 }

@@ -9,7 +9,7 @@ pub mod event_pattern;
 mod local_stack;
 mod table_permissions;
 
-pub use captured_logs::{CapturedLogs, captured_logs};
+pub use captured_logs::captured_logs;
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};
@@ -61,6 +61,35 @@ pub fn json_body(body: &serde_json::Value) -> lambda_http::Body {
 pub fn status_and_json(response: &http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
     let answer = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
     (response.status().as_u16(), answer)
+}
+
+/// A responder queue record: bot `bot`'s new inbound text from `customer`, as the table's
+/// stream puts it on the FIFO queue, on its `try_number`th delivery.
+pub fn queued_text(
+    bot: &str,
+    phone_number_id: &str,
+    id: &str,
+    customer: &str,
+    text: &str,
+    try_number: u32,
+) -> serde_json::Value {
+    use serde_json::json;
+    let content = json!({"from": customer, "id": id, "type": "text", "text": {"body": text}});
+    let image = json!({
+        "botId": {"S": bot}, "messageId": {"S": id}, "direction": {"S": "inbound"},
+        "customerWaId": {"S": customer}, "phoneNumberId": {"S": phone_number_id},
+        "kind": {"S": "text"}, "createdAt": {"N": intaj_shared::clock::unix_now().to_string()},
+        "content": {"S": content.to_string()},
+    });
+    json!({
+        "messageId": format!("queue-{id}"),
+        "receiptHandle": format!("handle-{id}"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:responder.fifo",
+        "body": json!({"eventName": "INSERT", "dynamodb": {"NewImage": image}}).to_string(),
+        "attributes": {"MessageGroupId": format!("{bot}#{customer}"),
+                       "ApproximateReceiveCount": try_number.to_string()},
+    })
 }
 
 /// A sample event of `events/`, as Lambda delivers it.

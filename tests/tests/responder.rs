@@ -497,26 +497,13 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
         .await
         .unwrap();
     replies_to(&stack, OTHER_CUSTOMER, 1).await;
-    let record = |id: &str, customer: &str, text: &str| {
-        let content = json!({"from": customer, "id": id, "type": "text", "text": {"body": text}});
-        let image = json!({
-            "botId": {"S": "shop"}, "messageId": {"S": id}, "direction": {"S": "inbound"},
-            "customerWaId": {"S": customer}, "phoneNumberId": {"S": SHOP_PHONE},
-            "kind": {"S": "text"}, "createdAt": {"N": unix_now().to_string()},
-            "content": {"S": content.to_string()},
-        });
-        json!({
-            "messageId": format!("queue-{id}"),
-            "receiptHandle": format!("handle-{id}"),
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:responder.fifo",
-            "body": json!({"eventName": "INSERT", "dynamodb": {"NewImage": image}}).to_string(),
-            "attributes": {"MessageGroupId": format!("shop#{customer}")},
-        })
+    let record = |id: &str, customer: &str, text: &str, try_number: u32| {
+        intaj_tests::queued_text("shop", SHOP_PHONE, id, customer, text, try_number)
     };
     let batch: SqsEvent = serde_json::from_value(json!({"Records": [
-        record("wamid.Q1", CUSTOMER, "fail"),
-        record("wamid.Q2", CUSTOMER, "after the failure"),
-        record("wamid.Q3", OTHER_CUSTOMER, "other"),
+        record("wamid.Q1", CUSTOMER, "fail", 1),
+        record("wamid.Q2", CUSTOMER, "after the failure", 1),
+        record("wamid.Q3", OTHER_CUSTOMER, "other", 1),
         {"messageId": "queue-garbage", "body": "not a stream record", "attributes": {}},
     ]}))
     .unwrap();
@@ -538,8 +525,7 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
         ]
     );
     // Each further try waits twice as long.
-    let mut third_try = record("wamid.Q1", CUSTOMER, "fail");
-    third_try["attributes"]["ApproximateReceiveCount"] = json!("3");
+    let third_try = record("wamid.Q1", CUSTOMER, "fail", 3);
     let batch: SqsEvent = serde_json::from_value(json!({"Records": [third_try]})).unwrap();
     handle_batch(&deps, &retry, batch).await;
     assert_eq!(
@@ -555,9 +541,8 @@ async fn a_queue_batch_retries_a_failed_conversation_and_keeps_its_order() {
         .call("POST", "/api/whatsapp/connections", &admin, Some(fallback))
         .await;
     assert_eq!(status, 200);
-    let mut last_try = record("wamid.Q4", OTHER_CUSTOMER, "fail");
-    last_try["attributes"]["ApproximateReceiveCount"] = json!("5");
-    let next = record("wamid.Q5", OTHER_CUSTOMER, "next");
+    let last_try = record("wamid.Q4", OTHER_CUSTOMER, "fail", 5);
+    let next = record("wamid.Q5", OTHER_CUSTOMER, "next", 1);
     let batch: SqsEvent = serde_json::from_value(json!({"Records": [last_try, next]})).unwrap();
     let answered = handle_batch(&deps, &retry, batch).await;
     let failed: Vec<&str> = answered

@@ -10,10 +10,9 @@ use std::time::Duration;
 use axum::routing::post;
 use intaj_dev::simulator::FaultConfig;
 use intaj_responder::{ResponderDeps, handle_event};
-use intaj_shared::clock::unix_now;
 use intaj_shared::domain::Responder;
 use intaj_shared::ports::{BotSecrets, QueueError, RetryDelay, Secret, SecretStore};
-use intaj_tests::{CountedTable, LocalServices, StackClient, sample_event};
+use intaj_tests::{CountedTable, LocalServices, StackClient, queued_text, sample_event};
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551234567";
@@ -52,25 +51,9 @@ async fn bot_backend() -> String {
     url
 }
 
-/// A queue record of a customer's text as the table's stream puts it on the queue, on its
-/// `try_number`th delivery.
+/// A queue record of the demo bot's customer's text, on its `try_number`th delivery.
 fn queued(id: &str, customer: &str, text: &str, try_number: u32) -> Value {
-    let content = json!({"from": customer, "id": id, "type": "text", "text": {"body": text}});
-    let image = json!({
-        "botId": {"S": "demo"}, "messageId": {"S": id}, "direction": {"S": "inbound"},
-        "customerWaId": {"S": customer}, "phoneNumberId": {"S": "100000000000001"},
-        "kind": {"S": "text"}, "createdAt": {"N": unix_now().to_string()},
-        "content": {"S": content.to_string()},
-    });
-    json!({
-        "messageId": format!("queue-{id}"),
-        "receiptHandle": format!("handle-{id}"),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:responder.fifo",
-        "body": json!({"eventName": "INSERT", "dynamodb": {"NewImage": image}}).to_string(),
-        "attributes": {"MessageGroupId": format!("demo#{customer}"),
-                       "ApproximateReceiveCount": try_number.to_string()},
-    })
+    queued_text("demo", "100000000000001", id, customer, text, try_number)
 }
 
 /// The records of a batch the function asked to have again.

@@ -5,12 +5,10 @@
 //! Run: `cargo bench -p intaj-webhook --bench log_volume`.
 
 use intaj_shared::bootstrap::json_log_lines;
+use intaj_test_support::LogLines;
 use intaj_webhook::{WebhookDeps, handle};
-use log_lines::LogLines;
 use support::{demo_deps, fixture, signed_request};
 
-#[path = "support/log_lines.rs"]
-mod log_lines;
 // The receipt bench's bot and fixtures; its parse floor is not used here.
 #[allow(dead_code)]
 mod support;

@@ -4,6 +4,7 @@
 //! for the whole process, whether anyone listens. A site first reached on another test's thread,
 //! while a per-thread subscriber is being set here, can stay silent for good (seen in CI).
 
+use intaj_test_support::LogLines;
 use intaj_webhook::handle;
 use serde_json::Value;
 
@@ -11,13 +12,10 @@ use serde_json::Value;
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-#[path = "../benches/support/log_lines.rs"]
-mod log_lines;
-
 use support::{APP_SECRET, demo_deps, fixture, signed_request};
 
 /// The lines logged since the last call, each read as JSON.
-fn logged(lines: &log_lines::LogLines) -> Vec<Value> {
+fn logged(lines: &LogLines) -> Vec<Value> {
     let text = String::from_utf8(lines.take()).unwrap();
     text.lines()
         .map(|line| serde_json::from_str(line).unwrap())
@@ -27,7 +25,7 @@ fn logged(lines: &log_lines::LogLines) -> Vec<Value> {
 #[tokio::test]
 async fn each_webhook_logs_one_summary_naming_only_what_it_carried() {
     // Written as the deployed function writes them.
-    let lines = log_lines::LogLines::default();
+    let lines = LogLines::default();
     let writer = lines.clone();
     tracing::subscriber::set_global_default(intaj_shared::bootstrap::json_log_lines(
         "info",
