@@ -5,6 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::format::{self, Format, Json};
+use tracing_subscriber::fmt::time::SystemTime;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::adapters::{
     CachedSecrets, DynamoDbStore, FixedAdminToken, SecretsManager, SecretsManagerAdminToken,
@@ -42,13 +46,54 @@ where
 
     let json_lines = tracing_subscriber::fmt::layer()
         .json()
-        .with_current_span(false)
-        .with_target(false)
-        .without_time() // CloudWatch stamps every line
+        .event_format(StampedWarnings::default())
         .with_writer(writer);
     tracing_subscriber::registry()
         .with(json_lines)
         .with(log_filter(level))
+}
+
+/// JSON lines where warnings and errors carry an RFC 3339 `timestamp` and the rest do not.
+/// Lambda reads a JSON line's `level` only beside a valid timestamp, and calls any other line
+/// INFO: unstamped, an error would be dropped by an application log level of WARN or ERROR.
+/// INFO lines, most of the volume, stay without one (CloudWatch stamps every line; each byte is
+/// billed); DEBUG lines, asked for with `LOG_LEVEL`, pass Lambda's default INFO as INFO.
+struct StampedWarnings {
+    plain: Format<Json, ()>,
+    stamped: Format<Json, SystemTime>,
+}
+
+impl Default for StampedWarnings {
+    fn default() -> Self {
+        let json = Format::default()
+            .json()
+            .with_current_span(false)
+            .with_target(false);
+        Self {
+            plain: json.clone().without_time(),
+            stamped: json.with_timer(SystemTime),
+        }
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for StampedWarnings
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        context: &FmtContext<'_, S, N>,
+        writer: format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        // Less verbose is lower: ERROR < WARN < INFO.
+        if *event.metadata().level() <= tracing::Level::WARN {
+            self.stamped.format_event(context, writer, event)
+        } else {
+            self.plain.format_event(context, writer, event)
+        }
+    }
 }
 
 fn log_filter(level: &str) -> Targets {
@@ -159,5 +204,57 @@ mod tests {
         assert!(unreadable.would_enable("anything", &Level::INFO));
         assert!(!unreadable.would_enable("anything", &Level::DEBUG));
         assert!(!log_filter("warn").would_enable("intaj_send", &Level::INFO));
+    }
+
+    /// `2026-12-07T12:13:14.123456Z`: RFC 3339 in UTC, as Lambda reads a line's timestamp.
+    fn is_rfc3339_utc(text: &str) -> bool {
+        let shape = |at: usize, c: u8| match c {
+            b'0'..=b'9' => ![4, 7, 10, 13, 16].contains(&at),
+            b'-' => at == 4 || at == 7,
+            b'T' => at == 10,
+            b':' => at == 13 || at == 16,
+            _ => false,
+        };
+        let (seconds, fraction) = text.split_at(text.len().min(19));
+        seconds.len() == 19
+            && seconds.bytes().enumerate().all(|(at, c)| shape(at, c))
+            && fraction.strip_suffix('Z').is_some_and(|f| {
+                f.is_empty() || (f.starts_with('.') && f[1..].bytes().all(|c| c.is_ascii_digit()))
+            })
+    }
+
+    #[test]
+    fn warnings_and_errors_carry_the_timestamp_lambda_needs_to_read_their_level() {
+        let lines = intaj_test_support::LogLines::default();
+        let writer = lines.clone();
+        let subscriber = json_log_lines("debug", move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(bot_id = "demo", "an error");
+            tracing::warn!(bot_id = "demo", "a warning");
+            tracing::info!(bot_id = "demo", "a decision");
+            tracing::debug!(bot_id = "demo", "a detail");
+        });
+        let logged: Vec<serde_json::Value> = lines
+            .text()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let seen: Vec<(&str, Option<&str>)> = logged
+            .iter()
+            .map(|line| (line["level"].as_str().unwrap(), line["timestamp"].as_str()))
+            .collect();
+        assert_eq!(seen.len(), 4, "{logged:?}");
+        for (level, timestamp) in seen {
+            match level {
+                "ERROR" | "WARN" => {
+                    let timestamp = timestamp.unwrap_or_default();
+                    assert!(is_rfc3339_utc(timestamp), "{level}: {timestamp:?}");
+                }
+                _ => assert_eq!(timestamp, None, "{level}: unstamped, CloudWatch stamps it"),
+            }
+        }
+        assert!(is_rfc3339_utc("2026-12-07T12:13:14.123456Z"));
+        assert!(!is_rfc3339_utc("2026-12-07 12:13:14Z"));
+        assert!(!is_rfc3339_utc("1764000000"));
     }
 }
