@@ -5,8 +5,10 @@
 #
 #   benchmarks/receipt-rounds.sh                     # builds the bench, 8 rounds
 #   ROUNDS=12 benchmarks/receipt-rounds.sh OLD_BIN   # interleaved with another build's binary
+#   BODY=one_message benchmarks/receipt-rounds.sh    # one body's group only (a third of the time)
 #
-# Env: ROUNDS (default 8), CPU (default 1), MEASUREMENT_TIME in seconds (default 2).
+# Env: ROUNDS (default 8), CPU (default 1), MEASUREMENT_TIME in seconds (default 2), BODY (a
+# group name: one_message, typical_mixed or statuses_100; default all three).
 # Prints, per round, binary and body: the hot floors (HMAC + typed parse, criterion hot loops),
 # the full receipt, their ratio, the floors timed after the full path's own set-up and that
 # ratio. Then the medians. Needs taskset and python3.
@@ -16,6 +18,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROUNDS=${ROUNDS:-8}
 CPU=${CPU:-1}
 MEASUREMENT_TIME=${MEASUREMENT_TIME:-2}
+BODY=${BODY:-}
 
 BENCH=$(cd "$ROOT" && cargo bench -p intaj-webhook --bench receipt --no-run \
   --message-format=json 2>/dev/null |
@@ -28,7 +31,7 @@ BINARIES=("$BENCH" "$@")
 
 for round in $(seq "$ROUNDS"); do
   for binary in "${BINARIES[@]}"; do
-    taskset -c "$CPU" "$binary" --bench --warm-up-time 1 --measurement-time "$MEASUREMENT_TIME" 2>&1 |
+    taskset -c "$CPU" "$binary" --bench --warm-up-time 1 --measurement-time "$MEASUREMENT_TIME" ${BODY:+"$BODY/"} 2>&1 |
       python3 -c '
 import re, sys
 round, binary = sys.argv[1], sys.argv[2]
@@ -42,6 +45,8 @@ for line in sys.stdin:
         value = float(m.group(1))
         times[name] = {"ns": value / 1000, "ms": value * 1000}.get(m.group(2), value)
 for body in ("one_message", "typical_mixed", "statuses_100"):
+    if body + "/full_receipt" not in times:
+        continue
     hot = times[body + "/floor_hmac"] + times[body + "/floor_typed_parse"]
     full, after = times[body + "/full_receipt"], times[body + "/floors_after_set_up"]
     print(round, binary, body, f"{hot:.3f}", f"{full:.3f}", f"{full / hot:.3f}", f"{after:.3f}", f"{full / after:.3f}")
