@@ -5,19 +5,21 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method, StatusCode, header};
 use intaj_shared::access;
-use intaj_shared::api::{ApiError, json, query_param};
+use intaj_shared::api::{ApiError, json, path_parameter, query_param};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::is_valid_bot_id;
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{
     AdminToken, ApiKeyStore, ConnectionStore, SecretStore, Store, TemplateStore,
 };
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 
 use crate::request;
 use crate::service::{self, Context, Outcome};
 
 const COLLECTION: &str = "/api/whatsapp/connections";
+/// Where one connection's path starts: its `{botId}` follows.
+const ONE: &str = "/api/whatsapp/connections/";
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 100;
 
@@ -118,22 +120,7 @@ async fn route(
 
 /// `{botId}` from API Gateway's route match, or from the path in the local stack.
 fn bot_id(request: &Request) -> Option<String> {
-    let id = match request.path_parameters_ref().and_then(|p| p.first("botId")) {
-        Some(id) => id.to_owned(),
-        None => {
-            let rest = request
-                .uri()
-                .path()
-                .strip_prefix(COLLECTION)?
-                .strip_prefix('/')?
-                .trim_end_matches('/');
-            percent_encoding::percent_decode_str(rest)
-                .decode_utf8()
-                .ok()?
-                .into_owned()
-        }
-    };
-    is_valid_bot_id(&id).then_some(id)
+    path_parameter(request, "botId", ONE).filter(|id| is_valid_bot_id(id))
 }
 
 /// `?limit=` (1 to 100, default 50) and `?cursor=` (the `nextCursor` of the page before); 400
@@ -189,7 +176,43 @@ fn public_base_url(headers: &HeaderMap) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use lambda_http::RequestExt;
+
     use super::*;
+
+    #[test]
+    fn the_bot_id_comes_from_the_route_match_or_the_one_segment_after_the_collection() {
+        let at = |path: &str| {
+            let request = http::Request::builder()
+                .uri(path)
+                .body(Body::Empty)
+                .unwrap();
+            bot_id(&request)
+        };
+        assert_eq!(
+            at("/api/whatsapp/connections/shop-1").as_deref(),
+            Some("shop-1")
+        );
+        assert_eq!(
+            at("/api/whatsapp/connections/shop-1/").as_deref(),
+            Some("shop-1")
+        );
+        assert_eq!(
+            at("/api/whatsapp/connections/sh%6Fp").as_deref(),
+            Some("shop")
+        );
+        assert_eq!(at("/api/whatsapp/connections/a%2Fb"), None);
+        assert_eq!(at("/api/whatsapp/connections/shop-1/keys"), None);
+        assert_eq!(at("/api/whatsapp/connections/sh%20op"), None);
+        let routed = http::Request::builder()
+            .uri("/anything")
+            .body(Body::Empty)
+            .unwrap()
+            .with_path_parameters(HashMap::from([("botId".to_owned(), "shop-2".to_owned())]));
+        assert_eq!(bot_id(&routed).as_deref(), Some("shop-2"));
+    }
 
     #[test]
     fn the_webhook_base_follows_the_host_it_was_reached_at() {
