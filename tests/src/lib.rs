@@ -3,6 +3,7 @@
 //! however a test ends.
 
 mod captured_logs;
+mod cargo_lambda;
 mod counted_webhook;
 mod dynamodb_requests;
 pub mod event_pattern;
@@ -10,6 +11,7 @@ mod local_stack;
 mod table_permissions;
 
 pub use captured_logs::captured_logs;
+pub use cargo_lambda::WatchedFunction;
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};

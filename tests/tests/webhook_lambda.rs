@@ -1,10 +1,7 @@
 //! The real `webhook` binary under `cargo lambda watch`, backed by DynamoDB Local and moto
 //! through the AWS SDK's endpoint variables, invoked with the `events/` files.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
@@ -12,41 +9,8 @@ use intaj_shared::domain::{Connection, MessageStatus};
 use intaj_shared::ports::{
     BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, WindowStore,
 };
-use intaj_tests::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_root};
+use intaj_tests::{LocalServices, WatchedFunction, unique};
 use serde_json::Value;
-
-/// How long one invocation may take, the first one's build of the function included; a hung
-/// invoke (e.g. behind another cargo's lock) fails the test instead of holding CI.
-const INVOKE_DEADLINE_SECONDS: &str = "600";
-
-fn invoke(port: u16, event: &str) -> Output {
-    Command::new("timeout")
-        .args([
-            INVOKE_DEADLINE_SECONDS,
-            "cargo",
-            "lambda",
-            "invoke",
-            "webhook",
-            "--invoke-port",
-            &port.to_string(),
-            "--output-format",
-            "json",
-        ])
-        .arg("--data-file")
-        .arg(workspace_root().join("events").join(event))
-        .current_dir(workspace_root())
-        .output()
-        .expect("coreutils' timeout and cargo lambda are installed (scripts/test.sh installs it)")
-}
-
-/// The function's answer, an API Gateway v2 response.
-fn answer(output: &Output) -> Option<Value> {
-    output
-        .status
-        .success()
-        .then(|| serde_json::from_slice(&output.stdout).ok())
-        .flatten()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
@@ -79,16 +43,6 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
     };
     secrets.put_bot_secrets("demo", &bot).await.unwrap();
 
-    // Without it the first invoke below would be retried for ten minutes.
-    let installed = Command::new("cargo")
-        .args(["lambda", "--version"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        installed,
-        "cargo lambda is not on PATH: ./scripts/test.sh installs it (pip install cargo-lambda)"
-    );
-    let port = free_port();
     let env = [
         format!("TABLE_NAME={table}"),
         format!("SECRET_PREFIX={prefix}"),
@@ -99,51 +53,15 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
         "AWS_REGION=us-east-1".into(),
         "LOG_LEVEL=info".into(),
     ];
-    let mut watch = Command::new("cargo");
-    // cargo-lambda builds the function with its own flags: a target dir of its own keeps it from
-    // invalidating the workspace build (and vice versa).
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("cargo-lambda");
-    watch
-        .env("CARGO_TARGET_DIR", target)
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "--invoke-port",
-            &port.to_string(),
-        ])
-        .args(["--package", "intaj-webhook", "--bin", "webhook"])
-        .current_dir(workspace_root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .process_group(0);
-    // BENCHMARKS.md measures the optimised binary: INTAJ_E2E_RELEASE=1 builds it with --release.
-    if std::env::var("INTAJ_E2E_RELEASE").as_deref() == Ok("1") {
-        watch.arg("--release");
-    }
-    for pair in &env {
-        watch.args(["--env-var", pair]);
-    }
-    let mut watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
+    let mut webhook = WatchedFunction::start("intaj-webhook", "webhook", &env);
 
-    // The first invoke compiles the function: poll until it answers, while the watcher runs.
-    let verified = poll_until(
-        "webhook under cargo lambda",
-        Duration::from_secs(600),
-        || {
-            if let Ok(Some(status)) = watch.0.try_wait() {
-                panic!("cargo lambda watch ended ({status}); its output is above");
-            }
-            answer(&invoke(port, "webhook-verify.json"))
-        },
-    );
+    let verified = webhook.first_answer("webhook-verify.json");
     assert_eq!(verified["statusCode"], 200, "{verified}");
     assert_eq!(verified["body"], "1158201444");
 
-    let received = answer(&invoke(port, "webhook-receive.json")).expect("POST answered");
+    let received = webhook
+        .answer("webhook-receive.json")
+        .expect("POST answered");
     assert_eq!(received["statusCode"], 200, "{received}");
     assert_eq!(
         serde_json::from_str::<Value>(received["body"].as_str().unwrap()).unwrap(),
@@ -167,7 +85,9 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
     assert_eq!(window.expires_at, 1764000000 + 24 * 3600);
 
     // Meta's redelivery of the same event changes nothing.
-    let again = answer(&invoke(port, "webhook-receive.json")).expect("redelivery answered");
+    let again = webhook
+        .answer("webhook-receive.json")
+        .expect("redelivery answered");
     assert_eq!(again["statusCode"], 200);
     assert_eq!(store.message("demo", id).await.unwrap(), Some(record));
 

@@ -1,0 +1,111 @@
+//! A function's real binary under `cargo lambda watch`, invoked with the `events/` files as
+//! `cargo lambda invoke` sends them: the Lambda runtime, the function's `main` and its wiring,
+//! on the local services.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{ChildGuard, free_port, poll_until, workspace_root};
+
+/// How long one invocation may take, the first one's build of the function included; a hung
+/// invoke (e.g. behind another cargo's lock) fails the test instead of holding CI.
+const INVOKE_DEADLINE_SECONDS: &str = "600";
+/// The first answer waits for cargo-lambda to build the function.
+const FIRST_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
+
+/// One function served by `cargo lambda watch` on a port of its own, stopped when dropped.
+pub struct WatchedFunction {
+    binary: &'static str,
+    port: u16,
+    watch: ChildGuard,
+}
+
+impl WatchedFunction {
+    /// Starts `cargo lambda watch` for `binary` of `package`, with `env` (`NAME=value`) as the
+    /// function's environment. `INTAJ_E2E_RELEASE=1` builds it with `--release`
+    /// (BENCHMARKS.md measures the optimised binary).
+    pub fn start(package: &str, binary: &'static str, env: &[String]) -> Self {
+        // Without it the first invoke would be retried until its deadline.
+        let installed = Command::new("cargo")
+            .args(["lambda", "--version"])
+            .output()
+            .is_ok_and(|output| output.status.success());
+        assert!(
+            installed,
+            "cargo lambda is not on PATH: ./scripts/test.sh installs it (pip install cargo-lambda)"
+        );
+        let port = free_port();
+        // cargo-lambda builds with its own flags: a target dir of its own keeps it from
+        // invalidating the workspace build (and vice versa).
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target"))
+            .join("cargo-lambda");
+        let mut watch = Command::new("cargo");
+        watch
+            .env("CARGO_TARGET_DIR", target)
+            .args(["lambda", "watch", "--ignore-changes", "--invoke-port"])
+            .arg(port.to_string())
+            .args(["--package", package, "--bin", binary])
+            .current_dir(workspace_root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0);
+        if std::env::var("INTAJ_E2E_RELEASE").as_deref() == Ok("1") {
+            watch.arg("--release");
+        }
+        for pair in env {
+            watch.args(["--env-var", pair]);
+        }
+        let watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
+        Self {
+            binary,
+            port,
+            watch,
+        }
+    }
+
+    /// `cargo lambda invoke` with `events/<event>`, as it ended.
+    pub fn invoke(&self, event: &str) -> Output {
+        Command::new("timeout")
+            .args([
+                INVOKE_DEADLINE_SECONDS,
+                "cargo",
+                "lambda",
+                "invoke",
+                self.binary,
+            ])
+            .args(["--invoke-port", &self.port.to_string()])
+            .args(["--output-format", "json", "--data-file"])
+            .arg(workspace_root().join("events").join(event))
+            .current_dir(workspace_root())
+            .output()
+            .expect(
+                "coreutils' timeout and cargo lambda are installed (scripts/test.sh installs it)",
+            )
+    }
+
+    /// The function's answer to `events/<event>`, if the invoke succeeded.
+    pub fn answer(&self, event: &str) -> Option<Value> {
+        let output = self.invoke(event);
+        output
+            .status
+            .success()
+            .then(|| serde_json::from_slice(&output.stdout).ok())
+            .flatten()
+    }
+
+    /// The first answer, once the function is built and serving: polled while the watcher runs.
+    pub fn first_answer(&mut self, event: &str) -> Value {
+        let what = format!("{} under cargo lambda", self.binary);
+        poll_until(&what, FIRST_ANSWER_DEADLINE, || {
+            if let Ok(Some(status)) = self.watch.0.try_wait() {
+                panic!("cargo lambda watch ended ({status}); its output is above");
+            }
+            self.answer(event)
+        })
+    }
+}
