@@ -8,13 +8,32 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{ChildGuard, free_port, poll_until, workspace_root};
+use crate::{ChildGuard, LocalServices, free_port, poll_until, workspace_root};
 
 /// How long one invocation may take, the first one's build of the function included; a hung
 /// invoke (e.g. behind another cargo's lock) fails the test instead of holding CI.
 const INVOKE_DEADLINE_SECONDS: &str = "600";
 /// The first answer waits for cargo-lambda to build the function.
 const FIRST_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
+
+/// A function's environment on the local services: its table and secret prefix, and the AWS
+/// SDK pointed at DynamoDB Local and moto with test credentials.
+pub fn local_function_env(
+    services: &LocalServices,
+    table: &str,
+    secret_prefix: &str,
+) -> Vec<String> {
+    vec![
+        format!("TABLE_NAME={table}"),
+        format!("SECRET_PREFIX={secret_prefix}"),
+        format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
+        format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
+        "AWS_ACCESS_KEY_ID=test".into(),
+        "AWS_SECRET_ACCESS_KEY=test".into(),
+        "AWS_REGION=us-east-1".into(),
+        "LOG_LEVEL=info".into(),
+    ]
+}
 
 /// One function served by `cargo lambda watch` on a port of its own, stopped when dropped.
 pub struct WatchedFunction {

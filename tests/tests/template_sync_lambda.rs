@@ -11,7 +11,7 @@ use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::{NewConnection, connect};
 use intaj_shared::ports::Secret;
-use intaj_tests::{LocalServices, WatchedFunction, unique};
+use intaj_tests::{LocalServices, WatchedFunction, local_function_env, unique};
 use serde_json::Value;
 
 const PHONE: &str = "100000000000001";
@@ -65,17 +65,8 @@ async fn the_template_sync_binary_syncs_lists_and_runs_the_schedule_under_cargo_
         .await
         .unwrap();
 
-    let env = [
-        format!("TABLE_NAME={table}"),
-        format!("SECRET_PREFIX={prefix}"),
-        format!("WHATSAPP_API_BASE={}", simulator.base_url()),
-        format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
-        format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
-        "AWS_ACCESS_KEY_ID=test".into(),
-        "AWS_SECRET_ACCESS_KEY=test".into(),
-        "AWS_REGION=us-east-1".into(),
-        "LOG_LEVEL=info".into(),
-    ];
+    let mut env = local_function_env(&services, &table, &prefix);
+    env.push(format!("WHATSAPP_API_BASE={}", simulator.base_url()));
     let mut function = WatchedFunction::start("intaj-template-sync", "template-sync", &env);
 
     // POST /api/whatsapp/sync-templates: every template of the account, stored.

@@ -9,7 +9,7 @@ use intaj_shared::domain::{Connection, MessageStatus};
 use intaj_shared::ports::{
     BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, WindowStore,
 };
-use intaj_tests::{LocalServices, WatchedFunction, unique};
+use intaj_tests::{LocalServices, WatchedFunction, local_function_env, unique};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -43,16 +43,7 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
     };
     secrets.put_bot_secrets("demo", &bot).await.unwrap();
 
-    let env = [
-        format!("TABLE_NAME={table}"),
-        format!("SECRET_PREFIX={prefix}"),
-        format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
-        format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
-        "AWS_ACCESS_KEY_ID=test".into(),
-        "AWS_SECRET_ACCESS_KEY=test".into(),
-        "AWS_REGION=us-east-1".into(),
-        "LOG_LEVEL=info".into(),
-    ];
+    let env = local_function_env(&services, &table, &prefix);
     let mut webhook = WatchedFunction::start("intaj-webhook", "webhook", &env);
 
     let verified = webhook.first_answer("webhook-verify.json");
