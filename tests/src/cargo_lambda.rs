@@ -4,11 +4,79 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
+use intaj_dev::simulator::{self, RunningSimulator, SimulatedNumber, SimulatorConfig};
+use intaj_shared::adapters::dynamodb::create_table_if_missing;
+use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
+use intaj_shared::clock::unix_now;
+use intaj_shared::connecting::{NewConnection, connect};
+use intaj_shared::ports::Secret;
 use serde_json::Value;
 
-use crate::{ChildGuard, LocalServices, free_port, poll_until, workspace_root};
+use crate::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_root};
+
+/// The dev connection the sample events are made for (SPEC §9: bot `demo`, key `dev-api-key`),
+/// on a table and secret prefix of its own, its number served by an in-process simulator.
+pub struct DemoBot {
+    /// The function's table, to read what it stored.
+    pub store: Arc<DynamoDbStore>,
+    pub simulator: RunningSimulator,
+    /// The function's environment: the local services, its table and prefix, Meta's simulator.
+    pub env: Vec<String>,
+}
+
+impl DemoBot {
+    pub const PHONE_NUMBER_ID: &str = "100000000000001";
+    pub const BUSINESS_ACCOUNT_ID: &str = "200000000000001";
+
+    /// Connected as `POST /api/whatsapp/connections` would, without asking Meta.
+    pub async fn connect(services: &LocalServices, name: &str) -> Self {
+        let simulator = simulator::start(
+            SimulatorConfig::with_numbers([SimulatedNumber::new(
+                Self::PHONE_NUMBER_ID,
+                Self::BUSINESS_ACCOUNT_ID,
+                "dev-access-token",
+                "dev-app-secret",
+            )]),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .expect("the simulator starts");
+        let table = unique(name);
+        let prefix = format!("{}/", unique("intaj-e2e"));
+        let dynamodb = services.dynamodb().await;
+        create_table_if_missing(&dynamodb, &table).await.unwrap();
+        let store = Arc::new(DynamoDbStore::new(dynamodb, table.clone()));
+        let secrets = SecretsManager::new(services.secrets_manager().await, prefix.clone());
+        let demo = NewConnection {
+            bot_id: "demo".into(),
+            business_account_id: Self::BUSINESS_ACCOUNT_ID.into(),
+            phone_number_id: Self::PHONE_NUMBER_ID.into(),
+            access_token: Secret::new("dev-access-token"),
+            app_secret: Secret::new("dev-app-secret"),
+            verify_token: Secret::new("dev-verify-token"),
+            api_key: Secret::new("dev-api-key"),
+            rate_limit_per_second: 80,
+        };
+        connect(store.as_ref(), &secrets, &demo, unix_now())
+            .await
+            .unwrap();
+        let mut env = local_function_env(services, &table, &prefix);
+        env.push(format!("WHATSAPP_API_BASE={}", simulator.base_url()));
+        Self {
+            store,
+            simulator,
+            env,
+        }
+    }
+}
+
+/// An API Gateway answer's JSON body.
+pub fn answer_body(answer: &Value) -> Value {
+    serde_json::from_str(answer["body"].as_str().expect("a body")).expect("a JSON body")
+}
 
 /// How long one invocation may take, the first one's build of the function included; a hung
 /// invoke (e.g. behind another cargo's lock) fails the test instead of holding CI.
@@ -18,11 +86,7 @@ const FIRST_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
 
 /// A function's environment on the local services: its table and secret prefix, and the AWS
 /// SDK pointed at DynamoDB Local and moto with test credentials.
-pub fn local_function_env(
-    services: &LocalServices,
-    table: &str,
-    secret_prefix: &str,
-) -> Vec<String> {
+fn local_function_env(services: &LocalServices, table: &str, secret_prefix: &str) -> Vec<String> {
     vec![
         format!("TABLE_NAME={table}"),
         format!("SECRET_PREFIX={secret_prefix}"),

@@ -11,7 +11,7 @@ mod local_stack;
 mod table_permissions;
 
 pub use captured_logs::captured_logs;
-pub use cargo_lambda::{WatchedFunction, local_function_env};
+pub use cargo_lambda::{DemoBot, WatchedFunction, answer_body};
 pub use counted_webhook::{CountedWebhook, EventCost, fixture_body, next_message};
 pub use dynamodb_requests::{DynamoDbRequests, SentRequest};
 pub use local_stack::{DEMO_API_KEY, StackClient};

@@ -1,15 +1,9 @@
 //! The real `webhook` binary under `cargo lambda watch`, backed by DynamoDB Local and moto
 //! through the AWS SDK's endpoint variables, invoked with the `events/` files.
 
-use std::sync::Arc;
-
-use intaj_shared::adapters::dynamodb::create_table_if_missing;
-use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
-use intaj_shared::domain::{Connection, MessageStatus};
-use intaj_shared::ports::{
-    BotSecrets, ConnectionStore, MessageStore, Secret, SecretStore, WindowStore,
-};
-use intaj_tests::{LocalServices, WatchedFunction, local_function_env, unique};
+use intaj_shared::domain::MessageStatus;
+use intaj_shared::ports::{MessageStore, WindowStore};
+use intaj_tests::{DemoBot, LocalServices, WatchedFunction};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -17,34 +11,9 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
     let Some(services) = LocalServices::from_env("webhook_lambda") else {
         return;
     };
-    let table = unique("webhook-e2e");
-    let prefix = format!("{}/", unique("intaj-e2e"));
-    let dynamodb = services.dynamodb().await;
-    create_table_if_missing(&dynamodb, &table).await.unwrap();
-    let store = Arc::new(DynamoDbStore::new(dynamodb, table.clone()));
-    let secrets = SecretsManager::new(services.secrets_manager().await, prefix.clone());
-
-    // The dev connection the sample events are made for (SPEC §9).
-    store
-        .put_connection(&Connection {
-            bot_id: "demo".into(),
-            business_account_id: "200000000000001".into(),
-            phone_number_id: "100000000000001".into(),
-            created_at: 0,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let bot = BotSecrets {
-        access_token: Secret::new("dev-access-token"),
-        app_secret: Secret::new("dev-app-secret"),
-        verify_token: Secret::new("dev-verify-token"),
-        responder_secret: None,
-    };
-    secrets.put_bot_secrets("demo", &bot).await.unwrap();
-
-    let env = local_function_env(&services, &table, &prefix);
-    let mut webhook = WatchedFunction::start("intaj-webhook", "webhook", &env);
+    let demo = DemoBot::connect(&services, "webhook-e2e").await;
+    let store = &demo.store;
+    let mut webhook = WatchedFunction::start("intaj-webhook", "webhook", &demo.env);
 
     let verified = webhook.first_answer("webhook-verify.json");
     assert_eq!(verified["statusCode"], 200, "{verified}");
