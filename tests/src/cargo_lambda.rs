@@ -23,7 +23,8 @@ pub struct DemoBot {
     /// The function's table, to read what it stored.
     pub store: Arc<DynamoDbStore>,
     pub simulator: RunningSimulator,
-    /// The function's environment: the local services, its table and prefix, Meta's simulator.
+    /// The function's environment: its table and secret prefix, the AWS SDK pointed at
+    /// DynamoDB Local and moto with test credentials, the simulator as Meta.
     pub env: Vec<String>,
 }
 
@@ -63,8 +64,17 @@ impl DemoBot {
         connect(store.as_ref(), &secrets, &demo, unix_now())
             .await
             .unwrap();
-        let mut env = local_function_env(services, &table, &prefix);
-        env.push(format!("WHATSAPP_API_BASE={}", simulator.base_url()));
+        let env = vec![
+            format!("TABLE_NAME={table}"),
+            format!("SECRET_PREFIX={prefix}"),
+            format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
+            format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
+            format!("WHATSAPP_API_BASE={}", simulator.base_url()),
+            "AWS_ACCESS_KEY_ID=test".into(),
+            "AWS_SECRET_ACCESS_KEY=test".into(),
+            "AWS_REGION=us-east-1".into(),
+            "LOG_LEVEL=info".into(),
+        ];
         Self {
             store,
             simulator,
@@ -83,21 +93,6 @@ pub fn answer_body(answer: &Value) -> Value {
 const INVOKE_DEADLINE_SECONDS: &str = "600";
 /// The first answer waits for cargo-lambda to build the function.
 const FIRST_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
-
-/// A function's environment on the local services: its table and secret prefix, and the AWS
-/// SDK pointed at DynamoDB Local and moto with test credentials.
-fn local_function_env(services: &LocalServices, table: &str, secret_prefix: &str) -> Vec<String> {
-    vec![
-        format!("TABLE_NAME={table}"),
-        format!("SECRET_PREFIX={secret_prefix}"),
-        format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
-        format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
-        "AWS_ACCESS_KEY_ID=test".into(),
-        "AWS_SECRET_ACCESS_KEY=test".into(),
-        "AWS_REGION=us-east-1".into(),
-        "LOG_LEVEL=info".into(),
-    ]
-}
 
 /// One function served by `cargo lambda watch` on a port of its own, stopped when dropped.
 pub struct WatchedFunction {
@@ -152,7 +147,7 @@ impl WatchedFunction {
     }
 
     /// `cargo lambda invoke` with `events/<event>`, as it ended.
-    pub fn invoke(&self, event: &str) -> Output {
+    fn invoke(&self, event: &str) -> Output {
         Command::new("timeout")
             .args([
                 INVOKE_DEADLINE_SECONDS,

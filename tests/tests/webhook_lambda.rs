@@ -3,8 +3,7 @@
 
 use intaj_shared::domain::MessageStatus;
 use intaj_shared::ports::{MessageStore, WindowStore};
-use intaj_tests::{DemoBot, LocalServices, WatchedFunction};
-use serde_json::Value;
+use intaj_tests::{DemoBot, LocalServices, WatchedFunction, answer_body};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
@@ -24,7 +23,7 @@ async fn the_webhook_binary_verifies_and_stores_under_cargo_lambda() {
         .expect("POST answered");
     assert_eq!(received["statusCode"], 200, "{received}");
     assert_eq!(
-        serde_json::from_str::<Value>(received["body"].as_str().unwrap()).unwrap(),
+        answer_body(&received),
         serde_json::json!({"received": true})
     );
 
