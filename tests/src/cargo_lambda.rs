@@ -3,6 +3,7 @@
 //! on the local services.
 
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,8 @@ use crate::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_
 pub struct DemoBot {
     /// The function's table, to read what it stored.
     pub store: Arc<DynamoDbStore>,
+    /// The function's secrets, under its prefix.
+    pub secrets: SecretsManager,
     pub simulator: RunningSimulator,
     /// The function's environment: its table and secret prefix, the AWS SDK pointed at
     /// DynamoDB Local and moto with test credentials, the simulator as Meta.
@@ -69,6 +72,8 @@ impl DemoBot {
             format!("SECRET_PREFIX={prefix}"),
             format!("AWS_ENDPOINT_URL_DYNAMODB={}", services.dynamodb),
             format!("AWS_ENDPOINT_URL_SECRETS_MANAGER={}", services.moto),
+            format!("AWS_ENDPOINT_URL_S3={}", services.moto),
+            format!("AWS_ENDPOINT_URL_SQS={}", services.moto),
             format!("WHATSAPP_API_BASE={}", simulator.base_url()),
             "AWS_ACCESS_KEY_ID=test".into(),
             "AWS_SECRET_ACCESS_KEY=test".into(),
@@ -77,6 +82,7 @@ impl DemoBot {
         ];
         Self {
             store,
+            secrets,
             simulator,
             env,
         }
@@ -146,8 +152,8 @@ impl WatchedFunction {
         }
     }
 
-    /// `cargo lambda invoke` with `events/<event>`, as it ended.
-    fn invoke(&self, event: &str) -> Output {
+    /// `cargo lambda invoke` with the event file at `path`, as it ended.
+    fn invoke(&self, path: &Path) -> Output {
         Command::new("timeout")
             .args([
                 INVOKE_DEADLINE_SECONDS,
@@ -158,7 +164,7 @@ impl WatchedFunction {
             ])
             .args(["--invoke-port", &self.port.to_string()])
             .args(["--output-format", "json", "--data-file"])
-            .arg(workspace_root().join("events").join(event))
+            .arg(path)
             .current_dir(workspace_root())
             .output()
             .expect(
@@ -168,7 +174,19 @@ impl WatchedFunction {
 
     /// The function's answer to `events/<event>`, if the invoke succeeded.
     pub fn answer(&self, event: &str) -> Option<Value> {
-        let output = self.invoke(event);
+        Self::answered(self.invoke(&workspace_root().join("events").join(event)))
+    }
+
+    /// The function's answer to `event`, e.g. a sample event changed to name what the test made.
+    pub fn answer_to(&self, event: &Value) -> Option<Value> {
+        let path = std::env::temp_dir().join(format!("{}.json", unique("intaj-event")));
+        std::fs::write(&path, event.to_string()).expect("the event is written to a temp file");
+        let output = self.invoke(&path);
+        let _ = std::fs::remove_file(&path);
+        Self::answered(output)
+    }
+
+    fn answered(output: Output) -> Option<Value> {
         output
             .status
             .success()
