@@ -11,7 +11,8 @@
 # group name: one_message, typical_mixed or statuses_100; default all three).
 # Prints, per round, binary and body: the hot floors (HMAC + typed parse, criterion hot loops),
 # the full receipt, their ratio, the floors timed after the full path's own set-up and that
-# ratio. Then the medians. Needs taskset and python3.
+# ratio, and the bench's own time per full-path iteration (`harness_per_iteration`). Then the
+# medians. Needs taskset and python3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,7 +50,9 @@ for body in ("one_message", "typical_mixed", "statuses_100"):
         continue
     hot = times[body + "/floor_hmac"] + times[body + "/floor_typed_parse"]
     full, after = times[body + "/full_receipt"], times[body + "/floors_after_set_up"]
-    print(round, binary, body, f"{hot:.3f}", f"{full:.3f}", f"{full / hot:.3f}", f"{after:.3f}", f"{full / after:.3f}")
+    # A binary built before the harness group had none: 0.
+    harness = times.get(body + "/harness_per_iteration", 0.0)
+    print(round, binary, body, f"{hot:.3f}", f"{full:.3f}", f"{full / hot:.3f}", f"{after:.3f}", f"{full / after:.3f}", f"{harness:.3f}")
 ' "$round" "$binary"
   done
 done | tee /dev/stderr | python3 -c '
@@ -58,8 +61,8 @@ rows = collections.defaultdict(list)
 for line in sys.stdin:
     _, binary, body, *values = line.split()
     rows[(binary, body)].append([float(v) for v in values])
-print("medians (µs): binary body | hot floors, full, full ÷ hot floors | floors after set-up, full ÷ those")
+print("medians (µs): binary body | hot floors, full, full ÷ hot floors | floors after set-up, full ÷ those | harness per iteration")
 for (binary, body), values in rows.items():
-    hot, full, ratio, after, ratio_after = (statistics.median(c) for c in zip(*values))
-    print(f"{binary} {body} | {hot:.3f} {full:.3f} {ratio:.3f} | {after:.3f} {ratio_after:.3f} ({len(values)} rounds)")
+    hot, full, ratio, after, ratio_after, harness = (statistics.median(c) for c in zip(*values))
+    print(f"{binary} {body} | {hot:.3f} {full:.3f} {ratio:.3f} | {after:.3f} {ratio_after:.3f} | {harness:.3f} ({len(values)} rounds)")
 '
