@@ -13,7 +13,8 @@ use intaj_shared::adapters::dynamodb::create_table_if_missing;
 use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::{NewConnection, connect};
-use intaj_shared::ports::Secret;
+use intaj_shared::domain::{CustomerIds, InboundMessage};
+use intaj_shared::ports::{ConversationStore, Secret};
 use serde_json::Value;
 
 use crate::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_root};
@@ -86,6 +87,24 @@ impl DemoBot {
             simulator,
             env,
         }
+    }
+
+    /// `customer` writes to the bot now, recorded as the webhook records it: the customer's
+    /// window opens.
+    pub async fn customer_writes(&self, customer: &str) {
+        let message = InboundMessage {
+            message_id: unique("wamid.IN"),
+            customer: CustomerIds::new(Some(customer), None),
+            phone_number_id: Self::PHONE_NUMBER_ID.into(),
+            kind: "text".into(),
+            timestamp: unix_now(),
+            profile_name: None,
+            content: r#"{"type":"text","text":{"body":"Hello!"}}"#.into(),
+        };
+        self.store
+            .record_customer_message("demo", message)
+            .await
+            .expect("the customer's message is recorded");
     }
 }
 

@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use intaj_shared::clock::unix_now;
-use intaj_shared::domain::{CustomerIds, InboundMessage, Responder, ResponderRule, RuleMatch};
-use intaj_shared::ports::{BotSecrets, ConnectionStore, ConversationStore, Secret, SecretStore};
+use intaj_shared::domain::{Responder, ResponderRule, RuleMatch};
+use intaj_shared::ports::{BotSecrets, ConnectionStore, Secret, SecretStore};
 use intaj_shared::responding::{SIGNATURE_HEADER, verify};
-use intaj_tests::{DemoBot, LocalServices, WatchedFunction, unique};
+use intaj_tests::{DemoBot, LocalServices, WatchedFunction};
 use serde_json::{Value, json};
 
 /// The customer of `events/responder-queue.json`.
@@ -84,19 +84,7 @@ async fn the_responder_binary_answers_a_customer_once_and_pushes_status_changes_
         .await
         .unwrap();
     // The customer wrote a moment ago: the window is open for the bot's reply.
-    let earlier = InboundMessage {
-        message_id: unique("wamid.IN"),
-        customer: CustomerIds::new(Some(CUSTOMER), None),
-        phone_number_id: DemoBot::PHONE_NUMBER_ID.into(),
-        kind: "text".into(),
-        timestamp: unix_now(),
-        profile_name: None,
-        content: r#"{"type":"text","text":{"body":"hello"}}"#.into(),
-    };
-    demo.store
-        .record_customer_message("demo", earlier)
-        .await
-        .unwrap();
+    demo.customer_writes(CUSTOMER).await;
     let mut function = WatchedFunction::start("intaj-responder", "responder", &demo.env);
 
     // The queue's record of "hi": the rule answers through the send path.

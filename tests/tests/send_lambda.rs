@@ -2,10 +2,8 @@
 //! the AWS SDK's endpoint variables and by the WhatsApp simulator through `WHATSAPP_API_BASE`,
 //! invoked with the `events/` files: refused outside the window, sent inside it, and read back.
 
-use intaj_shared::clock::unix_now;
-use intaj_shared::domain::{CustomerIds, InboundMessage};
-use intaj_shared::ports::{ConversationStore, MessageStore};
-use intaj_tests::{DemoBot, LocalServices, WatchedFunction, answer_body, unique};
+use intaj_shared::ports::MessageStore;
+use intaj_tests::{DemoBot, LocalServices, WatchedFunction, answer_body};
 
 /// The customer of `events/send-text.json` (`+1 (555) 123-4567`).
 const CUSTOMER: &str = "15551234567";
@@ -30,19 +28,7 @@ async fn the_send_binary_refuses_outside_the_window_and_sends_inside_it_under_ca
     assert!(simulator.outbox().is_empty());
 
     // The customer writes (as the webhook records it): the window opens.
-    let written = InboundMessage {
-        message_id: unique("wamid.IN"),
-        customer: CustomerIds::new(Some(CUSTOMER), None),
-        phone_number_id: DemoBot::PHONE_NUMBER_ID.into(),
-        kind: "text".into(),
-        timestamp: unix_now(),
-        profile_name: None,
-        content: r#"{"type":"text","text":{"body":"Hello!"}}"#.into(),
-    };
-    store
-        .record_customer_message("demo", written)
-        .await
-        .unwrap();
+    demo.customer_writes(CUSTOMER).await;
 
     let sent = function
         .answer("send-text.json")
