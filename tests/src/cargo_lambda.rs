@@ -2,10 +2,13 @@
 //! `cargo lambda invoke` sends them: the Lambda runtime, the function's `main` and its wiring,
 //! on the local services.
 
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use intaj_dev::simulator::{self, RunningSimulator, SimulatedNumber, SimulatorConfig};
@@ -119,11 +122,25 @@ const INVOKE_DEADLINE_SECONDS: &str = "600";
 /// The first answer waits for cargo-lambda to build the function.
 const FIRST_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
 
+/// How often a waiting invoke looks whether the function's process has ended.
+const ENDED_CHECK_EVERY: Duration = Duration::from_millis(100);
+/// The watcher's last lines kept, to show why a function ended.
+const LAST_LINES: usize = 20;
+
 /// One function served by `cargo lambda watch` on a port of its own, stopped when dropped.
 pub struct WatchedFunction {
     binary: &'static str,
     port: u16,
     watch: ChildGuard,
+    output: Arc<Mutex<WatcherOutput>>,
+}
+
+/// What the watcher and the function printed last, and whether the function's process ended
+/// (a configuration error, a failed build, a crash): an invoke would then never answer.
+#[derive(Default)]
+struct WatcherOutput {
+    last: VecDeque<String>,
+    ended: bool,
 }
 
 impl WatchedFunction {
@@ -154,8 +171,8 @@ impl WatchedFunction {
             .arg(port.to_string())
             .args(["--package", package, "--bin", binary])
             .current_dir(workspace_root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .process_group(0);
         if std::env::var("INTAJ_E2E_RELEASE").as_deref() == Ok("1") {
             watch.arg("--release");
@@ -163,17 +180,39 @@ impl WatchedFunction {
         for pair in env {
             watch.args(["--env-var", pair]);
         }
-        let watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
+        let mut watch = ChildGuard(watch.spawn().expect("cargo lambda watch starts"));
+        // cargo-lambda logs to stdout (kept only, as before); cargo and the function write to
+        // stderr (passed on as well).
+        let output = Arc::default();
+        let stdout = watch
+            .0
+            .stdout
+            .take()
+            .expect("the watcher's stdout is piped");
+        let stderr = watch
+            .0
+            .stderr
+            .take()
+            .expect("the watcher's stderr is piped");
+        for (stream, shown) in [
+            (Box::new(stdout) as Box<dyn Read + Send>, false),
+            (Box::new(stderr), true),
+        ] {
+            let output = Arc::clone(&output);
+            std::thread::spawn(move || keep_lines(stream, shown, &output));
+        }
         Self {
             binary,
             port,
             watch,
+            output,
         }
     }
 
-    /// `cargo lambda invoke` with the event file at `path`, as it ended.
+    /// `cargo lambda invoke` with the event file at `path`, as it ended. Panics with the
+    /// function's last lines if its process ends meanwhile.
     fn invoke(&self, path: &Path) -> Output {
-        Command::new("timeout")
+        let invoke = Command::new("timeout")
             .args([
                 INVOKE_DEADLINE_SECONDS,
                 "cargo",
@@ -185,10 +224,34 @@ impl WatchedFunction {
             .args(["--output-format", "json", "--data-file"])
             .arg(path)
             .current_dir(workspace_root())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect(
                 "coreutils' timeout and cargo lambda are installed (scripts/test.sh installs it)",
-            )
+            );
+        let pid = invoke.id();
+        let (answered, answer) = mpsc::channel();
+        std::thread::spawn(move || answered.send(invoke.wait_with_output()));
+        loop {
+            match answer.recv_timeout(ENDED_CHECK_EVERY) {
+                Ok(output) => return output.expect("cargo lambda invoke ran"),
+                Err(RecvTimeoutError::Disconnected) => panic!("the invoke's waiter went away"),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let output = self.output.lock().unwrap();
+            if output.ended {
+                let last_lines = Vec::from(output.last.clone()).join("\n");
+                if let Ok(pid) = libc::pid_t::try_from(pid) {
+                    // SAFETY: only sends a signal; `timeout` passes it on to the invoke.
+                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                }
+                panic!(
+                    "{} ended under cargo lambda; its last lines:\n{last_lines}",
+                    self.binary
+                );
+            }
+        }
     }
 
     /// The function's answer to `events/<event>`, if the invoke succeeded.
@@ -222,5 +285,22 @@ impl WatchedFunction {
             }
             self.answer(event)
         })
+    }
+}
+
+/// One of the watcher's streams, its last lines kept in `output`; `shown` also passes each
+/// line on to stderr as it comes (as if inherited).
+fn keep_lines(stream: Box<dyn Read + Send>, shown: bool, output: &Mutex<WatcherOutput>) {
+    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+        if shown {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+        let mut output = output.lock().unwrap();
+        if output.last.len() == LAST_LINES {
+            output.last.pop_front();
+        }
+        // cargo-lambda's words when the function's process ends: `command exited code=2`.
+        output.ended |= line.contains("command exited");
+        output.last.push_back(line);
     }
 }

@@ -105,3 +105,25 @@ async fn the_media_binary_takes_an_upload_to_whatsapp_and_reads_back_a_customers
     }
     assert_eq!(simulator.media_downloads(), 1, "copied from Meta once");
 }
+
+/// Without `MEDIA_BUCKET` the binary exits at start, and an invoke would wait for it until its
+/// deadline: the test stops at once, with the function's own words.
+#[test]
+fn a_function_that_cannot_start_stops_its_test_at_once_with_its_own_error() {
+    if LocalServices::from_env("media_lambda").is_none() {
+        return;
+    }
+    let env = ["TABLE_NAME=unused".to_owned()];
+    let mut function = WatchedFunction::start("intaj-media", "media", &env);
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        function.first_answer("media-get.json")
+    }));
+    let panic = stopped.expect_err("a function that exited answered");
+    let message = panic
+        .downcast_ref::<String>()
+        .expect("a panic with a message");
+    assert!(
+        message.contains("MEDIA_BUCKET must name the media bucket"),
+        "{message}"
+    );
+}
