@@ -47,6 +47,16 @@ async fn the_media_binary_takes_an_upload_to_whatsapp_and_reads_back_a_customers
     let url = terms["url"].as_str().expect("an upload URL");
     assert!(url.starts_with(&services.moto), "{url}");
     let upload_id = terms["uploadId"].as_str().expect("an upload id");
+    // What the PUT must carry as signed, and nothing of the invocation's own (under Lambda and
+    // cargo lambda the SDK adds the invocation's trace id to every request it makes).
+    let mut to_send: Vec<&str> = terms["headers"]
+        .as_object()
+        .expect("headers to send")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    to_send.sort_unstable();
+    assert_eq!(to_send, ["content-type", "x-amz-meta-filename"], "{terms}");
 
     // The business PUTs its file as the answer says, with no credentials of its own.
     let mut pdf = b"%PDF-1.7\n".to_vec();

@@ -272,11 +272,14 @@ impl MediaStore for S3MediaStore {
             .presigned(presigning(now, valid_for)?)
             .await
             .map_err(|error| unavailable("presigning PutObject", error))?;
+        let signed = signed_headers(presigned.uri());
         let headers = presigned
             .headers()
-            // The client's HTTP library sets the length from the body; S3 checks it as signed.
-            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
             .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            // Only what the signature covers: the SDK also adds the invocation's unsigned
+            // `x-amzn-trace-id`, which is not the client's to send. The client's HTTP library
+            // sets the length from the body; S3 checks it as signed.
+            .filter(|(name, _)| signed.contains(name) && name != "content-length")
             .collect();
         Ok(UploadUrl {
             url: presigned.uri().to_owned(),
@@ -317,4 +320,19 @@ impl MediaStore for S3MediaStore {
             body: Box::pin(body),
         }))
     }
+}
+
+/// The header names a presigned URL's signature covers (its `X-Amz-SignedHeaders`), lowercase.
+fn signed_headers(uri: &str) -> Vec<String> {
+    let query = uri.split_once('?').map_or("", |(_, query)| query);
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("X-Amz-SignedHeaders="))
+        .map(|names| {
+            percent_decode_str(names)
+                .decode_utf8_lossy()
+                .to_ascii_lowercase()
+        })
+        .map(|names| names.split(';').map(str::to_owned).collect())
+        .unwrap_or_default()
 }
