@@ -239,9 +239,14 @@ impl WatchedFunction {
                 Err(RecvTimeoutError::Disconnected) => panic!("the invoke's waiter went away"),
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            let output = self.output.lock().unwrap();
-            if output.ended {
-                let last_lines = Vec::from(output.last.clone()).join("\n");
+            // Read, then released before the panic: the readers keep the lock usable.
+            let ended = {
+                let output = self.output.lock().unwrap();
+                output
+                    .ended
+                    .then(|| Vec::from(output.last.clone()).join("\n"))
+            };
+            if let Some(last_lines) = ended {
                 if let Ok(pid) = libc::pid_t::try_from(pid) {
                     // SAFETY: only sends a signal; `timeout` passes it on to the invoke.
                     unsafe { libc::kill(pid, libc::SIGTERM) };
