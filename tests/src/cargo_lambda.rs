@@ -17,14 +17,17 @@ use intaj_shared::adapters::{DynamoDbStore, SecretsManager};
 use intaj_shared::clock::unix_now;
 use intaj_shared::connecting::{NewConnection, connect};
 use intaj_shared::domain::{CustomerIds, InboundMessage};
-use intaj_shared::ports::{ConversationStore, Secret};
+use intaj_shared::ports::ConversationStore;
 use serde_json::Value;
 
-use crate::{ChildGuard, LocalServices, free_port, poll_until, unique, workspace_root};
+use crate::{
+    ChildGuard, LocalServices, demo_connection, free_port, poll_until, unique, workspace_root,
+};
 
 /// The dev connection the sample events are made for (SPEC §9: bot `demo`, key `dev-api-key`),
 /// on a table and secret prefix of its own, its number served by an in-process simulator.
 pub struct DemoBot {
+    pub connection: NewConnection,
     /// The function's table, to read what it stored.
     pub store: Arc<DynamoDbStore>,
     /// The function's secrets, under its prefix.
@@ -36,17 +39,15 @@ pub struct DemoBot {
 }
 
 impl DemoBot {
-    pub const PHONE_NUMBER_ID: &str = "100000000000001";
-    pub const BUSINESS_ACCOUNT_ID: &str = "200000000000001";
-
     /// Connected as `POST /api/whatsapp/connections` would, without asking Meta.
     pub async fn connect(services: &LocalServices, name: &str) -> Self {
+        let demo = demo_connection();
         let simulator = simulator::start(
             SimulatorConfig::with_numbers([SimulatedNumber::new(
-                Self::PHONE_NUMBER_ID,
-                Self::BUSINESS_ACCOUNT_ID,
-                "dev-access-token",
-                "dev-app-secret",
+                &demo.phone_number_id,
+                &demo.business_account_id,
+                demo.access_token.expose(),
+                demo.app_secret.expose(),
             )]),
             "127.0.0.1:0".parse().unwrap(),
         )
@@ -58,16 +59,6 @@ impl DemoBot {
         create_table_if_missing(&dynamodb, &table).await.unwrap();
         let store = Arc::new(DynamoDbStore::new(dynamodb, table.clone()));
         let secrets = SecretsManager::new(services.secrets_manager().await, prefix.clone());
-        let demo = NewConnection {
-            bot_id: "demo".into(),
-            business_account_id: Self::BUSINESS_ACCOUNT_ID.into(),
-            phone_number_id: Self::PHONE_NUMBER_ID.into(),
-            access_token: Secret::new("dev-access-token"),
-            app_secret: Secret::new("dev-app-secret"),
-            verify_token: Secret::new("dev-verify-token"),
-            api_key: Secret::new("dev-api-key"),
-            rate_limit_per_second: 80,
-        };
         connect(store.as_ref(), &secrets, &demo, unix_now())
             .await
             .unwrap();
@@ -85,6 +76,7 @@ impl DemoBot {
             "LOG_LEVEL=info".into(),
         ];
         Self {
+            connection: demo,
             store,
             secrets,
             simulator,
@@ -98,14 +90,14 @@ impl DemoBot {
         let message = InboundMessage {
             message_id: unique("wamid.IN"),
             customer: CustomerIds::new(Some(customer), None),
-            phone_number_id: Self::PHONE_NUMBER_ID.into(),
+            phone_number_id: self.connection.phone_number_id.clone(),
             kind: "text".into(),
             timestamp: unix_now(),
             profile_name: None,
             content: r#"{"type":"text","text":{"body":"Hello!"}}"#.into(),
         };
         self.store
-            .record_customer_message("demo", message)
+            .record_customer_message(&self.connection.bot_id, message)
             .await
             .expect("the customer's message is recorded");
     }

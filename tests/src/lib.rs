@@ -94,6 +94,23 @@ pub fn queued_text(
     })
 }
 
+/// The local stack's documented demo connection (SPEC §9: bot `demo`, key `dev-api-key`), the
+/// one the sample events are made for.
+pub fn demo_connection() -> intaj_shared::connecting::NewConnection {
+    use intaj_shared::ports::Secret;
+    let settings = intaj_dev::stack::StackSettings::default();
+    intaj_shared::connecting::NewConnection {
+        bot_id: settings.bot_id,
+        business_account_id: settings.waba_id,
+        phone_number_id: settings.phone_number_id,
+        access_token: Secret::new(&settings.access_token),
+        app_secret: Secret::new(&settings.app_secret),
+        verify_token: Secret::new(&settings.verify_token),
+        api_key: Secret::new(&settings.api_key),
+        rate_limit_per_second: 80,
+    }
+}
+
 /// A sample event of `events/`, as Lambda delivers it.
 pub fn sample_event(name: &str) -> serde_json::Value {
     let path = workspace_root().join("events").join(name);

@@ -5,15 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use intaj_dev::simulator::{InboundMessage as CustomerMessage, SimulatorHandle};
-use intaj_dev::stack::StackSettings;
 use intaj_shared::adapters::MemorySecrets;
 use intaj_shared::clock::unix_now;
-use intaj_shared::connecting::{NewConnection, connect};
+use intaj_shared::connecting::connect;
 use intaj_shared::domain::{CustomerIds, InboundMessage};
-use intaj_shared::ports::{Secret, Store};
+use intaj_shared::ports::Store;
 use serde_norway::Value;
 
-use crate::{DynamoDbRequests, LocalServices, SentRequest, workspace_root};
+use crate::{DynamoDbRequests, LocalServices, SentRequest, demo_connection, workspace_root};
 
 /// What a function's policies let it do to the table: each DynamoDB operation allowed, on the
 /// table (`GetItem`) or on an index (`Query on gsi1`). Panics on a DynamoDB policy template
@@ -103,21 +102,14 @@ impl CountedTable {
     pub async fn with_demo_connection(services: &LocalServices, name: &str) -> Self {
         let (store, requests) = crate::counted_store(services, name).await;
         let secrets = Arc::new(MemorySecrets::new());
-        // The local stack's documented demo connection.
-        let settings = StackSettings::default();
-        let demo = NewConnection {
-            bot_id: settings.bot_id,
-            business_account_id: settings.waba_id,
-            phone_number_id: settings.phone_number_id,
-            access_token: Secret::new(&settings.access_token),
-            app_secret: Secret::new(&settings.app_secret),
-            verify_token: Secret::new(&settings.verify_token),
-            api_key: Secret::new(&settings.api_key),
-            rate_limit_per_second: 80,
-        };
-        connect(store.as_ref(), secrets.as_ref(), &demo, unix_now())
-            .await
-            .unwrap();
+        connect(
+            store.as_ref(),
+            secrets.as_ref(),
+            &demo_connection(),
+            unix_now(),
+        )
+        .await
+        .unwrap();
         let table = Self {
             store,
             secrets,

@@ -30,7 +30,7 @@ async fn the_connections_binary_reads_changes_and_deletes_under_cargo_lambda() {
     assert_eq!(read["statusCode"], 200, "{read}");
     let connection = answer_body(&read);
     assert_eq!(connection["botId"], "demo");
-    assert_eq!(connection["phoneNumberId"], DemoBot::PHONE_NUMBER_ID);
+    assert_eq!(connection["phoneNumberId"], demo.connection.phone_number_id);
     assert_eq!(
         connection["webhookUrl"],
         "https://abcdef1234.execute-api.us-east-1.amazonaws.com/webhook/whatsapp/demo"

@@ -90,11 +90,15 @@ async fn the_media_binary_takes_an_upload_to_whatsapp_and_reads_back_a_customers
     // A customer's image, recorded as the webhook records it: copied from Meta into S3 once,
     // and read back by the presigned URL the route answers.
     let image = [&[0xff, 0xd8, 0xff, 0xe0][..], &[7; 40_000]].concat();
-    let image_id = simulator.add_media(DemoBot::PHONE_NUMBER_ID, "image/jpeg", image.clone());
+    let image_id = simulator.add_media(
+        &demo.connection.phone_number_id,
+        "image/jpeg",
+        image.clone(),
+    );
     let message = InboundMessage {
         message_id: unique("wamid.IMG"),
         customer: CustomerIds::new(Some("15551234567"), None),
-        phone_number_id: DemoBot::PHONE_NUMBER_ID.into(),
+        phone_number_id: demo.connection.phone_number_id.clone(),
         kind: "image".into(),
         timestamp: intaj_shared::clock::unix_now(),
         profile_name: None,

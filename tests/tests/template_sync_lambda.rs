@@ -14,7 +14,7 @@ async fn the_template_sync_binary_syncs_lists_and_runs_the_schedule_under_cargo_
     let at_meta = demo
         .simulator
         .handle()
-        .templates(DemoBot::BUSINESS_ACCOUNT_ID);
+        .templates(&demo.connection.business_account_id);
     assert!(
         !at_meta.is_empty(),
         "the simulator's business account starts with templates"
