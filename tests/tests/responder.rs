@@ -461,6 +461,63 @@ async fn a_person_takes_over_by_api_or_when_the_bot_hands_over() {
     assert_eq!(asked, 2, "asked for hello and after the resume only");
 }
 
+/// A customer known by a BSUID and a phone number is one customer: the bot hands over (the
+/// pause kept under the number it replies to) and a person hands back by the BSUID.
+#[tokio::test]
+async fn a_person_hands_back_by_the_customers_other_id() {
+    const BSUID: &str = "US.13491208655302741918";
+    let (stack, _bot, api_key) = forwarding_stack().await;
+    let deps = stack.stack.responder_deps();
+    let mut handover = to_shop(CUSTOMER, "a human please");
+    handover.from_user_id = Some(BSUID.into());
+    stack.sim().inbound(handover).await.unwrap();
+    replies_to(&stack, CUSTOMER, 1).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while conversation(&stack, &api_key, BSUID).await["responderPaused"] != true {
+        assert!(
+            Instant::now() < deadline,
+            "the handover is not seen under the customer's BSUID"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let url = format!(
+        "{}/api/whatsapp/conversations/{BSUID}/responder",
+        stack.stack.base_url
+    );
+    let resumed = stack
+        .http
+        .put(&url)
+        .bearer_auth(&api_key)
+        .json(&json!({"paused": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200);
+    assert_eq!(
+        conversation(&stack, &api_key, CUSTOMER).await["responderPaused"],
+        false,
+        "resumed under the phone number too"
+    );
+    let message = intaj_shared::domain::InboundMessage {
+        message_id: "wamid.AFTER_HAND_BACK".into(),
+        customer: CustomerIds::new(Some(CUSTOMER), Some(BSUID)),
+        phone_number_id: SHOP_PHONE.into(),
+        kind: "text".into(),
+        timestamp: unix_now(),
+        profile_name: None,
+        content: json!({"type": "text", "text": {"body": "thanks"}}).to_string(),
+    };
+    assert_eq!(
+        respond(&deps, "shop", &message, unix_now()).await.unwrap(),
+        Handled::Replied {
+            sent: 1,
+            window_closed: 0
+        },
+        "the bot answers again"
+    );
+}
+
 /// The responder function's queue batches: the sample event (the demo bot's customer says
 /// "hi"), and a batch where one conversation's failure holds back its later message while
 /// another conversation goes on.

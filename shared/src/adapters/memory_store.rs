@@ -381,6 +381,10 @@ impl WindowStore for MemoryStore {
         pause: Option<ResponderPause>,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
+        // One pause per customer: a pause under the customer's other id was the earlier decision.
+        if let Some(other) = linked_id(&state, bot_id, customer_id) {
+            state.pauses.remove(&key(bot_id, &other));
+        }
         let slot = key(bot_id, customer_id);
         match pause {
             Some(pause) => state.pauses.insert(slot, pause),
@@ -394,8 +398,20 @@ impl WindowStore for MemoryStore {
         bot_id: &str,
         customer_id: &str,
     ) -> Result<Option<ResponderPause>, StoreError> {
-        Ok(self.lock().pauses.get(&key(bot_id, customer_id)).copied())
+        let state = self.lock();
+        let own = state.pauses.get(&key(bot_id, customer_id)).copied();
+        let linked = linked_id(&state, bot_id, customer_id)
+            .and_then(|other| state.pauses.get(&key(bot_id, &other)).copied());
+        Ok(match (own, linked) {
+            (Some(a), Some(b)) => Some(if b.paused_at > a.paused_at { b } else { a }),
+            (a, b) => a.or(b),
+        })
     }
+}
+
+/// The customer's other id (a BSUID's `wa_id`, or the reverse), once a message named both.
+fn linked_id(state: &State, bot_id: &str, customer_id: &str) -> Option<String> {
+    state.links.get(bot_id)?.get(customer_id).cloned()
 }
 
 #[async_trait]

@@ -80,14 +80,15 @@ pub trait WindowStore: Send + Sync {
         bot_id: &str,
         customer_id: &str,
     ) -> Result<Option<ConversationWindow>, StoreError>;
-    /// Pauses the bot for a customer (`Some`), or resumes it (`None`).
+    /// Pauses the bot for a customer (`Some`), or resumes it (`None`), by either of its ids: a
+    /// pause set earlier under the customer's other id is replaced.
     async fn set_responder_pause(
         &self,
         bot_id: &str,
         customer_id: &str,
         pause: Option<ResponderPause>,
     ) -> Result<(), StoreError>;
-    /// The pause set for a customer under this id, if any (expired or not).
+    /// The pause set for a customer, under this id or its linked one, if any (expired or not).
     async fn responder_pause(
         &self,
         bot_id: &str,

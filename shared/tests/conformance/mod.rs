@@ -27,6 +27,7 @@ macro_rules! conformance_suite {
             window_is_found_by_bsuid_and_by_wa_id,
             window_links_to_an_earlier_phone_only_window,
             a_responder_pause_is_set_read_and_lifted_per_customer,
+            a_responder_pause_holds_for_the_customer_under_either_id,
             inbound_message_is_claimed_once,
             a_customer_message_opens_its_window_once,
             concurrent_inbound_deliveries_claim_once,
@@ -1189,6 +1190,69 @@ pub async fn a_responder_pause_is_set_read_and_lifted_per_customer(
         .set_responder_pause(&bot, "15551234567", None)
         .await
         .expect("resuming twice is fine");
+}
+
+/// A customer known by a BSUID and a `wa_id` is one customer: a person who takes the
+/// conversation over by one id and hands it back by the other resumes the bot.
+pub async fn a_responder_pause_holds_for_the_customer_under_either_id(
+    store: Arc<dyn Store>,
+    ids: Ids,
+) {
+    use intaj_shared::domain::ResponderPause;
+    let bot = ids.bot("a");
+    let (wa_id, bsuid) = (ids.wa_id("1"), ids.bsuid("1"));
+    let (other_wa_id, other_bsuid) = (ids.wa_id("2"), ids.bsuid("2"));
+    for customer in [
+        CustomerIds::new(Some(&wa_id), Some(&bsuid)),
+        CustomerIds::new(Some(&other_wa_id), Some(&other_bsuid)),
+    ] {
+        store.extend_window(&bot, &customer, 30_000).await.unwrap();
+    }
+    let handed_over = ResponderPause {
+        paused_at: 30_001,
+        until: None,
+    };
+    // Paused by the wa_id (as a bot's handover does): read under the BSUID too.
+    store
+        .set_responder_pause(&bot, &wa_id, Some(handed_over))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.responder_pause(&bot, &bsuid).await.unwrap(),
+        Some(handed_over),
+        "the pause is read under the customer's other id"
+    );
+    assert_eq!(
+        store.responder_pause(&bot, &other_bsuid).await.unwrap(),
+        None,
+        "another customer"
+    );
+    // Resumed by the BSUID: lifted under both.
+    store.set_responder_pause(&bot, &bsuid, None).await.unwrap();
+    assert_eq!(store.responder_pause(&bot, &wa_id).await.unwrap(), None);
+    assert_eq!(store.responder_pause(&bot, &bsuid).await.unwrap(), None);
+
+    // The latest decision holds, by whichever id it was made.
+    let until = ResponderPause {
+        paused_at: 30_100,
+        until: Some(33_700),
+    };
+    store
+        .set_responder_pause(&bot, &bsuid, Some(handed_over))
+        .await
+        .unwrap();
+    store
+        .set_responder_pause(&bot, &wa_id, Some(until))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.responder_pause(&bot, &bsuid).await.unwrap(),
+        Some(until)
+    );
+    assert_eq!(
+        store.responder_pause(&bot, &wa_id).await.unwrap(),
+        Some(until)
+    );
 }
 
 // --- idempotency -------------------------------------------------------------------------------

@@ -31,7 +31,45 @@ fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// What a customer's partition holds, read in one query.
+struct CustomerItems {
+    window: Option<Attrs>,
+    pause: Option<Attrs>,
+    /// The customer's other ids: named by its window (a BSUID's), or by a LINK item (a wa_id's,
+    /// and both ids' in the earlier layout).
+    others: Vec<String>,
+}
+
 impl DynamoDbStore {
+    /// The items kept under one of a customer's ids, and the ids it is linked to.
+    async fn customer(&self, bot_id: &str, customer_id: &str) -> Result<CustomerItems, StoreError> {
+        let mut customer = CustomerItems {
+            window: None,
+            pause: None,
+            others: Vec::new(),
+        };
+        for item in self
+            .partition(keys::customer_partition(bot_id, customer_id))
+            .await?
+        {
+            let reader = ItemReader::new(&item);
+            match reader.s(keys::SK)? {
+                keys::WINDOW_SK => {
+                    let other = reader.opt_s(OTHER_ID)?.map(str::to_owned);
+                    customer.others.extend(other);
+                    customer.window = Some(item);
+                }
+                keys::LINK_SK => customer.others.push(reader.s(OTHER_ID)?.to_owned()),
+                keys::PAUSE_SK => customer.pause = Some(item),
+                _ => {}
+            }
+        }
+        customer.others.sort();
+        customer.others.dedup();
+        customer.others.retain(|other| other != customer_id);
+        Ok(customer)
+    }
+
     /// Raises the window kept under the customer's stable id to at least `opened`, in one write
     /// that also names the customer's `wa_id` when the stable id is a BSUID. Returns the `wa_id`
     /// the window named before, so a new pairing is linked once.
@@ -158,34 +196,18 @@ impl WindowStore for DynamoDbStore {
         bot_id: &str,
         customer_id: &str,
     ) -> Result<Option<ConversationWindow>, StoreError> {
-        let mut own = None;
-        // The customer's other id: named by its window (a BSUID's), or by a LINK item (a wa_id's,
-        // and both ids' in the earlier layout).
-        let mut others = Vec::new();
-        for item in self
-            .partition(keys::customer_partition(bot_id, customer_id))
-            .await?
-        {
-            let reader = ItemReader::new(&item);
-            match reader.s(keys::SK)? {
-                keys::WINDOW_SK => {
-                    own = Some(ConversationWindow::try_from(&item)?);
-                    others.extend(reader.opt_s(OTHER_ID)?.map(str::to_owned));
-                }
-                keys::LINK_SK => others.push(reader.s(OTHER_ID)?.to_owned()),
-                _ => {}
-            }
-        }
-        others.sort();
-        others.dedup();
+        let customer = self.customer(bot_id, customer_id).await?;
+        let mut window = match &customer.window {
+            Some(item) => Some(ConversationWindow::try_from(item)?),
+            None => None,
+        };
         let linked = try_join_all(
-            others
+            customer
+                .others
                 .iter()
-                .filter(|other| other.as_str() != customer_id)
                 .map(|other| self.get_item(Key::window(bot_id, other))),
         )
         .await?;
-        let mut window = own;
         for item in linked.iter().flatten() {
             let found = ConversationWindow::try_from(item)?;
             window = Some(match window {
@@ -202,10 +224,13 @@ impl WindowStore for DynamoDbStore {
         customer_id: &str,
         pause: Option<ResponderPause>,
     ) -> Result<(), StoreError> {
-        let key = Key::responder_pause(bot_id, customer_id);
+        // Kept under the id it was set by; one set under the customer's other id is the earlier
+        // decision, so it goes (pauses change seldom: a person takes over or hands back).
+        let customer = self.customer(bot_id, customer_id).await?;
+        let mut lifted: Vec<&str> = customer.others.iter().map(String::as_str).collect();
         match pause {
             Some(pause) => {
-                let mut item = key.into_attrs();
+                let mut item = Key::responder_pause(bot_id, customer_id).into_attrs();
                 item.insert(ENTITY.to_owned(), s("responderPause"));
                 item.insert(PAUSED_AT.to_owned(), n(pause.paused_at));
                 if let Some(until) = pause.until {
@@ -213,14 +238,21 @@ impl WindowStore for DynamoDbStore {
                     // Gone by itself a day after it ends.
                     item.insert(keys::TTL.to_owned(), n(until + 24 * 60 * 60));
                 }
-                self.put(item).await
+                self.put(item).await?;
             }
-            // Resuming a bot that is not paused changes nothing.
-            None => self
-                .delete_if(key, "attribute_exists(pk)", HashMap::new(), Attrs::new())
-                .await
-                .map(drop),
+            None => lifted.push(customer_id),
         }
+        // Resuming a bot that is not paused changes nothing.
+        try_join_all(lifted.into_iter().map(|id| {
+            self.delete_if(
+                Key::responder_pause(bot_id, id),
+                "attribute_exists(pk)",
+                HashMap::new(),
+                Attrs::new(),
+            )
+        }))
+        .await
+        .map(drop)
     }
 
     async fn responder_pause(
@@ -228,16 +260,26 @@ impl WindowStore for DynamoDbStore {
         bot_id: &str,
         customer_id: &str,
     ) -> Result<Option<ResponderPause>, StoreError> {
-        let Some(item) = self
-            .get_item(Key::responder_pause(bot_id, customer_id))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let r = ItemReader::new(&item);
-        Ok(Some(ResponderPause {
-            paused_at: r.n(PAUSED_AT)?,
-            until: r.opt_n(PAUSED_UNTIL)?,
-        }))
+        let customer = self.customer(bot_id, customer_id).await?;
+        let linked = try_join_all(
+            customer
+                .others
+                .iter()
+                .map(|other| self.get_item(Key::responder_pause(bot_id, other))),
+        )
+        .await?;
+        let mut latest: Option<ResponderPause> = None;
+        for item in customer.pause.iter().chain(linked.iter().flatten()) {
+            let r = ItemReader::new(item);
+            let pause = ResponderPause {
+                paused_at: r.n(PAUSED_AT)?,
+                until: r.opt_n(PAUSED_UNTIL)?,
+            };
+            // Set under both ids only by a write that did not finish: the later decision holds.
+            if latest.is_none_or(|l| pause.paused_at > l.paused_at) {
+                latest = Some(pause);
+            }
+        }
+        Ok(latest)
     }
 }
