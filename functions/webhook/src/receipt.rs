@@ -16,8 +16,8 @@ use intaj_shared::ports::{
     StoreError, TemplateStore,
 };
 use intaj_shared::whatsapp::webhook::{
-    Change, ContactProfile, MessageEnvelope, MessagesPayload, MessagesValue, MetaError, Status,
-    WHATSAPP_OBJECT, WebhookPayload,
+    Change, ContactProfile, EntryParts, MessageEnvelope, MessagesPayload, MessagesValue,
+    MessagesValueItems, MetaError, Status, WHATSAPP_OBJECT, WebhookParts,
 };
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -306,19 +306,26 @@ async fn collect_change<'b>(
         }
     }
 
-    let value: MessagesValue<'b> = match serde_json::from_str(raw) {
-        Ok(value) => value,
-        Err(error) => {
-            tracing::warn!(bot_id = routes.url_bot, %error, "unreadable messages change kept verbatim");
-            writes.push(raw_write(
-                routes.url_bot,
-                RawEventKind::Unreadable,
-                None,
-                raw,
-                now,
-            ));
-            return Ok(true);
-        }
+    let (value, unreadable_items) = match serde_json::from_str::<MessagesValue<'b>>(raw) {
+        Ok(value) => (value, Vec::new()),
+        // One malformed contact, status or error does not take its neighbours with it.
+        Err(error) => match serde_json::from_str::<MessagesValueItems<'b>>(raw) {
+            Ok(items) => {
+                tracing::warn!(bot_id = routes.url_bot, %error, "unreadable items of a messages change kept verbatim");
+                items.split()
+            }
+            Err(_) => {
+                tracing::warn!(bot_id = routes.url_bot, %error, "unreadable messages change kept verbatim");
+                writes.push(raw_write(
+                    routes.url_bot,
+                    RawEventKind::Unreadable,
+                    None,
+                    raw,
+                    now,
+                ));
+                return Ok(true);
+            }
+        },
     };
     let phone_number_id = value.metadata.phone_number_id.as_ref();
     let Some(bot) = routes
@@ -341,6 +348,16 @@ async fn collect_change<'b>(
     };
 
     push_items(&bot, &value, now, writes);
+    for item in unreadable_items {
+        let phone = Some(phone_number_id);
+        writes.push(raw_write(
+            &bot,
+            RawEventKind::Unreadable,
+            phone,
+            item.get(),
+            now,
+        ));
+    }
     if !value.errors.is_empty() {
         log_webhook_errors(&bot, &value.errors);
         writes.push(raw_write(
@@ -406,27 +423,78 @@ async fn collect_in_one_pass<'b>(
     Ok(Some(writes))
 }
 
-/// Any body: the envelope first, each change's value once its `field` says what it is. Returns
-/// the writes and how many changes were of a kind this product ignores.
+/// Any body, part by part: each entry, then each of its changes, typed on its own (a malformed
+/// one is kept verbatim, the others recorded), and each change's value once its `field` says
+/// what it is. Returns the writes and how many changes were of a kind this product ignores.
 async fn collect_layered<'b>(
     body: &'b [u8],
     routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
 ) -> Result<(Vec<Write<'b>>, usize), ReceiptError> {
-    let payload: WebhookPayload<'b> =
-        serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
+    let payload: WebhookParts<'b> = serde_json::from_slice(body).map_err(ReceiptError::Payload)?;
     check_object(&payload.object)?;
     let mut writes = Vec::new();
     let mut ignored = 0;
-    for entry in &payload.entry {
-        for change in &entry.changes {
-            if !collect_change(change, entry.time, routes, secrets, now, &mut writes).await? {
+    let Some(entries) = payload.entry else {
+        return Ok((writes, ignored));
+    };
+    let entries: Vec<&'b RawValue> = match serde_json::from_str(entries.get()) {
+        Ok(entries) => entries,
+        Err(error) => {
+            keep_unreadable(routes.url_bot, "entry", entries, &error, now, &mut writes);
+            return Ok((writes, ignored));
+        }
+    };
+    for raw_entry in entries {
+        let entry: EntryParts<'b> = match serde_json::from_str(raw_entry.get()) {
+            Ok(entry) => entry,
+            Err(error) => {
+                keep_unreadable(routes.url_bot, "entry", raw_entry, &error, now, &mut writes);
+                continue;
+            }
+        };
+        let time = entry.time();
+        for raw_change in entry.changes {
+            let change: Change<'b> = match serde_json::from_str(raw_change.get()) {
+                Ok(change) => change,
+                Err(error) => {
+                    keep_unreadable(
+                        routes.url_bot,
+                        "change",
+                        raw_change,
+                        &error,
+                        now,
+                        &mut writes,
+                    );
+                    continue;
+                }
+            };
+            if !collect_change(&change, time, routes, secrets, now, &mut writes).await? {
                 ignored += 1;
             }
         }
     }
     Ok((writes, ignored))
+}
+
+/// A part of a body that cannot be read, kept verbatim for the URL's bot.
+fn keep_unreadable(
+    bot: &str,
+    part: &'static str,
+    raw: &RawValue,
+    error: &serde_json::Error,
+    now: i64,
+    writes: &mut Vec<Write<'_>>,
+) {
+    tracing::warn!(bot_id = bot, part, %error, "unreadable webhook part kept verbatim");
+    writes.push(raw_write(
+        bot,
+        RawEventKind::Unreadable,
+        None,
+        raw.get(),
+        now,
+    ));
 }
 
 /// A write for each message and status of a routed `messages` change.

@@ -540,6 +540,110 @@ async fn errors_template_updates_and_unknown_changes_are_kept_or_ignored_never_f
     assert!(kinds.contains(&RawEventKind::TemplateStatusUpdate));
 }
 
+/// `text.json` with `edit` applied to its parsed body, re-serialised.
+fn text_body_with(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&fixture("text.json")).unwrap();
+    edit(&mut body);
+    serde_json::to_vec(&body).unwrap()
+}
+
+const TEXT_ID: &str =
+    "wamid.HBgMOTcxNTAxMjM0NTY3FQIAEhggQTFCMkMzRDRFNUY2MDcwODA5MEExQjJDM0Q0RTVGNgA=";
+
+/// A status or contact Meta got wrong is kept verbatim; the message and the good status beside
+/// it are recorded, not dropped with it.
+#[tokio::test]
+async fn one_malformed_item_is_kept_verbatim_and_its_neighbours_are_recorded() {
+    let h = harness().await;
+    let body = text_body_with(|body| {
+        let value = &mut body["entry"][0]["changes"][0]["value"];
+        value["statuses"] = serde_json::json!([
+            {"id": "wamid.NO_STATUS", "timestamp": "1764000001", "recipient_id": "971501234567"},
+            {"id": "wamid.GOOD_STATUS", "status": "delivered", "timestamp": "1764000002",
+             "recipient_id": "971501234567"}
+        ]);
+        value["contacts"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"wa_id": 971501234568u64}));
+    });
+    let (status, _) = call(&h, signed(BOT, &body)).await;
+    assert_eq!(status, 200);
+    assert!(
+        message(&h, TEXT_ID).await.is_some(),
+        "the message is recorded"
+    );
+    let good = message(&h, "wamid.GOOD_STATUS")
+        .await
+        .expect("the good status is kept");
+    assert_eq!(good.status, Some(MessageStatus::Delivered));
+    let kept: Vec<RawEvent> = h.store.raw_events(BOT).await.unwrap();
+    let mut bodies: Vec<&str> = kept.iter().map(|e| e.body.as_str()).collect();
+    bodies.sort();
+    assert_eq!(
+        kept.len(),
+        2,
+        "the two bad items, each verbatim: {bodies:?}"
+    );
+    assert!(
+        kept.iter()
+            .all(|e| e.kind == RawEventKind::Unreadable
+                && e.phone_number_id.as_deref() == Some(PHONE))
+    );
+    assert!(bodies[0].contains("wamid.NO_STATUS"), "{bodies:?}");
+    assert!(bodies[1].contains("971501234568"), "{bodies:?}");
+    let window = h.store.window(BOT, "971501234567").await.unwrap();
+    assert!(window.is_some(), "the message opened its window");
+}
+
+/// An entry or change of an unexpected shape does not make Meta's whole delivery fail: it is
+/// kept verbatim and the rest recorded, whether or not the body also has other kinds of change.
+#[tokio::test]
+async fn a_malformed_entry_or_change_is_kept_verbatim_and_the_rest_recorded() {
+    let h = harness().await;
+    let template = fixture("template_status_update.json");
+    let template: Value = serde_json::from_slice(&template).unwrap();
+    let template_entry = template["entry"][0].clone();
+    for (name, add) in [
+        ("a null entry", serde_json::json!(null)),
+        (
+            "a change without its field",
+            serde_json::json!({"changes": [{"value": {}}]}),
+        ),
+        (
+            "a field that is not text",
+            serde_json::json!({"changes": [{"field": 7, "value": {}}]}),
+        ),
+        (
+            "changes that are not a list",
+            serde_json::json!({"id": "1", "changes": {}}),
+        ),
+    ] {
+        let h = harness().await;
+        let body = text_body_with(|body| {
+            let entries = body["entry"].as_array_mut().unwrap();
+            entries.insert(0, add.clone());
+        });
+        let (status, response) = call(&h, signed(BOT, &body)).await;
+        assert_eq!(status, 200, "{name}: {response}");
+        assert!(
+            message(&h, TEXT_ID).await.is_some(),
+            "{name}: the message is recorded"
+        );
+        let kept = h.store.raw_events(BOT).await.unwrap();
+        assert_eq!(kept.len(), 1, "{name}: {kept:?}");
+        assert_eq!(kept[0].kind, RawEventKind::Unreadable, "{name}");
+    }
+    // An entry id that is not text, beside a template change: read as before.
+    let body = text_body_with(|body| {
+        body["entry"][0]["id"] = serde_json::json!(200000000000001u64);
+        body["entry"].as_array_mut().unwrap().push(template_entry);
+    });
+    let (status, response) = call(&h, signed(BOT, &body)).await;
+    assert_eq!(status, 200, "{response}");
+    assert!(message(&h, TEXT_ID).await.is_some());
+}
+
 /// A store whose every write fails, as DynamoDB does during an outage.
 struct BrokenStore(MemoryStore);
 

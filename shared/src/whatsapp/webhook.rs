@@ -62,9 +62,92 @@ pub struct Change<'a> {
     pub value: &'a RawValue,
 }
 
+/// Any body, read part by part: each entry and change is typed on its own ([`EntryParts`],
+/// [`Change`]), so a malformed one is kept verbatim while the others are recorded.
+#[derive(Debug, Deserialize)]
+pub struct WebhookParts<'a> {
+    #[serde(borrow)]
+    pub object: Cow<'a, str>,
+    /// An array of entries; anything else is kept verbatim.
+    #[serde(default, borrow)]
+    pub entry: Option<&'a RawValue>,
+}
+
+/// One entry of [`WebhookParts`], its changes still raw.
+#[derive(Debug, Deserialize)]
+pub struct EntryParts<'a> {
+    /// The WhatsApp Business Account id (a string from Meta; anything else is not trusted).
+    #[serde(default, borrow)]
+    pub id: Option<&'a RawValue>,
+    /// Unix seconds of the event; template changes carry nothing else that tells two alike apart.
+    #[serde(default, borrow)]
+    pub time: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub changes: Vec<&'a RawValue>,
+}
+
+impl EntryParts<'_> {
+    /// `time` when it is a whole number of seconds.
+    pub fn time(&self) -> Option<i64> {
+        self.time.and_then(|raw| raw.get().parse().ok())
+    }
+}
+
+/// `value` of a `messages` change that does not type as a whole: each contact, status and
+/// error is typed on its own, so one malformed item is kept verbatim and the rest recorded.
+#[derive(Debug, Deserialize)]
+pub struct MessagesValueItems<'a> {
+    #[serde(borrow)]
+    pub metadata: Metadata<'a>,
+    #[serde(default, borrow)]
+    pub contacts: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub messages: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub statuses: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub errors: Vec<&'a RawValue>,
+}
+
+impl<'a> MessagesValueItems<'a> {
+    /// The items that type, as a [`MessagesValue`], and the ones that do not, verbatim.
+    pub fn split(self) -> (MessagesValue<'a>, Vec<&'a RawValue>) {
+        let mut unreadable = Vec::new();
+        let contacts = typed_each(self.contacts, &mut unreadable);
+        let statuses = typed_each(self.statuses, &mut unreadable);
+        let errors = typed_each(self.errors, &mut unreadable);
+        let value = MessagesValue {
+            messaging_product: None,
+            metadata: self.metadata,
+            contacts,
+            messages: self.messages,
+            statuses,
+            errors,
+        };
+        (value, unreadable)
+    }
+}
+
+/// Each item typed as `T`; the ones that are not go to `unreadable`, verbatim.
+fn typed_each<'a, T: Deserialize<'a>>(
+    items: Vec<&'a RawValue>,
+    unreadable: &mut Vec<&'a RawValue>,
+) -> Vec<T> {
+    items
+        .into_iter()
+        .filter_map(|raw| match serde_json::from_str(raw.get()) {
+            Ok(item) => Some(item),
+            Err(_) => {
+                unreadable.push(raw);
+                None
+            }
+        })
+        .collect()
+}
+
 /// The usual body read in one pass: every change's `value` typed as a [`MessagesValue`].
 /// A body this does not read (a template change, any other kind, a part of an unexpected
-/// shape) is read with [`WebhookPayload`], whose layered parse keeps such parts verbatim.
+/// shape) is read with [`WebhookParts`], whose layered parse keeps such parts verbatim.
 #[derive(Debug, Deserialize)]
 pub struct MessagesPayload<'a> {
     #[serde(borrow)]
