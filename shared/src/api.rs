@@ -235,6 +235,24 @@ pub fn query_param(request: &lambda_http::Request, name: &str) -> Option<String>
         .map(|(_, v)| v.into_owned())
 }
 
+/// A request body read as `T`, which must be a JSON object: serde reads a struct from an array
+/// too, field by field in order, which no client means (`["15551234567","text","hi"]` would
+/// send a message).
+pub fn json_object<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
+    let got = match body.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        None | Some(b'{') => return serde_json::from_slice(body),
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(_) => "something that is not JSON",
+    };
+    Err(serde::de::Error::custom(format_args!(
+        "got {got}, not a JSON object"
+    )))
+}
+
 /// A JSON answer with the given status.
 pub fn json(status: StatusCode, body: &impl Serialize) -> Response<String> {
     let text = serde_json::to_string(body).expect("response types serialise to JSON");
@@ -249,6 +267,25 @@ pub fn json(status: StatusCode, body: &impl Serialize) -> Response<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_body_is_read_only_from_a_json_object() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Pair {
+            #[allow(dead_code)]
+            a: String,
+            #[allow(dead_code)]
+            b: bool,
+        }
+        assert!(super::json_object::<Pair>(br#" {"a":"x","b":true}"#).is_ok());
+        let positional = super::json_object::<Pair>(br#"["x",true]"#).unwrap_err();
+        assert!(
+            positional.to_string().contains("not a JSON object"),
+            "{positional}"
+        );
+        assert!(super::json_object::<Pair>(b"").is_err());
+        assert!(super::json_object::<Pair>(b"\"x\"").is_err());
+    }
+
     use super::*;
 
     #[test]

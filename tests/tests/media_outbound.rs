@@ -366,6 +366,12 @@ async fn each_limit_and_type_rule_is_enforced_and_named() {
         (status, &bad_name["error"]["code"]),
         (422, &json!("invalid_filename"))
     );
+    let (status, positional) = new_upload(&stack, KEY, json!(["application/pdf", 1024])).await;
+    assert_eq!(
+        (status, &positional["error"]["code"]),
+        (400, &json!("invalid_json")),
+        "an array is not read field by field"
+    );
     assert!(stack.sim().outbox().is_empty(), "nothing was sent");
     stack.stack.shutdown().await;
 }

@@ -420,6 +420,12 @@ async fn a_person_takes_over_by_api_or_when_the_bot_hands_over() {
     );
     let refused = put(json!({"paused": true, "until": 1})).await.unwrap();
     assert_eq!(refused.status(), 422, "a pause that ended already");
+    let positional = put(json!([false])).await.unwrap();
+    assert_eq!(
+        positional.status(),
+        400,
+        "an array is not read field by field"
+    );
 
     // Resumed: the bot answers again.
     assert_eq!(put(json!({"paused": false})).await.unwrap().status(), 200);

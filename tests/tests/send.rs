@@ -344,6 +344,24 @@ async fn invalid_requests_get_a_code_naming_the_rule_and_reach_nobody() {
     }
     let (status, answer) = s.send(json!("not an object")).await;
     assert_eq!(status, 400, "{answer}");
+    // Serde would read the fields in order from an array; nobody means that.
+    let (status, answer) = s.send(json!([CUSTOMER, "text", "hi"])).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("invalid_json")),
+        "{answer}"
+    );
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("got an array"), "{message}");
+    let (status, answer) = s
+        .send(json!({"to": CUSTOMER, "type": "text", "content": null}))
+        .await;
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        !message.contains("struct"),
+        "no type names of ours: {message}"
+    );
     assert!(s.sim().outbox().is_empty());
     s.0.stack.shutdown().await;
 }

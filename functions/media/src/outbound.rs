@@ -32,6 +32,7 @@ fn upload_key(bot_id: &str, upload_id: &str) -> String {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewUpload {
     mime_type: String,
@@ -50,6 +51,7 @@ struct UploadAnswer<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UploadedRef {
     upload_id: String,
@@ -72,7 +74,7 @@ pub async fn new_upload(
     body: &[u8],
     now: i64,
 ) -> Result<http::Response<String>, ApiError> {
-    let request: NewUpload = serde_json::from_slice(body).map_err(|error| {
+    let request: NewUpload = intaj_shared::api::json_object(body).map_err(|error| {
         ApiError::bad_request(
             "invalid_json",
             format!(r#"the body must be {{"mimeType","size","filename"?}}: {error}"#),
@@ -160,7 +162,7 @@ struct File {
 }
 
 async fn uploaded_file(deps: &MediaDeps, bot_id: &str, body: &[u8]) -> Result<File, ApiError> {
-    let reference: UploadedRef = serde_json::from_slice(body).map_err(|error| {
+    let reference: UploadedRef = intaj_shared::api::json_object(body).map_err(|error| {
         ApiError::bad_request(
             "invalid_json",
             format!(r#"the body must be {{"uploadId"}}, or the file itself: {error}"#),

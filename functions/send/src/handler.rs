@@ -127,7 +127,7 @@ async fn send(
     now: i64,
 ) -> Result<http::Response<String>, ApiError> {
     let body = request.body().as_ref();
-    let parsed: SendRequest = serde_json::from_slice(body).map_err(|error| {
+    let parsed: SendRequest = intaj_shared::api::json_object(body).map_err(|error| {
         ApiError::bad_request(
             "invalid_json",
             format!("the body must be a JSON object like {{\"to\",\"type\",\"content\"}}: {error}"),

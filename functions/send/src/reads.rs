@@ -122,6 +122,7 @@ pub async fn conversation(
 /// `{"paused":true,"until"?:<unix seconds>}` pauses the bot for this customer (messages are
 /// still recorded); `{"paused":false}` resumes it.
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object")]
 #[serde(deny_unknown_fields)]
 struct ResponderChange {
     paused: bool,
@@ -137,7 +138,7 @@ pub async fn set_responder(
     now: i64,
 ) -> Result<http::Response<String>, ApiError> {
     let customer = customer_id(phone)?;
-    let change: ResponderChange = serde_json::from_slice(body).map_err(|_| {
+    let change: ResponderChange = intaj_shared::api::json_object(body).map_err(|_| {
         ApiError::bad_request(
             "invalid_json",
             "the body must be {\"paused\":true|false,\"until\"?:<unix seconds>}",

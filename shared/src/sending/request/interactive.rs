@@ -31,6 +31,7 @@ const MAX_CTA_DISPLAY_TEXT: usize = 20;
 
 /// `header`: a string is a text header.
 #[derive(Deserialize)]
+#[serde(expecting = "a string or an object")]
 #[serde(untagged)]
 enum HeaderInput {
     Text(String),
@@ -38,6 +39,7 @@ enum HeaderInput {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an object")]
 #[serde(deny_unknown_fields)]
 struct HeaderObject {
     #[serde(rename = "type")]
@@ -148,6 +150,7 @@ fn body_and_footer(
 
 fn buttons(content: Value) -> Result<Interactive, ValidationError> {
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct ButtonContent {
         #[serde(default)]
@@ -161,6 +164,7 @@ fn buttons(content: Value) -> Result<Interactive, ValidationError> {
     }
 
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct ButtonInput {
         #[serde(default)]
@@ -236,6 +240,7 @@ fn buttons(content: Value) -> Result<Interactive, ValidationError> {
 
 fn list(content: Value) -> Result<Interactive, ValidationError> {
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct ListContent {
         #[serde(default)]
@@ -251,6 +256,7 @@ fn list(content: Value) -> Result<Interactive, ValidationError> {
     }
 
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct SectionInput {
         #[serde(default)]
@@ -260,6 +266,7 @@ fn list(content: Value) -> Result<Interactive, ValidationError> {
     }
 
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct RowInput {
         #[serde(default)]
@@ -414,6 +421,7 @@ fn list(content: Value) -> Result<Interactive, ValidationError> {
 
 fn cta_url(content: Value) -> Result<Interactive, ValidationError> {
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     struct CtaUrlContent {
         #[serde(default)]

@@ -11,6 +11,7 @@ use super::{ValidationError, present, shaped};
 pub(super) fn content(content: Value) -> Result<MessageContent, ValidationError> {
     /// Meta's own examples quote coordinates, so a numeric string is read too.
     #[derive(Deserialize)]
+    #[serde(expecting = "a number or a numeric string")]
     #[serde(untagged)]
     enum Coordinate {
         Number(f64),
@@ -18,6 +19,7 @@ pub(super) fn content(content: Value) -> Result<MessageContent, ValidationError>
     }
 
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct LocationContent {
         #[serde(default)]

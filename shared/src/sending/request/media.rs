@@ -14,6 +14,7 @@ use super::{ValidationError, is_http_url, max_len, present, shaped};
 const MAX_CAPTION: usize = 1024;
 
 #[derive(Deserialize)]
+#[serde(expecting = "an object")]
 #[serde(deny_unknown_fields)]
 struct MediaContent {
     #[serde(default, alias = "link")]

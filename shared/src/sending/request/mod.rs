@@ -73,6 +73,7 @@ const MAX_URL_LEN: usize = 2048;
 /// shapes; nothing is checked until [`SendRequest::validate`]. Serialised as the API reads it
 /// (the Rust SDK sends it).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(expecting = "a JSON object")]
 #[serde(rename_all = "camelCase")]
 pub struct SendRequest {
     /// A phone number in any common notation, or a BSUID. A JSON number is accepted too.
@@ -338,6 +339,7 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
+    #[serde(expecting = "a string or a number")]
     #[serde(untagged)]
     enum StringOrNumber {
         String(String),

@@ -14,6 +14,7 @@ const MAX_TEMPLATE_NAME: usize = 512;
 /// The message, from the request's `template` (or its `content`).
 pub(super) fn content(content: Option<Value>) -> Result<MessageContent, ValidationError> {
     #[derive(Deserialize)]
+    #[serde(expecting = "a language code like \"en_US\" or {\"code\": \"en_US\"}")]
     #[serde(untagged)]
     enum LanguageInput {
         Code(String),
@@ -21,6 +22,7 @@ pub(super) fn content(content: Option<Value>) -> Result<MessageContent, Validati
     }
 
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields)]
     struct TemplateInput {
         #[serde(default)]

@@ -13,6 +13,7 @@ const MAX_TEXT: usize = 4096;
 /// The message, from the request's `content`.
 pub(super) fn content(content: Value) -> Result<MessageContent, ValidationError> {
     #[derive(Deserialize)]
+    #[serde(expecting = "an object")]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     struct TextContent {
         #[serde(default)]
