@@ -420,6 +420,10 @@ async fn a_person_takes_over_by_api_or_when_the_bot_hands_over() {
     );
     let refused = put(json!({"paused": true, "until": 1})).await.unwrap();
     assert_eq!(refused.status(), 422, "a pause that ended already");
+    let in_milliseconds = put(json!({"paused": true, "until": unix_now() * 1000}))
+        .await
+        .unwrap();
+    assert_eq!(in_milliseconds.status(), 422, "a time in milliseconds");
     let positional = put(json!([false])).await.unwrap();
     assert_eq!(
         positional.status(),

@@ -119,6 +119,9 @@ pub async fn conversation(
     ))
 }
 
+/// A pause with an end is at most this long; a longer `until` is a time in milliseconds.
+const MAX_PAUSE_SECONDS: i64 = 366 * 24 * 60 * 60;
+
 /// `{"paused":true,"until"?:<unix seconds>}` pauses the bot for this customer (messages are
 /// still recorded); `{"paused":false}` resumes it.
 #[derive(Deserialize)]
@@ -153,6 +156,18 @@ pub async fn set_responder(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_until",
                 "until must be a time in the future (unix seconds); leave it out to pause until resumed",
+            ));
+        }
+        ResponderChange {
+            until: Some(until), ..
+        } if until > now + MAX_PAUSE_SECONDS => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_until",
+                format!(
+                    "until is {until}, more than a year ahead: it is unix seconds, not \
+                     milliseconds; leave it out to pause until resumed"
+                ),
             ));
         }
         ResponderChange { until, .. } => Some(ResponderPause {

@@ -42,24 +42,27 @@ where
             "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID",
         ));
     }
-    let fingerprint = hex::encode(Sha256::digest(body));
-    let claim = |now| {
-        store.claim_idempotency(
-            bot_id,
-            key,
-            &fingerprint,
-            now,
-            TTL_SECONDS,
-            IN_PROGRESS_SECONDS,
-        )
-    };
+    let fingerprint = fingerprint(body);
+    // Records written before fingerprints were of the JSON's meaning (24 h at most) hold the
+    // raw bytes' hash: a repeat of such a request is still a repeat.
+    let mut earlier_fingerprint =
+        Some(hex::encode(Sha256::digest(body))).filter(|raw| *raw != fingerprint);
+    let mut fingerprint = fingerprint;
     // A repeat that races the first request waits for its answer, so that both callers get
     // the same one; only a first request slower than the wait leaves the repeat with a 409.
     let waiting_since = tokio::time::Instant::now();
     let mut pause = FIRST_PAUSE;
     let mut at = now;
     loop {
-        match claim(at).await? {
+        let claim = store.claim_idempotency(
+            bot_id,
+            key,
+            &fingerprint,
+            at,
+            TTL_SECONDS,
+            IN_PROGRESS_SECONDS,
+        );
+        match claim.await? {
             IdempotencyClaim::Claimed => break,
             IdempotencyClaim::Completed(stored) => {
                 tracing::info!(bot_id, "idempotent repeat answered from the first request");
@@ -81,6 +84,9 @@ where
                     "a request with this Idempotency-Key is still being handled; retry shortly",
                 )
                 .with_retry_after(1));
+            }
+            IdempotencyClaim::FingerprintMismatch if earlier_fingerprint.is_some() => {
+                fingerprint = earlier_fingerprint.take().expect("checked");
             }
             IdempotencyClaim::FingerprintMismatch => {
                 return Err(ApiError::new(
@@ -114,6 +120,49 @@ where
     result
 }
 
+/// What a repeat must match: the body's JSON with its keys sorted, so that a client that
+/// serialises the same request again (other spacing, other key order) repeats it. A body that is
+/// not JSON is taken byte for byte.
+fn fingerprint(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return hex::encode(Sha256::digest(body));
+    };
+    let mut text = String::with_capacity(body.len());
+    canonical(&value, &mut text);
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => {
+            let mut fields: Vec<_> = fields.iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (at, (name, value)) in fields.into_iter().enumerate() {
+                if at > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push(':');
+                canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (at, item) in items.iter().enumerate() {
+                if at > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 fn replay(stored: StoredResponse) -> http::Response<String> {
     let mut response = http::Response::new(stored.body);
     *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
@@ -145,7 +194,8 @@ mod tests {
         http::Response::new(format!(r#"{{"messageId":"{id}"}}"#))
     }
 
-    /// Another request holds the key, as if it were sending right now.
+    /// Another request holds the key, as if it were sending right now. Its record has the raw
+    /// bytes' hash, as the version before JSON fingerprints wrote it: still a repeat.
     async fn first_request_in_flight(store: &MemoryStore) {
         let fingerprint = hex::encode(Sha256::digest(BODY));
         let claim = store
@@ -160,6 +210,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(claim, IdempotencyClaim::Claimed);
+    }
+
+    #[tokio::test]
+    async fn the_same_json_written_again_is_a_repeat_and_other_json_is_not() {
+        let store = MemoryStore::new();
+        let first = once(&store, "bot", Some("k"), BODY, 0, || async {
+            Ok(sent("a"))
+        });
+        assert_eq!(first.await.unwrap().body(), r#"{"messageId":"a"}"#);
+        // Another client library: other key order, other spacing.
+        let again = br#"{ "content": "hi", "type": "text", "to": "15551234567" }"#;
+        let repeat = once(&store, "bot", Some("k"), again, 1, || async {
+            panic!("a repeat must not send")
+        });
+        let repeat = repeat.await.unwrap();
+        assert_eq!(repeat.body(), r#"{"messageId":"a"}"#);
+        assert_eq!(repeat.headers()["idempotent-replayed"], "true");
+        let other = br#"{"to":"15551234567","type":"text","content":"hi!"}"#;
+        let other = once(&store, "bot", Some("k"), other, 2, || async {
+            Ok(sent("b"))
+        });
+        assert_eq!(other.await.unwrap_err().code, "idempotency_key_reused");
     }
 
     #[tokio::test(start_paused = true)]
