@@ -273,10 +273,19 @@ async fn apply_template(
     Ok(Outcome::Raw)
 }
 
+/// What a change's entry says of it.
+#[derive(Clone, Copy)]
+struct EntryOf<'e> {
+    /// Unix seconds of the event.
+    time: Option<i64>,
+    /// The business account it belongs to.
+    account: Option<&'e str>,
+}
+
 /// Adds the writes one change asks for; `false` for a kind of change this product ignores.
 async fn collect_change<'b>(
     change: &Change<'b>,
-    entry_time: Option<i64>,
+    entry: EntryOf<'_>,
     routes: &mut Router<'_, 'b>,
     secrets: &dyn SecretStore,
     now: i64,
@@ -286,12 +295,33 @@ async fn collect_change<'b>(
     match change.field.as_ref() {
         "messages" => {}
         field if let Some(kind) = template_events::kind_of(field) => {
-            // Templates belong to the business account; the URL's bot keeps and applies them.
+            // Templates belong to the business account: the URL's bot applies changes to its
+            // own account's only. Another's (a bot sharing the app) is kept, not applied; that
+            // bot's next sync brings the change.
+            let theirs = match entry.account {
+                Some(account) => !routes.is_url_bots_account(account).await?,
+                None => false,
+            };
+            let kind = if theirs {
+                tracing::warn!(
+                    bot_id = routes.url_bot,
+                    business_account_id = entry.account,
+                    "template change for another business account kept as unrouted, not applied"
+                );
+                RawEventKind::Unrouted
+            } else {
+                kind
+            };
             let mut event = raw_event(kind, None, raw, now);
             // A template paused, reinstated and paused again sends the same value twice: the
             // entry's time tells them apart, and stays the same when Meta redelivers.
-            if let Some(time) = entry_time {
+            if let Some(time) = entry.time {
                 event.key = hex::encode(Sha256::digest(format!("{time}:{raw}").as_bytes()));
+            }
+            if theirs {
+                let bot = Arc::from(routes.url_bot);
+                writes.push(Write::Raw { bot, event });
+                return Ok(true);
             }
             writes.push(Write::Template {
                 bot: Arc::from(routes.url_bot),
@@ -454,7 +484,7 @@ async fn collect_layered<'b>(
                 continue;
             }
         };
-        let time = entry.time();
+        let (time, account) = (entry.time(), entry.account());
         for raw_change in entry.changes {
             let change: Change<'b> = match serde_json::from_str(raw_change.get()) {
                 Ok(change) => change,
@@ -470,7 +500,11 @@ async fn collect_layered<'b>(
                     continue;
                 }
             };
-            if !collect_change(&change, time, routes, secrets, now, &mut writes).await? {
+            let from = EntryOf {
+                time,
+                account: account.as_deref(),
+            };
+            if !collect_change(&change, from, routes, secrets, now, &mut writes).await? {
                 ignored += 1;
             }
         }
@@ -669,6 +703,8 @@ struct Router<'s, 'b> {
     /// (phone number id, owner); a body names one or two numbers, so a list kept inline is the
     /// cheapest, its ids borrowed from the body.
     decided: SmallVec<[Decided<'b>; 2]>,
+    /// The URL's bot's business account, once a template change asked.
+    url_bots_account: Option<Option<String>>,
 }
 
 /// A phone number id and the bot that owns it, if one may receive its changes.
@@ -681,7 +717,17 @@ impl<'s, 'b> Router<'s, 'b> {
             app_secret,
             connections,
             decided: SmallVec::new(),
+            url_bots_account: None,
         }
+    }
+
+    /// Whether `account` is the business account of the URL's bot (read once per body).
+    async fn is_url_bots_account(&mut self, account: &str) -> Result<bool, ReceiptError> {
+        if self.url_bots_account.is_none() {
+            let connection = self.connections.connection(self.url_bot).await?;
+            self.url_bots_account = Some(connection.map(|c| c.business_account_id));
+        }
+        Ok(self.url_bots_account.as_ref().and_then(Option::as_deref) == Some(account))
     }
 
     async fn owner_of(

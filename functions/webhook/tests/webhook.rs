@@ -644,6 +644,53 @@ async fn a_malformed_entry_or_change_is_kept_verbatim_and_the_rest_recorded() {
     assert!(message(&h, TEXT_ID).await.is_some());
 }
 
+/// A template webhook changes the templates of the bot whose business account it names, not
+/// those of whichever bot's URL received it (two bots of one app share the app secret).
+#[tokio::test]
+async fn a_template_change_applies_to_its_own_business_account_only() {
+    let h = harness().await;
+    let approved = MessageTemplate::new(
+        "1000000000000002",
+        "order_update",
+        "en",
+        "APPROVED",
+        "UTILITY",
+        "[]",
+    );
+    let sync = TemplateSync {
+        templates: vec![approved],
+        synced_at: 1,
+        template_limit: None,
+    };
+    h.store.replace_templates(BOT, &sync).await.unwrap();
+    let status_of = || async {
+        let key = TemplateKey::new("order_update", "en");
+        h.store.template(BOT, &key).await.unwrap().unwrap().status
+    };
+
+    let mut theirs: Value =
+        serde_json::from_slice(&fixture("template_status_paused.json")).unwrap();
+    theirs["entry"][0]["id"] = "200000000000009".into();
+    let (status, _) = call(&h, signed(BOT, &serde_json::to_vec(&theirs).unwrap())).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        status_of().await,
+        "APPROVED",
+        "another account's template is not this bot's"
+    );
+    let kept = h.store.raw_events(BOT).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].kind, RawEventKind::Unrouted, "kept, not applied");
+
+    let (status, _) = call(&h, signed(BOT, &fixture("template_status_paused.json"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        status_of().await,
+        "PAUSED",
+        "its own account's change applies"
+    );
+}
+
 /// A store whose every write fails, as DynamoDB does during an outage.
 struct BrokenStore(MemoryStore);
 

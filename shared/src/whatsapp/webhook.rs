@@ -87,6 +87,16 @@ pub struct EntryParts<'a> {
 }
 
 impl EntryParts<'_> {
+    /// The business account `id`: Meta's string, or a number's digits.
+    pub fn account(&self) -> Option<String> {
+        let raw = self.id?.get();
+        serde_json::from_str::<String>(raw).ok().or_else(|| {
+            raw.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| raw.to_owned())
+        })
+    }
+
     /// `time` when it is a whole number of seconds.
     pub fn time(&self) -> Option<i64> {
         self.time.and_then(|raw| raw.get().parse().ok())
