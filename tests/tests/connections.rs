@@ -675,6 +675,78 @@ async fn the_local_stack_connects_a_number_over_http() {
     assert_eq!(bots, ["demo", "shop"]);
 }
 
+/// A bot's templates are its business account's: listed as soon as it connects, and its new
+/// account's, not the old one's, once it moves.
+#[tokio::test]
+async fn a_connection_has_its_accounts_templates_at_once_and_the_new_ones_when_it_moves() {
+    const OTHER_WABA: &str = "200000000000077";
+    const MOVED_PHONE: &str = "100000000000078";
+    captured_logs();
+    let stack = intaj_tests::StackClient::start().await;
+    let admin = &stack.stack.settings.admin_token;
+    let sim = stack.sim();
+    sim.upsert_number(SimulatedNumber::new(
+        OTHER_PHONE,
+        "200000000000001",
+        TOKEN,
+        META_APP_SECRET,
+    ));
+    sim.upsert_number(SimulatedNumber::new(
+        MOVED_PHONE,
+        OTHER_WABA,
+        TOKEN,
+        META_APP_SECRET,
+    ));
+    let notice = json!({"id": "7000000000000001", "name": "moved_notice", "language": "en",
+                        "status": "APPROVED", "category": "UTILITY",
+                        "components": [{"type": "BODY", "text": "We have moved."}]});
+    sim.set_templates(OTHER_WABA, vec![notice]);
+    let listed = |api_key: String| {
+        let stack = &stack;
+        async move {
+            let (status, page) = stack
+                .call("GET", "/api/whatsapp/templates", &api_key, None)
+                .await;
+            assert_eq!(status, 200, "{page}");
+            let mut names: Vec<String> = page["templates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| text(t, "name"))
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        }
+    };
+
+    let connect = json!({"botId": "shop", "businessAccountId": "200000000000001",
+                         "phoneNumberId": OTHER_PHONE, "accessToken": TOKEN,
+                         "appSecret": META_APP_SECRET});
+    let (status, created) = stack
+        .call("POST", "/api/whatsapp/connections", admin, Some(connect))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let api_key = text(&created, "apiKey");
+    let first = listed(api_key.clone()).await;
+    assert!(
+        first.contains(&"hello_world".to_owned()) && first.len() > 1,
+        "the account's templates, without waiting for the schedule: {first:?}"
+    );
+
+    let moved = json!({"botId": "shop", "businessAccountId": OTHER_WABA,
+                       "phoneNumberId": MOVED_PHONE});
+    let (status, answer) = stack
+        .call("POST", "/api/whatsapp/connections", admin, Some(moved))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        listed(api_key).await,
+        ["moved_notice"],
+        "the new account's templates only"
+    );
+}
+
 /// The sample events of `events/` (what `cargo lambda invoke connections` sends), through the
 /// handler as API Gateway hands them over, on the local stack's demo number.
 #[tokio::test]

@@ -11,6 +11,7 @@ use intaj_shared::graph::{GraphClient, PhoneNumber};
 use intaj_shared::ports::{
     ApiKeyStore, BotSecrets, ConnectionStore, Secret, SecretStore, StoreError, TemplateStore,
 };
+use intaj_shared::template_sync::{self, SyncPorts};
 use rand::RngExt;
 
 use crate::request::ConnectionRequest;
@@ -119,6 +120,7 @@ async fn create(
     }
     let api_key = request.api_key.unwrap_or_else(generate_api_key);
     issue_key(ctx.keys, &connection, &api_key, now).await?;
+    sync_templates_of_new_account(ctx, &bot_id, now).await;
     tracing::info!(
         bot_id,
         phone_number_id = connection.phone_number_id,
@@ -246,6 +248,9 @@ async fn update(
         .await
         .map_err(|error| conflict_or(error, &connection.phone_number_id))?;
 
+    if changed.contains(&"businessAccountId") {
+        sync_templates_of_new_account(ctx, &bot_id, now).await;
+    }
     let new_key = if request.rotate_api_key || request.api_key.is_some() {
         // The old keys stop working before the new one is shown.
         let revoked = ctx.keys.delete_api_keys(&bot_id).await?;
@@ -264,6 +269,27 @@ async fn update(
         connection: ConnectionView::of(&connection, base_url),
         api_key: new_key,
     })
+}
+
+/// A bot's templates are its business account's: a new connection (also a bot id made again) or
+/// a changed account has them synced now, so that sends are checked against the right ones at
+/// once. A failure is logged, not answered: the connection is made, and the scheduled sync
+/// brings them.
+async fn sync_templates_of_new_account(ctx: Context<'_>, bot_id: &str, now: i64) {
+    let ports = SyncPorts {
+        connections: ctx.connections,
+        templates: ctx.templates,
+        secrets: ctx.secrets,
+        graph: ctx.graph,
+    };
+    if let Err(error) = template_sync::sync_bot(ports, bot_id, now).await {
+        tracing::warn!(
+            bot_id,
+            code = error.code,
+            reason = %error.message,
+            "templates of the business account not synced yet; the scheduled sync brings them"
+        );
+    }
 }
 
 /// The new value of a secret (noted as changed), else the stored one.
