@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15551234567";
 const OTHER_CUSTOMER: &str = "15557654321";
+const THIRD_CUSTOMER: &str = "15550001111";
 const SHOP_PHONE: &str = "100000000000002";
 const WABA: &str = "200000000000001";
 
@@ -981,11 +982,30 @@ async fn each_way_a_bot_fails_is_retryable_and_a_closed_window_drops_the_reply()
         "no failing bot sent anything"
     );
 
-    // A message handled after its customer's window closed (here: a customer who never
-    // wrote): the bot answers, the reply is refused by the window rule, logged and dropped.
     point_at(bot_url_of(&stack).await, 5000).await;
+    // A message whose window's write was lost (the webhook recorded it, then failed): the
+    // message itself opened the window, so its answer goes out, and the window is raised.
+    let mut unraised = message("wamid.unraised");
+    unraised.customer = CustomerIds::new(Some(THIRD_CUSTOMER), None);
+    let handled = respond(&deps, "shop", &unraised, unix_now()).await.unwrap();
+    assert_eq!(
+        handled,
+        Handled::Replied {
+            sent: 1,
+            window_closed: 0
+        }
+    );
+    assert_eq!(
+        conversation(&stack, &api_key, THIRD_CUSTOMER).await["windowOpen"],
+        true
+    );
+
+    // A message handled after its customer's window closed (here: one of 25 hours ago, from a
+    // customer who never wrote since): the bot answers, the reply is refused by the window
+    // rule, logged and dropped.
     let mut late = message("wamid.late");
     late.customer = CustomerIds::new(Some(OTHER_CUSTOMER), None);
+    late.timestamp = unix_now() - 25 * 60 * 60;
     let handled = respond(&deps, "shop", &late, unix_now()).await.unwrap();
     assert_eq!(
         handled,

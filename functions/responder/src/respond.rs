@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
-use intaj_shared::domain::{InboundMessage, Responder, ResponderPause};
+use intaj_shared::domain::{ConversationWindow, InboundMessage, Responder, ResponderPause};
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{
     IdempotencyStore, SecretStore, SecretsError, SendStore, Store, StoreError,
@@ -104,7 +104,22 @@ pub async fn respond(
             return Ok(Handled::Paused);
         }
     }
-    let window = deps.store.window(bot_id, &customer).await?;
+    let mut window = deps.store.window(bot_id, &customer).await?;
+    // The customer's message opened a window itself. Short of it, the webhook's raise was lost
+    // (it answered 503, and Meta's redelivery would raise it later): raised here, so that
+    // this message's answer is not refused meanwhile.
+    let opened = ConversationWindow::opened_by(message.timestamp);
+    if opened.is_open_at(now)
+        && window
+            .as_ref()
+            .is_none_or(|w| w.expires_at < opened.expires_at)
+    {
+        tracing::warn!(bot_id, message_id = %message.message_id, "customer window short of the message being answered; raised");
+        deps.store
+            .extend_window(bot_id, &message.customer, message.timestamp)
+            .await?;
+        window = Some(window.map_or(opened.clone(), |w| w.merge(opened)));
+    }
     let bot_message = BotMessage::from_inbound(bot_id, message, window.map(|w| w.expires_at));
     let (replies, handover) = match &responder {
         Responder::None => return Ok(Handled::NotAnswered),

@@ -162,7 +162,14 @@ impl MemoryStore {
         let stored = of_bot(&mut state.messages, bot_id)
             .entry(message.message_id)
             .or_default();
-        if stored.head.is_some() {
+        if let Some(first) = &stored.head {
+            // A window raised apart from its message (`record_inbound` first) is raised now to
+            // the first delivery's time, as the DynamoDB store heals it; otherwise the raise
+            // keeps what it had.
+            if raise_window && !first.customer.is_empty() {
+                let (customer, at) = (first.customer.clone(), first.created_at);
+                raise(&mut state.windows, &mut state.links, bot_id, &customer, at);
+            }
             return Claim::Duplicate;
         }
         let head = stored.head.insert(MessageHead {

@@ -261,9 +261,13 @@ pub trait TemplateStore: Send + Sync {
 pub trait ConversationStore: MessageStore + WindowStore {
     /// A customer's message received: recorded once ([`MessageStore::record_inbound`]) and, when
     /// new, its customer's window raised to its time ([`WindowStore::extend_window`]). A
-    /// redelivery costs the refused claim only. By default the two writes one after the other (a
-    /// crash between them leaves that one message's window unraised; the customer's next message
-    /// raises it); a store that can take both at once does.
+    /// redelivery costs the refused claim and no other write. By default the two writes one
+    /// after the other; a store that can take both at once does.
+    ///
+    /// When the window's write was lost (a crash between the two, or the webhook's other writes
+    /// failing first: the webhook then answers 503), Meta's redelivery finds the message
+    /// recorded and the window short of it, and raises it then: reads, and no write, for a
+    /// redelivery whose window was raised.
     async fn record_customer_message(
         &self,
         bot_id: &str,
@@ -271,12 +275,32 @@ pub trait ConversationStore: MessageStore + WindowStore {
     ) -> Result<Claim, StoreError> {
         // The store takes the message; the window needs only its customer and time.
         let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
-        let sent_at = message.timestamp;
+        let (sent_at, message_id) = (message.timestamp, message.message_id.clone());
         let claim = self.record_inbound(bot_id, message).await?;
-        if claim == Claim::New
-            && let Some(customer) = customer
-        {
-            self.extend_window(bot_id, &customer, sent_at).await?;
+        let Some(customer) = customer else {
+            return Ok(claim);
+        };
+        let raise = match claim {
+            Claim::New => Some((customer, sent_at)),
+            // For the first delivery's customer and time, not this copy's: a redelivery raises
+            // nothing the first one did not.
+            Claim::Duplicate => match self.message(bot_id, &message_id).await? {
+                Some(MessageRecord {
+                    customer,
+                    created_at: Some(first),
+                    ..
+                }) if customer.stable_id().is_some() => {
+                    let opened = ConversationWindow::opened_by(first);
+                    let id = customer.stable_id().unwrap_or_default();
+                    let window = self.window(bot_id, id).await?;
+                    let raised = window.is_some_and(|w| w.expires_at >= opened.expires_at);
+                    (!raised).then_some((customer, first))
+                }
+                _ => None,
+            },
+        };
+        if let Some((customer, at)) = raise {
+            self.extend_window(bot_id, &customer, at).await?;
         }
         Ok(claim)
     }

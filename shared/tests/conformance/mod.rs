@@ -30,6 +30,7 @@ macro_rules! conformance_suite {
             a_responder_pause_holds_for_the_customer_under_either_id,
             inbound_message_is_claimed_once,
             a_customer_message_opens_its_window_once,
+            a_redelivery_raises_the_window_its_first_delivery_left_unraised,
             concurrent_inbound_deliveries_claim_once,
             inbound_after_a_status_of_the_same_id_is_new,
             statuses_out_of_order_keep_the_furthest,
@@ -404,6 +405,34 @@ pub async fn inbound_message_is_claimed_once(store: Arc<dyn Store>, ids: Ids) {
     );
     assert_eq!(record.status, None);
     assert!(record.statuses.is_empty());
+}
+
+/// The window's write lost after the message's (a crash between them, or the webhook's other
+/// writes failing first, so that it answered 503): Meta's redelivery raises it, to the first
+/// delivery's time.
+pub async fn a_redelivery_raises_the_window_its_first_delivery_left_unraised(
+    store: Arc<dyn Store>,
+    ids: Ids,
+) {
+    let bot = ids.bot("a");
+    let (wa_id, bsuid) = (ids.wa_id("1"), ids.bsuid("1"));
+    let customer = CustomerIds::new(Some(&wa_id), Some(&bsuid));
+    let id = ids.message("1");
+    let first = inbound(&id, customer.clone(), 1_000, "first");
+    assert_eq!(store.record_inbound(&bot, first).await.unwrap(), Claim::New);
+    assert_eq!(store.window(&bot, &wa_id).await.unwrap(), None);
+
+    let redelivered = inbound(&id, customer, 9_000, "first");
+    assert_eq!(
+        store
+            .record_customer_message(&bot, redelivered)
+            .await
+            .unwrap(),
+        Claim::Duplicate
+    );
+    let opened = Some(ConversationWindow::opened_by(1_000));
+    assert_eq!(store.window(&bot, &wa_id).await.unwrap(), opened);
+    assert_eq!(store.window(&bot, &bsuid).await.unwrap(), opened);
 }
 
 pub async fn a_customer_message_opens_its_window_once(store: Arc<dyn Store>, ids: Ids) {

@@ -292,6 +292,20 @@ impl From<InboundItem<'_>> for Attrs {
     }
 }
 
+/// An inbound message head's customer and time (`None` for another kind of head).
+pub(super) fn inbound_customer_and_time(item: &Attrs) -> Option<(CustomerIds, i64)> {
+    let r = ItemReader::new(item);
+    if r.opt_s(DIRECTION).ok().flatten() != Some(direction_name(Direction::Inbound)) {
+        return None;
+    }
+    let customer = CustomerIds::new(
+        r.opt_s("customerWaId").ok().flatten(),
+        r.opt_s("customerBsuid").ok().flatten(),
+    );
+    let at = r.opt_n("createdAt").ok().flatten()?;
+    (!customer.is_empty()).then_some((customer, at))
+}
+
 /// An outbound message under its bot: the head item's attributes, except its status (which a
 /// webhook may have set first).
 pub(super) struct OutboundItem<'a> {

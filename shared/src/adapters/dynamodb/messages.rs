@@ -14,9 +14,20 @@ use super::items::{
 use super::keys::{self, Key};
 use super::{DynamoDbStore, build_error};
 use crate::domain::{
-    Claim, InboundMessage, MessageRecord, MessageStatus, OutboundRecord, RawEvent, StatusEvent,
+    Claim, CustomerIds, InboundMessage, MessageRecord, MessageStatus, OutboundRecord, RawEvent,
+    StatusEvent,
 };
 use crate::ports::{MessageStore, StoreError};
+
+/// How an inbound message's claim went.
+pub(super) enum InboundClaim {
+    New,
+    /// Recorded before: the first delivery's customer and time, from the refused write's old
+    /// item (no read).
+    Duplicate {
+        first: Option<(CustomerIds, i64)>,
+    },
+}
 
 /// How a status written with the head's shared conversation and pricing went.
 enum Sharing {
@@ -27,6 +38,41 @@ enum Sharing {
 }
 
 impl DynamoDbStore {
+    /// Claims an inbound message: an update, not a put, since a status may have created the
+    /// head already; whoever sets `direction` first owns the message.
+    pub(super) async fn claim_inbound(
+        &self,
+        bot_id: &str,
+        message: InboundMessage,
+    ) -> Result<InboundClaim, StoreError> {
+        let key = Key::message(bot_id, &message.message_id);
+        let (update, mut names, values) =
+            items::set_all(Attrs::from(InboundItem { bot_id, message }));
+        names.insert("#direction".to_owned(), DIRECTION.to_owned());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.into_attrs()))
+            .update_expression(update)
+            .condition_expression("attribute_not_exists(#direction)")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(InboundClaim::New),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    let first = refused.item().and_then(items::inbound_customer_and_time);
+                    Ok(InboundClaim::Duplicate { first })
+                }
+                _ => Err(super::unavailable("UpdateItem", err)),
+            },
+        }
+    }
+
     async fn record_status_sharing(
         &self,
         bot_id: &str,
@@ -105,22 +151,10 @@ impl MessageStore for DynamoDbStore {
         bot_id: &str,
         message: InboundMessage,
     ) -> Result<Claim, StoreError> {
-        let key = Key::message(bot_id, &message.message_id);
-        let (update, mut names, values) =
-            items::set_all(Attrs::from(InboundItem { bot_id, message }));
-        names.insert("#direction".to_owned(), DIRECTION.to_owned());
-        // An update, not a put: a status may have created the head already. Whoever sets
-        // `direction` first owns the message.
-        let created = self
-            .update_if(
-                key,
-                update,
-                "attribute_not_exists(#direction)",
-                names,
-                values,
-            )
-            .await?;
-        Ok(claim(created))
+        Ok(match self.claim_inbound(bot_id, message).await? {
+            InboundClaim::New => Claim::New,
+            InboundClaim::Duplicate { .. } => Claim::Duplicate,
+        })
     }
 
     async fn record_outbound(

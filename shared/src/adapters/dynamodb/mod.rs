@@ -112,8 +112,10 @@ use futures::{StreamExt, TryStreamExt};
 
 use items::Attrs;
 use keys::Key;
+use messages::InboundClaim;
 
-use crate::ports::{ConversationStore, SendStore, Store, StoreError};
+use crate::domain::{Claim, ConversationWindow, InboundMessage};
+use crate::ports::{ConversationStore, SendStore, Store, StoreError, WindowStore};
 
 pub use schema::{
     IndexDefinition, KeyElement, TableAttribute, TableDefinition, create_table_if_missing,
@@ -128,8 +130,52 @@ pub struct DynamoDbStore {
 }
 
 /// A customer's message is the claim, then the window's raise: two writes, the second only for
-/// a new message (the default).
-impl ConversationStore for DynamoDbStore {}
+/// a new message. A redelivery reads the window kept under the customer's stable id and raises
+/// it only when the first delivery's raise was lost (a crash between the writes, or the body's
+/// other writes failing first, so that the webhook answered 503): no write otherwise.
+#[async_trait::async_trait]
+impl ConversationStore for DynamoDbStore {
+    async fn record_customer_message(
+        &self,
+        bot_id: &str,
+        message: InboundMessage,
+    ) -> Result<Claim, StoreError> {
+        let customer = (!message.customer.is_empty()).then(|| message.customer.clone());
+        let sent_at = message.timestamp;
+        match self.claim_inbound(bot_id, message).await? {
+            InboundClaim::New => {
+                if let Some(customer) = customer {
+                    self.extend_window(bot_id, &customer, sent_at).await?;
+                }
+                Ok(Claim::New)
+            }
+            // The first delivery's customer and time, not this copy's: a redelivery raises
+            // nothing the first one did not.
+            InboundClaim::Duplicate { first } => {
+                if let Some((customer, first_at)) = first
+                    && let Some(stable_id) = customer.stable_id()
+                {
+                    let opened = ConversationWindow::opened_by(first_at);
+                    let window = self.get_item(Key::window(bot_id, stable_id)).await?;
+                    let raised = match &window {
+                        Some(item) => {
+                            ConversationWindow::try_from(item)?.expires_at >= opened.expires_at
+                        }
+                        None => false,
+                    };
+                    if !raised {
+                        tracing::warn!(
+                            bot_id,
+                            "redelivered message's window was not raised; raised now"
+                        );
+                        self.extend_window(bot_id, &customer, first_at).await?;
+                    }
+                }
+                Ok(Claim::Duplicate)
+            }
+        }
+    }
+}
 
 impl SendStore for DynamoDbStore {}
 
