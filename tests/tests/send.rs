@@ -575,6 +575,36 @@ impl SecretStore for ArcSecrets {
     }
 }
 
+/// A caller that gives up on a slow send does not stop it, as a Lambda invocation runs on after
+/// API Gateway's client goes away: the send completes, and the repeat with its key is answered
+/// with it (not left waiting on a claim nobody finishes).
+#[tokio::test]
+async fn a_send_its_caller_gave_up_on_completes_and_its_repeat_gets_the_answer() {
+    let s = Stack::start().await;
+    s.customer_writes(CUSTOMER).await;
+    s.sim().set_fault(FaultConfig {
+        error_rate: 0.0,
+        delay: Duration::from_secs(2),
+    });
+    let body = json!({"to": CUSTOMER, "type": "text", "content": "slow but sure"});
+    let impatient = intaj_shared::http_clients::http_client_builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let gave_up = impatient
+        .post(format!("{}/api/whatsapp/send", s.stack.base_url))
+        .bearer_auth(KEY)
+        .header("idempotency-key", "slow-1")
+        .json(&body)
+        .send()
+        .await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()));
+    let (status, headers, answer) = s.send_with(KEY, body, Some("slow-1")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(s.sim().outbox().len(), 1, "sent once");
+}
+
 #[tokio::test]
 async fn an_idempotency_key_sends_once_even_when_repeats_race() {
     let s = Arc::new(Stack::start().await);

@@ -322,49 +322,62 @@ fn router(services: Services) -> Router {
     router.fallback(not_found).with_state(services)
 }
 
-async fn webhook(State(services): State<Services>, request: Request) -> Response {
-    match lambda_bridge::to_lambda(request).await {
-        Ok(request) => {
-            lambda_bridge::from_lambda(intaj_webhook::handle(request, &services.webhook).await)
+/// One function's invocation: run to its end even when the caller hangs up, as a Lambda
+/// invocation runs on after API Gateway's client goes away (a send the caller timed out on
+/// still completes, and its idempotency key is answered, not left claimed).
+async fn invoke<F, Fut>(request: Request, function: F) -> Response
+where
+    F: FnOnce(lambda_http::Request) -> Fut,
+    Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    let request = match lambda_bridge::to_lambda(request).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match tokio::spawn(function(request)).await {
+        Ok(response) => lambda_bridge::from_lambda(response),
+        Err(error) => {
+            tracing::error!(%error, "function invocation failed");
+            ApiError::unavailable("function_failed", "the function failed; retry later")
+                .to_response()
+                .into_response()
         }
-        Err(response) => response,
     }
+}
+
+async fn webhook(State(services): State<Services>, request: Request) -> Response {
+    invoke(request, |request| async move {
+        intaj_webhook::handle(request, &services.webhook).await
+    })
+    .await
 }
 
 async fn connections(State(services): State<Services>, request: Request) -> Response {
-    match lambda_bridge::to_lambda(request).await {
-        Ok(request) => lambda_bridge::from_lambda(
-            intaj_connections::handle(request, &services.connections).await,
-        ),
-        Err(response) => response,
-    }
+    invoke(request, |request| async move {
+        intaj_connections::handle(request, &services.connections).await
+    })
+    .await
 }
 
 async fn send(State(services): State<Services>, request: Request) -> Response {
-    match lambda_bridge::to_lambda(request).await {
-        Ok(request) => {
-            lambda_bridge::from_lambda(intaj_send::handle(request, &services.send).await)
-        }
-        Err(response) => response,
-    }
+    invoke(request, |request| async move {
+        intaj_send::handle(request, &services.send).await
+    })
+    .await
 }
 
 async fn templates(State(services): State<Services>, request: Request) -> Response {
-    match lambda_bridge::to_lambda(request).await {
-        Ok(request) => lambda_bridge::from_lambda(
-            intaj_template_sync::handle(request, &services.templates).await,
-        ),
-        Err(response) => response,
-    }
+    invoke(request, |request| async move {
+        intaj_template_sync::handle(request, &services.templates).await
+    })
+    .await
 }
 
 async fn media(State(services): State<Services>, request: Request) -> Response {
-    match lambda_bridge::to_lambda(request).await {
-        Ok(request) => {
-            lambda_bridge::from_lambda(intaj_media::handle(request, &services.media).await)
-        }
-        Err(response) => response,
-    }
+    invoke(request, |request| async move {
+        intaj_media::handle(request, &services.media).await
+    })
+    .await
 }
 
 /// `GET /_media/{token}`: a kept media file, for the URL the media route answered (the local
