@@ -251,8 +251,14 @@ export class Transport {
   private retryDelay(error: IntajError, call: Call, retry: number, maxRetries: number): number | null {
     if (retry >= maxRetries) return null;
     const status = error.status;
+    // 409 `idempotency_in_progress`: the first request with this key is still running (often
+    // this client's own, timed out); the same request after `Retry-After` gets its answer.
+    const inProgress = status === 409 && error.code === 'idempotency_in_progress';
     const retryable =
-      status === 429 || status === 503 || (status === null && error instanceof IntajConnectionError && call.safeToRepeat);
+      status === 429 ||
+      status === 503 ||
+      inProgress ||
+      (status === null && error instanceof IntajConnectionError && call.safeToRepeat);
     if (!retryable) return null;
     if (error.retryAfter !== null) {
       const ms = error.retryAfter * 1000;

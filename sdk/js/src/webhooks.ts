@@ -58,18 +58,22 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Checks an `X-Intaj-Signature` header against the raw request body and the connection's
- * `responderSecret`. Resolves `false` (never throws) when the header is missing or malformed,
+ * `responderSecret`. Resolves `false` (never throws) when the header or the secret is missing
+ * (`undefined`, `null`, `''`) or the header malformed,
  * the signature does not match, or `t` is more than `toleranceSeconds` away from now (older:
  * a replay; newer: a clock that cannot be trusted).
  */
 export async function verify(
   rawBody: RawBody,
   signatureHeader: string | null | undefined,
-  responderSecret: string,
+  responderSecret: string | null | undefined,
   toleranceSeconds = 300,
   options: VerifyOptions = {},
 ): Promise<boolean> {
-  if (typeof signatureHeader !== 'string' || responderSecret === '') return false;
+  // An unset secret (e.g. a missing environment variable) refuses every request: never a
+  // throw, and never a signature made with the key "undefined" or "null".
+  if (typeof signatureHeader !== 'string' || typeof responderSecret !== 'string') return false;
+  if (responderSecret === '') return false;
   let t: string | undefined;
   const signatures: Uint8Array[] = [];
   for (const part of signatureHeader.split(',')) {

@@ -113,7 +113,7 @@ describe('answers and errors', () => {
     });
   });
 
-  test('500, 502 and 504 are not retried (only network errors, 429 and 503 are)', async () => {
+  test('500, 502 and 504 are not retried (only network errors, 429, 503 and an idempotent request still in progress are)', async () => {
     for (const status of [500, 502, 504]) {
       const { fetch, requests } = scripted([[status, { error: { code: 'x', message: 'y' } }], OK]);
       const intaj = new Intaj({ ...base, fetch });
@@ -130,6 +130,27 @@ describe('retries', () => {
     const intaj = new Intaj({ ...base, fetch });
     await intaj.whatsapp.send({ to: '1', type: 'text', content: 'x' });
     assert.equal(requests.length, 2);
+  });
+
+  test('409 idempotency_in_progress is waited for and repeated with the same key; other 409s are not', async () => {
+    const inProgress = [409, { error: { code: 'idempotency_in_progress', message: 'still running' } }, { 'retry-after': '1' }];
+    const { fetch, requests } = scripted([inProgress, OK]);
+    const intaj = new Intaj({ ...base, fetch });
+    const sent = await intaj.whatsapp.send({ to: '1', type: 'text', content: 'x' });
+    assert.equal(sent.messageId, 'wamid.1');
+    assert.equal(requests.length, 2);
+    assert.ok(requests[1].at - requests[0].at >= 900, 'Retry-After was waited for');
+    const keys = new Set(requests.map((r) => new Headers(r.init.headers).get('idempotency-key')));
+    assert.equal(keys.size, 1, 'the same Idempotency-Key');
+
+    const conflict = [409, { error: { code: 'phone_number_taken', message: 'taken' } }];
+    const other = scripted([conflict, OK]);
+    const admin = new Intaj({ ...base, adminToken: 'a', fetch: other.fetch });
+    await assert.rejects(
+      admin.connections.create({ botId: 'b', businessAccountId: '1', phoneNumberId: '2', accessToken: 't', appSecret: 's' }),
+      IntajValidationError,
+    );
+    assert.equal(other.requests.length, 1);
   });
 
   test('a Retry-After beyond maxRetryAfterMs is thrown at once', async () => {

@@ -79,6 +79,12 @@ describe('webhooks.verify', () => {
       assert.equal(await webhooks.verify(BODY, bad, SECRET), false, String(bad));
     }
     assert.equal(await webhooks.verify(BODY, header(BODY, t, ''), ''), false, 'an empty secret never verifies');
+    // An unset environment variable: every request refused, nothing thrown, and a signature
+    // made with the key "undefined" or "null" is no signature.
+    for (const unset of [undefined, null]) {
+      const forged = header(BODY, t, String(unset));
+      assert.equal(await webhooks.verify(BODY, forged, unset), false, String(unset));
+    }
   });
 
   test('one of several v1 values may match (a secret being rotated)', async () => {

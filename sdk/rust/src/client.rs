@@ -182,8 +182,9 @@ impl Intaj {
         Connections { client: self }
     }
 
-    /// Sends `call`, again after a network error, a 429 or a 503 (waiting `Retry-After`, else
-    /// backing off with full jitter), at most `max_retries` more times; every other error at once.
+    /// Sends `call`, again after a network error, a 429, a 503 or a 409 `idempotency_in_progress`
+    /// (waiting `Retry-After`, else backing off with full jitter), at most `max_retries` more
+    /// times; every other error at once.
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         call: Call,
@@ -248,10 +249,16 @@ impl Intaj {
                         });
                     }
                     let error = api_error(status, &headers, &bytes);
-                    let retryable = matches!(
-                        status,
-                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-                    );
+                    // 409 `idempotency_in_progress`: the first request with this key (often this
+                    // client's own, timed out) is still running; the same request after
+                    // `Retry-After` gets its answer.
+                    let in_progress = status == StatusCode::CONFLICT
+                        && error.code() == Some("idempotency_in_progress");
+                    let retryable = in_progress
+                        || matches!(
+                            status,
+                            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                        );
                     let retry_after = retry_after(&headers);
                     if !retryable
                         || attempt >= self.inner.max_retries

@@ -317,3 +317,86 @@ async fn connections_are_made_read_listed_and_deleted_with_the_admin_token() {
         (Some(401), Some("unauthorized"))
     );
 }
+
+/// An API that answers each connection with the next of `answers` (status, headers, body), as
+/// HTTP/1.1, and counts the requests.
+async fn scripted_api(answers: Vec<(u16, &'static str, &'static str)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for (status, headers, body) in answers {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            // The whole request: its headers, then the body its content-length names.
+            loop {
+                let read = socket.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+                assert!(read > 0, "the client hung up");
+            }
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{headers}\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_send_whose_first_request_is_still_running_is_repeated_after_retry_after() {
+    let api = scripted_api(vec![
+        (
+            409,
+            "retry-after: 1\r\n",
+            r#"{"error":{"code":"idempotency_in_progress","message":"still running"}}"#,
+        ),
+        (
+            200,
+            "idempotent-replayed: true\r\n",
+            r#"{"messageId":"wamid.FIRST","status":"accepted","to":"15551234567"}"#,
+        ),
+    ])
+    .await;
+    let intaj = Intaj::builder().base_url(api).api_key("k").build().unwrap();
+    let started = std::time::Instant::now();
+    let sent = intaj
+        .whatsapp()
+        .send(&SendRequest::text(CUSTOMER, "once"))
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, "wamid.FIRST");
+    assert!(sent.replayed, "the first request's answer");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Retry-After waited for"
+    );
+
+    // Another 409 is the caller's to resolve: not repeated.
+    let api = scripted_api(vec![(
+        409,
+        "",
+        r#"{"error":{"code":"phone_number_taken","message":"taken"}}"#,
+    )])
+    .await;
+    let intaj = Intaj::builder().base_url(api).api_key("k").build().unwrap();
+    let refused = intaj
+        .whatsapp()
+        .send(&SendRequest::text(CUSTOMER, "once"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("phone_number_taken"));
+}
