@@ -18,13 +18,11 @@ pub struct Caller {
     pub rate_limit_per_second: u32,
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 9110).
 fn bearer(header: &str) -> Option<&str> {
-    header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Lets through `Authorization: Bearer <admin token>` only (the connections routes), compared
@@ -213,6 +211,16 @@ mod tests {
     use crate::adapters::FixedAdminToken;
     use crate::connecting::generate_api_key;
     use crate::ports::Secret;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for header in ["Bearer k1", "bearer k1", "BEARER k1", "Bearer   k1 "] {
+            assert_eq!(super::bearer(header), Some("k1"), "{header}");
+        }
+        for header in ["Basic k1", "Bearer ", "Bearerk1", "k1"] {
+            assert_eq!(super::bearer(header), None, "{header}");
+        }
+    }
 
     #[tokio::test]
     async fn only_the_admin_token_opens_the_admin_routes() {

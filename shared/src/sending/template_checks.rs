@@ -91,6 +91,15 @@ pub fn check_template_message(template: &MessageTemplate, message: &Template) ->
             .iter()
             .filter(move |c| c.kind.eq_ignore_ascii_case(kind))
     };
+    // A template has one header and one body: their parameters in two components would add up
+    // here and be refused by Meta (132000).
+    for kind in ["header", "body"] {
+        if of_kind(kind).count() > 1 {
+            return Err(TemplateCheckError::ParameterMismatch(format!(
+                "{named} takes one {kind} component; give all its {kind} parameters in one"
+            )));
+        }
+    }
     let header: Vec<&TemplateParameter> = of_kind("header").flat_map(|c| &c.parameters).collect();
     let body: Vec<&TemplateParameter> = of_kind("body").flat_map(|c| &c.parameters).collect();
     let buttons: Vec<&TemplateComponent> = of_kind("button").collect();
@@ -681,6 +690,11 @@ mod tests {
             Err("template_parameter_mismatch")
         );
         assert_eq!(check(&t, json!([])), Err("template_parameter_mismatch"));
+        // Split over two body components, the count adds up but Meta refuses it.
+        assert_eq!(
+            check(&t, json!([body(&["a"]), body(&["b", "c"])])),
+            Err("template_parameter_mismatch")
+        );
         let image = json!({"type": "body", "parameters": [
             text("a"), text("b"), {"type": "image", "image": {"id": "1"}}]});
         assert_eq!(

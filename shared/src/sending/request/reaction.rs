@@ -1,4 +1,4 @@
-//! `reaction`: exactly one emoji, on a message named by its id.
+//! `reaction`: exactly one emoji, on a message named by its id; an empty one takes it back.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -33,13 +33,20 @@ pub(super) fn content(content: Value) -> Result<MessageContent, ValidationError>
             "content.messageId is required: the id (wamid…) of the message to react to",
         )
     })?;
-    let emoji = emoji.unwrap_or_default();
-    if !is_single_emoji(&emoji) {
-        return Err(ValidationError::new(
-            "invalid_emoji",
-            format!("content.emoji must be exactly one emoji, like \"👍\", got {emoji:?}"),
-        ));
-    }
+    let emoji = match emoji {
+        // Meta's way to take a reaction back.
+        Some(emoji) if emoji.is_empty() || is_single_emoji(&emoji) => emoji,
+        other => {
+            return Err(ValidationError::new(
+                "invalid_emoji",
+                format!(
+                    "content.emoji must be exactly one emoji, like \"👍\", or \"\" to remove \
+                     the reaction; got {}",
+                    other.map_or_else(|| "none".to_owned(), |e| format!("{e:?}"))
+                ),
+            ));
+        }
+    };
     Ok(MessageContent::Reaction {
         reaction: Reaction { message_id, emoji },
     })
@@ -121,11 +128,19 @@ mod tests {
                 "{emoji}"
             );
         }
-        assert_sends(vec![(
-            json!({"to": "15551234567", "type": "reaction",
-                   "content": {"message_id": "wamid.X", "emoji": "🙏"}}),
-            envelope("reaction", json!({"message_id": "wamid.X", "emoji": "🙏"})),
-        )]);
+        assert_sends(vec![
+            (
+                json!({"to": "15551234567", "type": "reaction",
+                       "content": {"message_id": "wamid.X", "emoji": "🙏"}}),
+                envelope("reaction", json!({"message_id": "wamid.X", "emoji": "🙏"})),
+            ),
+            // An empty emoji takes the reaction back.
+            (
+                json!({"to": "15551234567", "type": "reaction",
+                       "content": {"messageId": "wamid.X", "emoji": ""}}),
+                envelope("reaction", json!({"message_id": "wamid.X", "emoji": ""})),
+            ),
+        ]);
     }
 
     #[test]
@@ -139,10 +154,6 @@ mod tests {
                 reaction(json!({"messageId": "", "emoji": "👍"})),
             ),
             ("invalid_emoji", reaction(json!({"messageId": "wamid.X"}))),
-            (
-                "invalid_emoji",
-                reaction(json!({"messageId": "wamid.X", "emoji": ""})),
-            ),
             (
                 "invalid_emoji",
                 reaction(json!({"messageId": "wamid.X", "emoji": "ok"})),
