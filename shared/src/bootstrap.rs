@@ -172,6 +172,15 @@ pub fn media_store(
     ))
 }
 
+/// Which addresses the businesses' URLs may reach (see [`crate::business_urls`]).
+pub fn business_reach(config: &Config) -> crate::business_urls::Reach {
+    if config.allow_private_business_urls {
+        crate::business_urls::Reach::PrivateToo
+    } else {
+        crate::business_urls::Reach::PublicOnly
+    }
+}
+
 /// The Graph API client (one connection pool per process).
 pub fn graph_client(config: &Config) -> GraphClient {
     let graph = GraphConfig::new(&config.whatsapp_api_base, &config.whatsapp_api_version);

@@ -19,6 +19,9 @@ pub struct Config {
     /// S3 addressed by path (`endpoint/bucket/key`), for a local S3 at `AWS_ENDPOINT_URL_S3` or
     /// `AWS_ENDPOINT_URL`; AWS itself is addressed by virtual host.
     pub s3_path_style: bool,
+    /// `ALLOW_PRIVATE_BUSINESS_URLS=true`: the responder may post to loopback and private
+    /// addresses (a staging network's bots); deployed, only public ones.
+    pub allow_private_business_urls: bool,
 }
 
 impl Config {
@@ -42,6 +45,8 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_API_VERSION.into()),
             log_level: non_empty("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             media_bucket: non_empty("MEDIA_BUCKET"),
+            allow_private_business_urls: non_empty("ALLOW_PRIVATE_BUSINESS_URLS")
+                .is_some_and(|v| matches!(v.trim(), "1" | "true")),
             s3_path_style: non_empty("AWS_ENDPOINT_URL_S3")
                 .or_else(|| non_empty("AWS_ENDPOINT_URL"))
                 .is_some(),

@@ -17,6 +17,7 @@ pub mod access;
 pub mod adapters;
 pub mod api;
 pub mod bootstrap;
+pub mod business_urls;
 pub mod clock;
 pub mod config;
 pub mod connecting;

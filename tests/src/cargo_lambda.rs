@@ -74,6 +74,8 @@ impl DemoBot {
             "AWS_SECRET_ACCESS_KEY=test".into(),
             "AWS_REGION=us-east-1".into(),
             "LOG_LEVEL=info".into(),
+            // The tests' bot backends and events URLs listen on 127.0.0.1.
+            "ALLOW_PRIVATE_BUSINESS_URLS=true".into(),
         ];
         Self {
             connection: demo,

@@ -529,6 +529,41 @@ async fn a_person_hands_back_by_the_customers_other_id() {
     );
 }
 
+/// Deployed, the platform posts only to public addresses: a bot backend named by a loopback
+/// URL (here the test's own, which would answer) is never called, and the error says why.
+#[tokio::test]
+async fn deployed_a_bot_backend_on_a_private_address_is_never_called() {
+    use intaj_responder::RespondError;
+    use intaj_responder::forward::ForwardError;
+    use intaj_shared::business_urls::{BusinessHttp, Reach};
+
+    let (stack, bot, _) = forwarding_stack().await;
+    let deployed = intaj_responder::ResponderDeps {
+        http: BusinessHttp::new(Reach::PublicOnly),
+        ..stack.stack.responder_deps()
+    };
+    let message = intaj_shared::domain::InboundMessage {
+        message_id: "wamid.INTERNAL".into(),
+        customer: CustomerIds::new(Some(CUSTOMER), None),
+        phone_number_id: SHOP_PHONE.into(),
+        kind: "text".into(),
+        timestamp: unix_now(),
+        profile_name: None,
+        content: json!({"type": "text", "text": {"body": "hello"}}).to_string(),
+    };
+    let failed = respond(&deployed, "shop", &message, unix_now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&failed, RespondError::Bot(ForwardError::Unreachable(why)) if why.contains("not a public internet address")),
+        "{failed}"
+    );
+    assert!(
+        bot.seen.lock().unwrap().is_empty(),
+        "the backend was not called"
+    );
+}
+
 /// The responder function's queue batches: the sample event (the demo bot's customer says
 /// "hi"), and a batch where one conversation's failure holds back its later message while
 /// another conversation goes on.

@@ -106,6 +106,7 @@ async fn the_responder_functions_table_permissions_are_exactly_the_operations_it
         table.store.clone(),
         table.secrets.clone(),
         meta.impatient_graph(),
+        intaj_shared::business_urls::Reach::PrivateToo,
     );
 
     // The sample batch: answered.

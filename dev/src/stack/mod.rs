@@ -231,7 +231,9 @@ fn responder_deps(
     secrets: &Arc<dyn SecretStore>,
     graph: &GraphClient,
 ) -> ResponderDeps {
-    ResponderDeps::new(store.clone(), secrets.clone(), graph.clone())
+    // The local stack's bots and events URLs listen on this machine.
+    let reach = intaj_shared::business_urls::Reach::PrivateToo;
+    ResponderDeps::new(store.clone(), secrets.clone(), graph.clone(), reach)
 }
 
 /// Syncs every connection's templates now (so that template sends are checked from the first

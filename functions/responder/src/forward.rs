@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use intaj_shared::business_urls::BusinessHttp;
 use intaj_shared::ports::Secret;
 use intaj_shared::responding::{BotMessage, SIGNATURE_HEADER, sign};
 use serde_json::Value;
@@ -38,7 +39,7 @@ pub enum ForwardError {
 
 /// POSTs `message` to `url`, signed with the connection's responder secret at `now`.
 pub async fn forward(
-    http: &reqwest::Client,
+    http: &BusinessHttp,
     url: &str,
     timeout: Duration,
     responder_secret: &Secret,
@@ -68,7 +69,7 @@ pub async fn forward(
 /// POSTs `body` to one of the business's URLs (its bot, its `eventsUrl`), signed with the
 /// connection's responder secret at `now`.
 pub(crate) async fn post_signed(
-    http: &reqwest::Client,
+    http: &BusinessHttp,
     url: &str,
     timeout: Duration,
     responder_secret: &Secret,
@@ -77,6 +78,7 @@ pub(crate) async fn post_signed(
 ) -> Result<reqwest::Response, ForwardError> {
     let signature = sign(responder_secret.expose().as_bytes(), now, &body);
     http.post(url)
+        .map_err(|refused| ForwardError::Unreachable(refused.to_string()))?
         .timeout(timeout)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature)

@@ -14,6 +14,7 @@ async fn main() -> Result<(), Error> {
         bootstrap::dynamodb_store(&aws, &config),
         bootstrap::secret_store(&aws, &config),
         bootstrap::graph_client(&config),
+        bootstrap::business_reach(&config),
     );
     let retry = bootstrap::retry_delay(&aws);
     bootstrap::warm_up_in_background(&deps.graph);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use intaj_shared::api::{ApiError, json};
+use intaj_shared::business_urls::{BusinessHttp, Reach};
 use intaj_shared::domain::{ConversationWindow, InboundMessage, Responder, ResponderPause};
 use intaj_shared::graph::GraphClient;
 use intaj_shared::ports::{
@@ -29,19 +30,25 @@ pub struct ResponderDeps {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub secrets: Arc<dyn SecretStore>,
     pub graph: GraphClient,
-    /// For the bots' backends.
-    pub http: reqwest::Client,
+    /// For the bots' backends and the businesses' events URLs.
+    pub http: BusinessHttp,
 }
 
 impl ResponderDeps {
-    /// The ports of one full store, and an HTTP client for the bots' backends.
-    pub fn new(store: Arc<dyn Store>, secrets: Arc<dyn SecretStore>, graph: GraphClient) -> Self {
+    /// The ports of one full store, and an HTTP client for the bots' backends that reaches
+    /// `reach`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        secrets: Arc<dyn SecretStore>,
+        graph: GraphClient,
+        reach: Reach,
+    ) -> Self {
         Self {
             store: store.clone(),
             idempotency: store,
             secrets,
             graph,
-            http: intaj_shared::http_clients::http_client(),
+            http: BusinessHttp::new(reach),
         }
     }
 }
