@@ -455,6 +455,29 @@ async fn a_business_connects_rotates_and_disconnects_and_no_secret_leaks() {
     assert_ne!(new_key, api_key);
     assert_eq!(d.send(&api_key).await.0, 401);
     assert_eq!(d.send(&new_key).await.0, 200);
+    assert!(rotated.get("responderSecret").is_none(), "{rotated}");
+
+    // Rotating the responder secret (a leaked one): the new one is shown once and signs from
+    // now on; nothing else changes.
+    let (status, rotated) = d
+        .admin(
+            Method::POST,
+            "/api/whatsapp/connections",
+            Some(json!({"botId": "shop", "rotateResponderSecret": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    assert!(rotated.get("apiKey").is_none(), "{rotated}");
+    let new_responder_secret = text(&rotated, "responderSecret");
+    secrets_seen.push(new_responder_secret.clone());
+    assert_ne!(new_responder_secret, responder_secret);
+    let stored = d.connections.secrets.refresh_bot_secrets("shop").await;
+    let stored = stored.unwrap().unwrap();
+    assert_eq!(
+        stored.responder_secret.as_ref().unwrap().expose(),
+        new_responder_secret
+    );
+    assert_eq!(d.send(&new_key).await.0, 200, "the API key is kept");
 
     // The list, a page at a time.
     let mut second = create.clone();

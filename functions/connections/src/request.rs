@@ -34,6 +34,8 @@ pub struct ConnectionRequest {
     pub fallback_reply: Option<Option<Value>>,
     pub typing_indicator: Option<bool>,
     pub rotate_api_key: bool,
+    /// A new responder secret (the old one stops signing at once).
+    pub rotate_responder_secret: bool,
     /// Set only by the local stack, for its documented demo key; no body can set it.
     pub api_key: Option<Secret>,
 }
@@ -127,6 +129,16 @@ pub fn parse(body: &[u8]) -> Result<ConnectionRequest, ApiError> {
                 return Err(invalid(
                     "invalid_rotate_api_key",
                     "rotateApiKey must be true or false",
+                ));
+            }
+        },
+        rotate_responder_secret: match fields.0.get("rotateResponderSecret") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(rotate)) => *rotate,
+            Some(_) => {
+                return Err(invalid(
+                    "invalid_rotate_responder_secret",
+                    "rotateResponderSecret must be true or false",
                 ));
             }
         },
@@ -380,6 +392,11 @@ mod tests {
             ),
             ("eventsUrl", json!("not a url"), "invalid_events_url"),
             ("rotateApiKey", json!("yes"), "invalid_rotate_api_key"),
+            (
+                "rotateResponderSecret",
+                json!(1),
+                "invalid_rotate_responder_secret",
+            ),
             ("fallbackReply", json!("sorry"), "invalid_fallback_reply"),
             ("typingIndicator", json!("on"), "invalid_typing_indicator"),
             (

@@ -29,7 +29,8 @@ pub struct Context<'a> {
 
 pub enum Outcome {
     Created(Created),
-    Updated(Updated),
+    /// Boxed: the connection it shows is the larger answer.
+    Updated(Box<Updated>),
 }
 
 /// Creates the connection, or changes the one `request.bot_id` names. Meta checks the
@@ -50,7 +51,7 @@ pub async fn connect(
             .map(Outcome::Created),
         Some(existing) => update(ctx, existing, request, base_url, now)
             .await
-            .map(Outcome::Updated),
+            .map(|updated| Outcome::Updated(Box::new(updated))),
     }
 }
 
@@ -216,8 +217,12 @@ async fn update(
         responder_secret: stored
             .as_ref()
             .and_then(|s| s.responder_secret.clone())
+            .filter(|_| !request.rotate_responder_secret)
             .or_else(|| Some(generate_secret("intaj_rs_", 32))),
     };
+    if request.rotate_responder_secret {
+        changed.push("responderSecret");
+    }
     if stored.as_deref() != Some(&secrets) {
         // Also forgets this process's cached copy, so the old values stop working here at once.
         ctx.secrets.put_bot_secrets(&bot_id, &secrets).await?;
@@ -268,6 +273,9 @@ async fn update(
     Ok(Updated {
         connection: ConnectionView::of(&connection, base_url),
         api_key: new_key,
+        responder_secret: secrets
+            .responder_secret
+            .filter(|_| request.rotate_responder_secret),
     })
 }
 

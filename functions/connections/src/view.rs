@@ -27,6 +27,9 @@ pub struct Updated {
     pub connection: ConnectionView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
+    /// Only when the update asked `rotateResponderSecret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responder_secret: Option<Secret>,
 }
 
 /// A connection without any secret.

@@ -1,5 +1,5 @@
 import { randomUuid } from './crypto.js';
-import { IntajConfigError } from './errors.js';
+import { IntajConfigError, IntajValidationError } from './errors.js';
 import { Transport, defaultSleep, type FetchLike } from './http.js';
 import type {
   Connection,
@@ -301,8 +301,8 @@ export class Connections {
    * `POST /api/whatsapp/connections` for a new bot: answers the API key and responder secret,
    * shown this once. Without a `botId` a lost answer is not resent (it could connect twice).
    */
-  create(body: CreateConnectionBody, options?: RequestOptions): Promise<WithMeta<CreatedConnection>> {
-    return this.http.request<CreatedConnection>({
+  async create(body: CreateConnectionBody, options?: RequestOptions): Promise<WithMeta<CreatedConnection>> {
+    const created = await this.http.request<CreatedConnection>({
       method: 'POST',
       path: '/api/whatsapp/connections',
       auth: 'admin',
@@ -310,11 +310,26 @@ export class Connections {
       safeToRepeat: body.botId !== undefined,
       options,
     });
+    // The bot existed already (made before, or by this call's own attempt whose answer was
+    // lost): the API changed it and showed no secret, so there is none to resolve with.
+    if (typeof created.apiKey !== 'string') {
+      throw new IntajValidationError({
+        code: 'connection_exists',
+        message:
+          `bot "${String(body.botId)}" is connected already, so no secret was shown: get new ones with ` +
+          `connections.update("${String(body.botId)}", { rotateApiKey: true, rotateResponderSecret: true })`,
+        status: 200,
+        requestId: created.requestId,
+        rateLimit: created.rateLimit,
+      });
+    }
+    return created;
   }
 
   /**
    * Changes what is given of an existing bot (re-posting its `botId`); the rest is kept.
-   * `{rotateApiKey: true}` answers the new key as `apiKey`.
+   * `{rotateApiKey: true}` answers the new key as `apiKey`, `{rotateResponderSecret: true}` the
+   * new secret as `responderSecret`.
    */
   update(botId: string, changes: UpdateConnectionBody, options?: RequestOptions): Promise<WithMeta<UpdatedConnection>> {
     return this.http.request<UpdatedConnection>({
@@ -322,8 +337,8 @@ export class Connections {
       path: '/api/whatsapp/connections',
       auth: 'admin',
       body: { ...changes, botId },
-      // A rotation repeated would revoke the key the first one answered.
-      safeToRepeat: changes.rotateApiKey !== true,
+      // A rotation repeated would revoke the key or secret the first one answered.
+      safeToRepeat: changes.rotateApiKey !== true && changes.rotateResponderSecret !== true,
       options,
     });
   }

@@ -384,6 +384,8 @@ export interface CreateConnectionBody extends ConnectionFields {
 export interface UpdateConnectionBody extends ConnectionFields {
   /** Revokes every key of the bot and answers the new one as `apiKey`. */
   rotateApiKey?: boolean;
+  /** Replaces the responder secret (the old one stops signing) and answers it as `responderSecret`. */
+  rotateResponderSecret?: boolean;
 }
 
 /** The `201` answer: the only one that shows secrets. */
@@ -420,8 +422,8 @@ export interface Connection {
   [key: string]: unknown;
 }
 
-/** An update's answer: the connection, plus `apiKey` when it was rotated. */
-export type UpdatedConnection = Connection & { apiKey?: string };
+/** An update's answer: the connection, plus `apiKey` and `responderSecret` when rotated. */
+export type UpdatedConnection = Connection & { apiKey?: string; responderSecret?: string };
 
 export interface ListConnectionsQuery {
   /** 1–100. */

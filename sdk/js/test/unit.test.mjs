@@ -183,6 +183,27 @@ describe('retries', () => {
     assert.equal(requests.length, 1);
   });
 
+  test('a create whose answer was lost and whose resend found the bot made says so, secrets being shown once', async () => {
+    const exists = { botId: 'b', businessAccountId: '1', phoneNumberId: '2', webhookUrl: 'https://x/webhook/whatsapp/b' };
+    const { fetch, requests } = scripted([new TypeError('fetch failed'), [200, exists]]);
+    const intaj = new Intaj({ baseUrl: base.baseUrl, adminToken: 'a', fetch, retryBaseMs: 1 });
+    await assert.rejects(
+      intaj.connections.create({ botId: 'b', businessAccountId: '1', phoneNumberId: '2', accessToken: 't', appSecret: 's' }),
+      (e) =>
+        e instanceof IntajValidationError &&
+        e.code === 'connection_exists' &&
+        e.message.includes('rotateApiKey: true, rotateResponderSecret: true'),
+    );
+    assert.equal(requests.length, 2, 'resent once, with its botId');
+  });
+
+  test('an update that rotates the responder secret is not resent after a lost answer', async () => {
+    const { fetch, requests } = scripted([new TypeError('fetch failed'), [200, {}]]);
+    const intaj = new Intaj({ baseUrl: base.baseUrl, adminToken: 'a', fetch, retryBaseMs: 1 });
+    await assert.rejects(intaj.connections.update('b', { rotateResponderSecret: true }), IntajConnectionError);
+    assert.equal(requests.length, 1);
+  });
+
   test('an abort signal stops the call and its retries', async () => {
     const controller = new AbortController();
     const fetch = (url, init) =>

@@ -13,7 +13,9 @@ pub struct Connections<'a> {
 impl Connections<'_> {
     /// Connects a number: `{"businessAccountId","phoneNumberId","accessToken","appSecret",…}`
     /// (README, "Connections"). Not resent after a lost answer unless `botId` is given: a
-    /// repeat without it would connect a second bot.
+    /// repeat without it would connect a second bot. A bot connected already (also by this
+    /// call's own attempt whose answer was lost) is `connection_exists`: its secrets were shown
+    /// once, and an update that rotates them issues new ones.
     pub async fn create(&self, body: &Value) -> Result<ConnectionCreated, IntajError> {
         let mut call = Call::new(
             Method::POST,
@@ -22,18 +24,42 @@ impl Connections<'_> {
         );
         call.retry_lost_answers = body.get("botId").is_some();
         call.body = Some(body.clone());
-        Ok(self.client.call(call).await?.value)
+        let answer = self.client.call::<Value>(call).await?;
+        if answer.value.get("apiKey").is_none() {
+            let bot = body
+                .get("botId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return Err(IntajError::Api {
+                status: 200,
+                code: "connection_exists".into(),
+                message: format!(
+                    "bot \"{bot}\" is connected already, so no secret was shown: get new ones \
+                     with an update of {{\"botId\":\"{bot}\",\"rotateApiKey\":true,\
+                     \"rotateResponderSecret\":true}}"
+                ),
+                upstream: None,
+                retry_after: None,
+                request_id: None,
+            });
+        }
+        serde_json::from_value(answer.value).map_err(|error| IntajError::Unexpected {
+            status: 201,
+            detail: error.to_string(),
+        })
     }
 
     /// Changes what `body` gives of the connection `body["botId"]` names, keeps the rest. Not
-    /// resent after a lost answer when it rotates the API key (a repeat would rotate it again).
+    /// resent after a lost answer when it rotates the API key or the responder secret (a repeat
+    /// would replace what the first one answered).
     pub async fn update(&self, body: &Value) -> Result<Connection, IntajError> {
         let mut call = Call::new(
             Method::POST,
             "/api/whatsapp/connections".into(),
             Auth::Admin,
         );
-        call.retry_lost_answers = body.get("rotateApiKey") != Some(&Value::Bool(true));
+        let rotates = |field| body.get(field) == Some(&Value::Bool(true));
+        call.retry_lost_answers = !rotates("rotateApiKey") && !rotates("rotateResponderSecret");
         call.body = Some(body.clone());
         Ok(self.client.call(call).await?.value)
     }

@@ -194,6 +194,8 @@ pub struct Connection {
     pub last_template_sync_at: Option<i64>,
     /// Only when the update asked `rotateApiKey`.
     pub api_key: Option<String>,
+    /// Only when the update asked `rotateResponderSecret`.
+    pub responder_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

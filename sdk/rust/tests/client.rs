@@ -303,6 +303,25 @@ async fn connections_are_made_read_listed_and_deleted_with_the_admin_token() {
         .await
         .unwrap();
     assert_eq!(updated.rate_limit_per_second, 5);
+    assert_eq!((updated.api_key, updated.responder_secret), (None, None));
+    // Creating a bot connected already shows no secret: an error that says how to get new ones.
+    let again = json!({"botId": settings.bot_id, "businessAccountId": settings.waba_id,
+                       "phoneNumberId": settings.phone_number_id,
+                       "accessToken": settings.access_token,
+                       "appSecret": settings.app_secret});
+    let exists = intaj.connections().create(&again).await.unwrap_err();
+    assert_eq!(exists.code(), Some("connection_exists"));
+    assert!(
+        exists.to_string().contains("rotateResponderSecret"),
+        "{exists}"
+    );
+    let rotated = intaj
+        .connections()
+        .update(&json!({"botId": settings.bot_id, "rotateApiKey": true,
+                        "rotateResponderSecret": true}))
+        .await
+        .unwrap();
+    assert!(rotated.api_key.is_some() && rotated.responder_secret.is_some());
     let deleted = intaj.connections().delete(&settings.bot_id).await.unwrap();
     assert!(deleted.deleted && deleted.api_keys_revoked >= 1);
     let gone = intaj.connections().get(&settings.bot_id).await.unwrap_err();
