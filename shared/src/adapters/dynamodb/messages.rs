@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 use super::items::{
     self, Attrs, BOT_ID, CURRENT_STATUS, DIRECTION, ENTITY, InboundItem, MESSAGE_ID, OutboundItem,
@@ -49,28 +48,21 @@ impl DynamoDbStore {
         let (update, mut names, values) =
             items::set_all(Attrs::from(InboundItem { bot_id, message }));
         names.insert("#direction".to_owned(), DIRECTION.to_owned());
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key.into_attrs()))
-            .update_expression(update)
-            .condition_expression("attribute_not_exists(#direction)")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(InboundClaim::New),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
-                    let first = refused.item().and_then(items::inbound_customer_and_time);
-                    Ok(InboundClaim::Duplicate { first })
-                }
-                _ => Err(super::unavailable("UpdateItem", err)),
+        let claimed = self
+            .update_or_old(
+                key,
+                update,
+                "attribute_not_exists(#direction)",
+                names,
+                values,
+            )
+            .await?;
+        Ok(match claimed {
+            Ok(()) => InboundClaim::New,
+            Err(old) => InboundClaim::Duplicate {
+                first: old.as_ref().and_then(items::inbound_customer_and_time),
             },
-        }
+        })
     }
 
     async fn record_status_sharing(
@@ -107,32 +99,20 @@ impl DynamoDbStore {
                 values.insert(value.to_owned(), s(part));
             }
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::message(bot_id, &event.message_id).into_attrs()))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Sharing::Recorded),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
-                    let recorded = refused.item().is_some_and(|old| old.contains_key(&status));
-                    Ok(if recorded {
-                        Sharing::Duplicate
-                    } else {
-                        Sharing::Differs
-                    })
-                }
-                _ => Err(super::unavailable("UpdateItem", err)),
-            },
-        }
+        let written = self
+            .update_or_old(
+                Key::message(bot_id, &event.message_id),
+                update,
+                condition,
+                names,
+                values,
+            )
+            .await?;
+        Ok(match written {
+            Ok(()) => Sharing::Recorded,
+            Err(Some(old)) if old.contains_key(&status) => Sharing::Duplicate,
+            Err(_) => Sharing::Differs,
+        })
     }
 }
 

@@ -107,7 +107,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, WriteRequest};
 use futures::{StreamExt, TryStreamExt};
 
 use items::Attrs;
@@ -221,6 +222,39 @@ impl DynamoDbStore {
 }
 
 impl DynamoDbStore {
+    /// A conditional UpdateItem that, when its condition does not hold, gives the item as it
+    /// stands (`Err(old)`, `None` if there is none), read by the refused write itself.
+    async fn update_or_old(
+        &self,
+        key: Key,
+        update: impl Into<String>,
+        condition: impl Into<String>,
+        names: HashMap<String, String>,
+        values: Attrs,
+    ) -> Result<Result<(), Option<Attrs>>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.into_attrs()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    Ok(Err(refused.item().cloned()))
+                }
+                _ => Err(unavailable("UpdateItem", err)),
+            },
+        }
+    }
+
     /// A conditional UpdateItem: `Ok(false)` when the condition did not hold, which callers
     /// use for "already recorded" or "already further".
     async fn update_if(
