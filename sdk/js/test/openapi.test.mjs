@@ -191,7 +191,10 @@ const SCHEMAS = [
   {
     doc: 'Connection',
     sdk: ['Connection'],
-    docOnly: { apiKey: 'only in the answer to an update with rotateApiKey: UpdatedConnection has it' },
+    docOnly: {
+      apiKey: 'only in the answer to an update with rotateApiKey: UpdatedConnection has it',
+      responderSecret: 'only in the answer to an update with rotateResponderSecret: UpdatedConnection has it',
+    },
   },
   { doc: 'putConnection 200', sdk: ['UpdatedConnection'] },
   { doc: 'putConnection 201', sdk: ['CreatedConnection'] },
