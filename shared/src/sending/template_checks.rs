@@ -195,7 +195,7 @@ fn check_header(
         [parameter] => parameter,
         _ => {
             return Err(TemplateCheckError::ParameterMismatch(format!(
-                "{named} has a {} header that takes 1 parameter but {} were given; send \
+                "{named} has a header of format {} that takes 1 parameter but {} were given; send \
                  {{\"type\":\"header\",\"parameters\":[{shape}]}}",
                 wanted.to_ascii_uppercase(),
                 given.len()
@@ -204,7 +204,7 @@ fn check_header(
     };
     if !parameter.kind.eq_ignore_ascii_case(wanted) {
         return Err(TemplateCheckError::FormatMismatch(format!(
-            "{named} has a {} header but its parameter is of type \"{}\"; send {shape}",
+            "{named} has a header of format {} but its parameter is of type \"{}\"; send {shape}",
             wanted.to_ascii_uppercase(),
             parameter.kind
         )));
