@@ -58,7 +58,8 @@ impl BotMessage {
         message: &InboundMessage,
         window_expires_at: Option<i64>,
     ) -> Self {
-        let raw: Value = serde_json::from_str(&message.content).unwrap_or(Value::Null);
+        let raw: Value = serde_json::from_str(&message.content)
+            .unwrap_or_else(|_| readable_fields(&message.content));
         let content = raw.get(&message.kind).cloned().unwrap_or(Value::Null);
         let text = |name: &str| content[name].as_str().map(str::to_owned);
         let media = inbound_media_id(&message.kind, &message.content).map(|media_id| BotMedia {
@@ -103,6 +104,20 @@ fn match_text(kind: &str, content: &Value) -> Option<String> {
     text.as_str().map(str::to_owned)
 }
 
+/// A stored message whose whole does not parse as a value (a number beyond `f64`, say, in a
+/// field nobody reads): each top-level field that does, so the bot still gets its text.
+fn readable_fields(content: &str) -> Value {
+    type Fields<'a> = std::collections::BTreeMap<String, &'a serde_json::value::RawValue>;
+    let Ok(fields) = serde_json::from_str::<Fields>(content) else {
+        return Value::Null;
+    };
+    fields
+        .into_iter()
+        .filter_map(|(name, raw)| Some((name, serde_json::from_str(raw.get()).ok()?)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -140,6 +155,16 @@ mod tests {
         assert_eq!(shown["customer"]["profileName"], "Sam");
         assert_eq!(shown["type"], "text");
         assert_eq!(shown["windowExpiresAt"], 1_760_086_400);
+    }
+
+    #[test]
+    fn a_field_no_value_can_hold_does_not_hide_the_text() {
+        let mut message = inbound("text", json!({}));
+        message.content = r#"{"from":"15551234567","id":"wamid.IN","type":"text",
+            "text":{"body":"hi"},"x":1e400}"#
+            .into();
+        let shown = BotMessage::from_inbound("demo", &message, None);
+        assert_eq!(shown.text.as_deref(), Some("hi"));
     }
 
     #[test]
