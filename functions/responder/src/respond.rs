@@ -116,11 +116,7 @@ pub async fn respond(
     // (it answered 503, and Meta's redelivery would raise it later): raised here, so that
     // this message's answer is not refused meanwhile.
     let opened = ConversationWindow::opened_by(message.timestamp);
-    if opened.is_open_at(now)
-        && window
-            .as_ref()
-            .is_none_or(|w| w.expires_at < opened.expires_at)
-    {
+    if opened.is_open_at(now) && !window.as_ref().is_some_and(|w| w.covers(message.timestamp)) {
         tracing::warn!(bot_id, message_id = %message.message_id, "customer window short of the message being answered; raised");
         deps.store
             .extend_window(bot_id, &message.customer, message.timestamp)

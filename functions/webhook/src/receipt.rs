@@ -302,32 +302,25 @@ async fn collect_change<'b>(
                 Some(account) => !routes.is_url_bots_account(account).await?,
                 None => false,
             };
-            let kind = if theirs {
-                tracing::warn!(
-                    bot_id = routes.url_bot,
-                    business_account_id = entry.account,
-                    "template change for another business account kept as unrouted, not applied"
-                );
-                RawEventKind::Unrouted
-            } else {
-                kind
-            };
             let mut event = raw_event(kind, None, raw, now);
             // A template paused, reinstated and paused again sends the same value twice: the
             // entry's time tells them apart, and stays the same when Meta redelivers.
             if let Some(time) = entry.time {
                 event.key = hex::encode(Sha256::digest(format!("{time}:{raw}").as_bytes()));
             }
+            let bot = Arc::from(routes.url_bot);
             if theirs {
-                let bot = Arc::from(routes.url_bot);
+                tracing::warn!(
+                    bot_id = routes.url_bot,
+                    business_account_id = entry.account,
+                    "template change for another business account kept as unrouted, not applied"
+                );
+                event.kind = RawEventKind::Unrouted;
                 writes.push(Write::Raw { bot, event });
-                return Ok(true);
+            } else {
+                let change = template_events::template_change(kind, raw);
+                writes.push(Write::Template { bot, change, event });
             }
-            writes.push(Write::Template {
-                bot: Arc::from(routes.url_bot),
-                change: template_events::template_change(kind, raw),
-                event,
-            });
             return Ok(true);
         }
         other => {

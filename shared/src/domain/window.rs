@@ -25,6 +25,11 @@ impl ConversationWindow {
         now < self.expires_at
     }
 
+    /// Whether a customer's message sent at `inbound_at` (or a later one) raised this window.
+    pub fn covers(&self, inbound_at: i64) -> bool {
+        self.expires_at >= Self::opened_by(inbound_at).expires_at
+    }
+
     /// Combines two views of one customer's window: the later of each instant wins, so a window
     /// is never shortened.
     pub fn merge(self, other: Self) -> Self {

@@ -290,11 +290,9 @@ pub trait ConversationStore: MessageStore + WindowStore {
                     created_at: Some(first),
                     ..
                 }) if customer.stable_id().is_some() => {
-                    let opened = ConversationWindow::opened_by(first);
                     let id = customer.stable_id().unwrap_or_default();
                     let window = self.window(bot_id, id).await?;
-                    let raised = window.is_some_and(|w| w.expires_at >= opened.expires_at);
-                    (!raised).then_some((customer, first))
+                    (!window.is_some_and(|w| w.covers(first))).then_some((customer, first))
                 }
                 _ => None,
             },

@@ -120,46 +120,14 @@ where
     result
 }
 
-/// What a repeat must match: the body's JSON with its keys sorted, so that a client that
-/// serialises the same request again (other spacing, other key order) repeats it. A body that is
-/// not JSON is taken byte for byte.
+/// What a repeat must match: the body's JSON re-written compactly with its keys sorted (a
+/// `serde_json::Value` keeps object keys sorted, as the template sync's comparison relies on),
+/// so that a client that serialises the same request again (other spacing, other key order)
+/// repeats it. A body that is not JSON is taken byte for byte.
 fn fingerprint(body: &[u8]) -> String {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return hex::encode(Sha256::digest(body));
-    };
-    let mut text = String::with_capacity(body.len());
-    canonical(&value, &mut text);
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn canonical(value: &serde_json::Value, out: &mut String) {
-    use serde_json::Value;
-    match value {
-        Value::Object(fields) => {
-            let mut fields: Vec<_> = fields.iter().collect();
-            fields.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (at, (name, value)) in fields.into_iter().enumerate() {
-                if at > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(name.clone()).to_string());
-                out.push(':');
-                canonical(value, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (at, item) in items.iter().enumerate() {
-                if at > 0 {
-                    out.push(',');
-                }
-                canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => hex::encode(Sha256::digest(value.to_string().as_bytes())),
+        Err(_) => hex::encode(Sha256::digest(body)),
     }
 }
 

@@ -108,6 +108,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, WriteRequest};
 use futures::{StreamExt, TryStreamExt};
 
@@ -156,12 +157,9 @@ impl ConversationStore for DynamoDbStore {
                 if let Some((customer, first_at)) = first
                     && let Some(stable_id) = customer.stable_id()
                 {
-                    let opened = ConversationWindow::opened_by(first_at);
                     let window = self.get_item(Key::window(bot_id, stable_id)).await?;
                     let raised = match &window {
-                        Some(item) => {
-                            ConversationWindow::try_from(item)?.expires_at >= opened.expires_at
-                        }
+                        Some(item) => ConversationWindow::try_from(item)?.covers(first_at),
                         None => false,
                     };
                     if !raised {
@@ -233,14 +231,7 @@ impl DynamoDbStore {
         values: Attrs,
     ) -> Result<Result<(), Option<Attrs>>, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key.into_attrs()))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
+            .conditional_update(key, update, condition, names, values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -266,7 +257,22 @@ impl DynamoDbStore {
         values: Attrs,
     ) -> Result<bool, StoreError> {
         let result = self
-            .client
+            .conditional_update(key, update, condition, names, values)
+            .send()
+            .await;
+        condition_held("UpdateItem", result)
+    }
+
+    /// The UpdateItem request both conditional updates send.
+    fn conditional_update(
+        &self,
+        key: Key,
+        update: impl Into<String>,
+        condition: impl Into<String>,
+        names: HashMap<String, String>,
+        values: Attrs,
+    ) -> UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.into_attrs()))
@@ -274,9 +280,6 @@ impl DynamoDbStore {
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        condition_held("UpdateItem", result)
     }
 
     /// A PutItem that only creates: `Ok(false)` when an item with that key exists.
